@@ -1,0 +1,48 @@
+"""Per-log settings, and how topic-level configs override them."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass
+
+MAX_SEGMENT_BYTES = 2**31 - 1  # index positions are int32
+
+
+class FsyncPolicy(enum.Enum):
+    ALWAYS = "always"  # fsync the segment before append returns
+    INTERVAL = "interval"  # the broker calls flush() on a timer
+    NEVER = "never"  # only at roll and clean close
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    segment_bytes: int = 1 << 30
+    retention_ms: int = -1
+    retention_bytes: int = -1
+    index_interval_bytes: int = 4096
+    cleanup_policy: str = "delete"
+    fsync: FsyncPolicy = FsyncPolicy.INTERVAL
+
+    def with_topic_configs(self, configs: dict[str, str]) -> LogConfig:
+        """Apply the topic-level overrides we honour; other keys are kept by the store only."""
+        changes = {}
+        for key, field, parse in _TOPIC_KEYS:
+            if key in configs:
+                changes[field] = parse(configs[key])
+        if "segment_bytes" in changes:
+            changes["segment_bytes"] = max(1024, min(changes["segment_bytes"], MAX_SEGMENT_BYTES))
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def deletes(self) -> bool:
+        return "delete" in self.cleanup_policy
+
+
+_TOPIC_KEYS = (
+    ("retention.ms", "retention_ms", int),
+    ("retention.bytes", "retention_bytes", int),
+    ("segment.bytes", "segment_bytes", int),
+    ("index.interval.bytes", "index_interval_bytes", int),
+    ("cleanup.policy", "cleanup_policy", str),
+)

@@ -1,0 +1,376 @@
+"""PartitionLog: the append/read API of one partition's segmented log.
+
+Called from one thread. An append is a single step: validate every batch and
+the producer rules against staged state, write the bytes, and only then make
+the producer state, indexes and high watermark move.
+"""
+
+from __future__ import annotations
+
+import os
+from bisect import bisect_right
+from collections import OrderedDict
+from pathlib import Path
+from typing import NamedTuple
+
+import structlog
+
+from protocol.errors import ErrorCode
+from protocol.records import (
+    ABORT,
+    COMMIT,
+    BatchHeader,
+    RecordsError,
+    build_control_batch,
+    crc_ok,
+    set_base_offset,
+    set_leader_epoch,
+    split_batches,
+)
+from storage import recovery
+from storage.checkpoint import PartitionCheckpoint, read_checkpoint, write_checkpoint
+from storage.config import FsyncPolicy, LogConfig
+from storage.producer_state import Duplicate, ProducerInfo, write_snapshot
+from storage.segment import Segment
+from storage.txn_index import AbortedTxn
+
+log = structlog.get_logger()
+
+MAX_OPEN_INACTIVE_SEGMENTS = 8
+MAX_RELATIVE_OFFSET = 2**31 - 1
+
+
+class AppendResult(NamedTuple):
+    error: ErrorCode
+    base_offset: int
+    log_append_time: int
+    log_start_offset: int
+
+
+class ReadResult(NamedTuple):
+    error: ErrorCode
+    chunks: list[bytes]
+    high_watermark: int
+    last_stable_offset: int
+    log_start_offset: int
+    aborted: list[tuple[int, int]]  # (producer id, first offset), read_committed only
+
+
+class PartitionLog:
+    def __init__(self, directory: Path, config: LogConfig, segments: list[Segment], log_start_offset: int,
+                 producers) -> None:
+        self.directory = directory
+        self.config = config
+        self.segments = segments
+        self._bases = [s.base_offset for s in segments]
+        self.log_start_offset = log_start_offset
+        self.producers = producers
+        self.dirty = False  # bytes written since the last flush
+        # the recovery point: everything before (segment base, position) is synced and indexed
+        self._recovery = (segments[-1].base_offset, segments[-1].size)
+        self._open_inactive: OrderedDict[int, Segment] = OrderedDict()
+
+    @classmethod
+    def open(cls, directory: Path, config: LogConfig, *, clean: bool = False) -> PartitionLog:
+        """Open a partition directory, creating it if needed and recovering whatever a crash left."""
+        directory.mkdir(parents=True, exist_ok=True)
+        checkpoint = read_checkpoint(directory)
+        segments, truncated = recovery.open_segments(directory, config, checkpoint)
+        producers, replayed = recovery.restore_producers(directory, segments)
+        end = segments[-1].next_offset
+        log_start = min(max(checkpoint.log_start_offset, segments[0].base_offset), end)
+        recovery.log_recovery(directory, clean=clean, truncated=truncated, replayed=replayed, end_offset=end)
+        partition = cls(directory, config, segments, log_start, producers)
+        verified_to = (checkpoint.recovery_segment, checkpoint.recovery_position)
+        if truncated or replayed or verified_to != partition._recovery:
+            partition._recovery = verified_to  # so flush syncs every segment after it
+            partition.flush(force=True)
+        return partition
+
+    # --- offsets -------------------------------------------------------------
+
+    @property
+    def next_offset(self) -> int:
+        return self.segments[-1].next_offset
+
+    @property
+    def high_watermark(self) -> int:
+        return self.segments[-1].next_offset
+
+    @property
+    def last_stable_offset(self) -> int:
+        unstable = self.producers.first_unstable_offset()
+        end = self.segments[-1].next_offset
+        return end if unstable is None else min(unstable, end)
+
+    @property
+    def size_bytes(self) -> int:
+        return sum(s.size for s in self.segments)
+
+    # --- append --------------------------------------------------------------
+
+    def append(self, records: bytes | memoryview, *, now_ms: int, leader_epoch: int = 0) -> AppendResult:
+        """Append a Produce partition's records field (one or more batches), all or nothing."""
+        try:
+            batches = split_batches(records)
+        except RecordsError as err:
+            return self._failed(err.error)
+        if not batches:
+            return self._failed(ErrorCode.CORRUPT_MESSAGE)
+        staged: dict = {}
+        placed: list[tuple[int, BatchHeader]] = []
+        offset = self.next_offset
+        position = 0
+        for header, batch in batches:
+            if not crc_ok(batch, header):
+                return self._failed(ErrorCode.CORRUPT_MESSAGE)
+            if header.is_control:
+                return self._failed(ErrorCode.INVALID_RECORD)
+            if header.producer_id >= 0:
+                verdict = self.producers.check(header, offset, staged)
+                if isinstance(verdict, Duplicate):
+                    return AppendResult(ErrorCode.NONE, verdict.meta.first_offset, -1, self.log_start_offset)
+                if verdict:
+                    return self._failed(verdict)
+            placed.append((position, header._replace(base_offset=offset)))
+            offset += header.last_offset_delta + 1
+            position += header.size
+        buf = bytearray(records)
+        for position, header in placed:
+            set_base_offset(buf, header.base_offset, position)
+            set_leader_epoch(buf, leader_epoch, position)
+        error = self._write(buf, placed)
+        if error:
+            return self._failed(error)
+        self.producers.commit(staged)
+        return AppendResult(ErrorCode.NONE, placed[0][1].base_offset, -1, self.log_start_offset)
+
+    def append_control(self, producer_id: int, producer_epoch: int, commit: bool, coordinator_epoch: int,
+                       now_ms: int, *, leader_epoch: int = 0) -> AppendResult:
+        """Write a COMMIT/ABORT marker and close the producer's transaction on this partition."""
+        error = self.producers.check_marker(producer_id, producer_epoch, coordinator_epoch)
+        if error:
+            return self._failed(error)
+        offset = self.next_offset
+        buf = bytearray(build_control_batch(producer_id, producer_epoch, commit, coordinator_epoch, now_ms))
+        set_base_offset(buf, offset)
+        set_leader_epoch(buf, leader_epoch)
+        error = self._write(buf, [(0, BatchHeader.parse(buf))])
+        if error:
+            return self._failed(error)
+        done = self.producers.apply_marker(producer_id, producer_epoch, coordinator_epoch,
+                                           COMMIT if commit else ABORT, offset, now_ms)
+        if done.aborted:
+            entry = AbortedTxn(producer_id, done.first_offset, offset, self.last_stable_offset)
+            self.segments[-1].txn_index.append(entry)
+        return AppendResult(ErrorCode.NONE, offset, -1, self.log_start_offset)
+
+    def _write(self, buf: bytearray, placed: list[tuple[int, BatchHeader]]) -> ErrorCode:
+        segment = self._segment_with_room(len(buf), placed[-1][1].next_offset)
+        try:
+            segment.append(buf, placed)
+            if self.config.fsync is FsyncPolicy.ALWAYS:
+                os.fsync(segment.fd)
+        except OSError as err:
+            log.error("append failed", partition=self.directory.name, error=str(err))
+            return ErrorCode.KAFKA_STORAGE_ERROR
+        self.dirty = True
+        return ErrorCode.NONE
+
+    def _failed(self, error: ErrorCode) -> AppendResult:
+        return AppendResult(error, -1, -1, self.log_start_offset)
+
+    def _segment_with_room(self, size: int, end_offset: int) -> Segment:
+        active = self.segments[-1]
+        too_big = active.size > 0 and active.size + size > self.config.segment_bytes
+        if too_big or end_offset - active.base_offset > MAX_RELATIVE_OFFSET:
+            return self.roll()
+        return active
+
+    def roll(self) -> Segment:
+        """Close the active segment for writing and start a new one at the log end."""
+        old = self.segments[-1]
+        if old.size == 0:
+            return old
+        old.seal_time_index()
+        if self.config.fsync is not FsyncPolicy.NEVER:
+            old.sync()
+        segment = Segment(self.directory, old.next_offset, self.config.index_interval_bytes)
+        segment.next_offset = old.next_offset
+        segment.indexes_loaded = True
+        segment.fd  # creates the file
+        self.segments.append(segment)
+        self._bases.append(segment.base_offset)
+        self._touch(old)
+        if self.config.fsync is not FsyncPolicy.NEVER:
+            self._recovery = (segment.base_offset, 0)
+            self._snapshot_and_checkpoint(sync=True)
+        return segment
+
+    # --- read ----------------------------------------------------------------
+
+    def read(self, offset: int, max_bytes: int, *, isolation_committed: bool, min_one: bool = True) -> ReadResult:
+        """Whole batches from the one holding `offset`, bounded by max_bytes and the HWM or LSO."""
+        hwm = self.high_watermark
+        lso = self.last_stable_offset
+        if offset < self.log_start_offset or offset > hwm:
+            return ReadResult(ErrorCode.OFFSET_OUT_OF_RANGE, [], hwm, lso, self.log_start_offset, [])
+        upper = lso if isolation_committed else hwm
+        chunks: list[bytes] = []
+        budget = max_bytes
+        cursor = offset
+        index = bisect_right(self._bases, offset) - 1
+        first = index
+        while cursor < upper and index < len(self.segments):
+            segment = self.segments[index]
+            self._touch(segment)
+            start = segment.position_of(cursor)
+            if upper >= segment.next_offset:
+                end, end_offset = segment.size, segment.next_offset
+            else:
+                end, end_offset = segment.position_of(upper), upper
+            if end - start > budget:
+                end, end_offset = segment.boundary_before(start, start + budget)
+                if end == start and min_one and not chunks:
+                    header = segment.first_batch_at(start)
+                    end, end_offset = start + header.size, header.next_offset
+            if end > start:
+                chunks.append(segment.read(start, end - start))
+                budget -= end - start
+                cursor = end_offset
+                segment.remember(end_offset, end)
+            if end < segment.size or budget <= 0:
+                break
+            index += 1
+        aborted = self._aborted(first, offset, cursor) if isolation_committed and chunks else []
+        return ReadResult(ErrorCode.NONE, chunks, hwm, lso, self.log_start_offset, aborted)
+
+    def _aborted(self, first_segment: int, fetch_offset: int, upper_bound: int) -> list[tuple[int, int]]:
+        found: list[AbortedTxn] = []
+        for segment in self.segments[first_segment:]:
+            segment.ensure_indexes()
+            if segment.txn_index.collect(fetch_offset, upper_bound, found):
+                break
+        return [(e.producer_id, e.first_offset) for e in found]
+
+    def aborted_transactions(self, fetch_offset: int, upper_bound: int) -> list[tuple[int, int]]:
+        first = max(bisect_right(self._bases, fetch_offset) - 1, 0)
+        return self._aborted(first, fetch_offset, upper_bound)
+
+    # --- timestamps ----------------------------------------------------------
+
+    def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
+        """(offset, timestamp) of the first record at or after `timestamp` (ListOffsets)."""
+        for segment in self.segments:
+            if segment.max_timestamp < timestamp or segment.next_offset <= self.log_start_offset:
+                continue
+            self._touch(segment)
+            found = segment.find_timestamp(max(timestamp, 0), self.log_start_offset)
+            if found is not None:
+                return found
+        return None
+
+    def max_timestamp(self) -> tuple[int, int] | None:
+        """(offset, timestamp) of the record with the largest timestamp (ListOffsets -3)."""
+        live = [s for s in self.segments if s.next_offset > self.log_start_offset and s.max_timestamp >= 0]
+        if not live:
+            return None
+        best = max(live, key=lambda s: s.max_timestamp)  # max() keeps the first of equals
+        self._touch(best)
+        return best.find_timestamp(best.max_timestamp, self.log_start_offset)
+
+    # --- producers -----------------------------------------------------------
+
+    def producers_info(self) -> list[ProducerInfo]:
+        return self.producers.infos()
+
+    # --- log start, retention ------------------------------------------------
+
+    def delete_records_before(self, offset: int) -> ErrorCode:
+        """Advance the log start offset (DeleteRecords; -1 means the high watermark)."""
+        if offset == -1:
+            offset = self.high_watermark
+        if offset < 0 or offset > self.high_watermark:
+            return ErrorCode.OFFSET_OUT_OF_RANGE
+        if offset > self.log_start_offset:
+            self.log_start_offset = offset
+            self._delete_segments(lambda s: s.next_offset <= offset)
+            self.producers.evict_before(offset)
+            self._write_checkpoint()
+        return ErrorCode.NONE
+
+    def enforce_retention(self, now_ms: int) -> int:
+        """Delete whole old segments by age and by total size; returns how many went."""
+        if not self.config.deletes:
+            return 0
+        deleted = 0
+        if self.config.retention_ms >= 0:
+            deleted += self._delete_segments(lambda s: now_ms - s.max_timestamp > self.config.retention_ms)
+        if self.config.retention_bytes >= 0:
+            excess = self.size_bytes - self.config.retention_bytes
+
+            def over_size(segment: Segment) -> bool:
+                nonlocal excess
+                if excess - segment.size < 0:
+                    return False
+                excess -= segment.size
+                return True
+
+            deleted += self._delete_segments(over_size)
+        return deleted
+
+    def _delete_segments(self, expired) -> int:
+        """Delete the oldest segments while `expired` holds, never the active one."""
+        count = 0
+        while len(self.segments) > 1 and expired(self.segments[0]):
+            segment = self.segments.pop(0)
+            self._bases.pop(0)
+            self._open_inactive.pop(segment.base_offset, None)
+            segment.delete()
+            count += 1
+        if count:
+            if self.log_start_offset < self.segments[0].base_offset:
+                self.log_start_offset = self.segments[0].base_offset
+                self.producers.evict_before(self.log_start_offset)
+            self._write_checkpoint()
+        return count
+
+    # --- durability ----------------------------------------------------------
+
+    def flush(self, *, force: bool = False) -> None:
+        """Make everything appended so far durable and move the recovery point to the log end."""
+        if not (self.dirty or force or self.producers.changed):
+            return
+        self.segments[-1].seal_time_index()
+        for segment in self.segments[max(bisect_right(self._bases, self._recovery[0]) - 1, 0):]:
+            segment.sync()
+        self._recovery = (self.segments[-1].base_offset, self.segments[-1].size)
+        self._snapshot_and_checkpoint(sync=True)
+        self.dirty = False
+
+    def close(self) -> None:
+        self.flush()
+        for segment in self.segments:
+            segment.close()
+        self._open_inactive.clear()
+
+    def _snapshot_and_checkpoint(self, *, sync: bool) -> None:
+        if self.producers.changed:
+            write_snapshot(self.directory, self.producers, self.next_offset, sync=sync)
+        self._write_checkpoint(sync=sync)
+
+    def _write_checkpoint(self, *, sync: bool = True) -> None:
+        checkpoint = PartitionCheckpoint(self.log_start_offset, *self._recovery)
+        write_checkpoint(self.directory, checkpoint, sync=sync)
+
+    # --- open files ----------------------------------------------------------
+
+    def _touch(self, segment: Segment) -> None:
+        """Bound the file handles held for old segments: keep the most recently read ones."""
+        if segment is self.segments[-1]:
+            return
+        self._open_inactive[segment.base_offset] = segment
+        self._open_inactive.move_to_end(segment.base_offset)
+        while len(self._open_inactive) > MAX_OPEN_INACTIVE_SEGMENTS:
+            _, oldest = self._open_inactive.popitem(last=False)
+            oldest.close()

@@ -1,0 +1,289 @@
+"""One log segment: the `.log` file of whole batches plus its three indexes.
+
+Positions inside the file are found through the sparse offset index and a
+short forward walk over batch headers; records are never decoded here except
+by the cold `find_timestamp` helpers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from crc32c import crc32c
+
+from protocol.records import CRC_START, HEADER, HEADER_SIZE, LOG_OVERHEAD, BatchHeader, iter_records
+from storage.files import file_name, write_all
+from storage.index import OffsetIndex, TimeIndex
+from storage.txn_index import TxnIndex
+
+LOG_SUFFIX = ".log"
+SCAN_CHUNK = 1 << 20
+_MIN_BATCH_LENGTH = HEADER_SIZE - LOG_OVERHEAD
+_POSITION_HINTS = 64
+
+
+class Segment:
+    def __init__(self, directory: Path, base_offset: int, index_interval_bytes: int) -> None:
+        self.base_offset = base_offset
+        self.path = directory / file_name(base_offset, LOG_SUFFIX)
+        self.index = OffsetIndex(directory / file_name(base_offset, ".index"))
+        self.time_index = TimeIndex(directory / file_name(base_offset, ".timeindex"))
+        self.txn_index = TxnIndex(directory / file_name(base_offset, ".txnindex"))
+        self.index_interval_bytes = index_interval_bytes
+        self.size = self.path.stat().st_size if self.path.exists() else 0
+        self.next_offset = base_offset  # set by whoever knows: a scan, or the next segment's base
+        self.max_timestamp = -1
+        self.offset_of_max_timestamp = -1
+        self.bytes_since_index = 0
+        self.indexes_loaded = False
+        self._fd: int | None = None
+        self._hints: dict[int, int] = {}  # offset -> position of the batch starting there
+
+    # --- files ---------------------------------------------------------------
+
+    @property
+    def fd(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        return self._fd
+
+    @property
+    def is_open(self) -> bool:
+        return self._fd is not None
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self.index.close()
+        self.time_index.close()
+        self.txn_index.close()
+
+    def sync(self) -> None:
+        if self._fd is not None:
+            os.fsync(self._fd)
+        self.index.sync()
+        self.time_index.sync()
+        self.txn_index.sync()
+
+    def delete(self) -> None:
+        self.close()
+        for path in (self.path, self.index.path, self.time_index.path, self.txn_index.path):
+            path.unlink(missing_ok=True)
+
+    def read(self, position: int, size: int) -> bytes:
+        return os.pread(self.fd, size, position)
+
+    # --- append --------------------------------------------------------------
+
+    def append(self, buf: bytearray, batches: list[tuple[int, BatchHeader]]) -> None:
+        """Write `buf` (whole batches, offsets already assigned); `batches` holds (position in buf, header)."""
+        start = self.size
+        try:
+            write_all(self.fd, buf)
+        except OSError:
+            os.ftruncate(self.fd, start)
+            raise
+        self.size = start + len(buf)
+        for rel_pos, header in batches:
+            self._note_batch(start + rel_pos, header)
+
+    def _note_batch(self, position: int, header: BatchHeader) -> None:
+        """Advance the in-memory state and the sparse indexes past one batch at `position`."""
+        if header.max_timestamp > self.max_timestamp:
+            self.max_timestamp = header.max_timestamp
+            self.offset_of_max_timestamp = header.base_offset
+        if self.bytes_since_index >= self.index_interval_bytes:
+            relative = header.base_offset - self.base_offset
+            if not self.index.keys or relative > self.index.keys[-1]:
+                self.index.append(relative, position)
+                self.time_index.maybe_append(self.max_timestamp, self.offset_of_max_timestamp - self.base_offset)
+            self.bytes_since_index = 0
+        self.bytes_since_index += header.batch_length + LOG_OVERHEAD
+        self.next_offset = header.base_offset + header.last_offset_delta + 1
+
+    def seal_time_index(self) -> None:
+        """Record the segment's max timestamp, so it survives a reopen without a scan."""
+        if self.max_timestamp >= 0:
+            self.time_index.maybe_append(self.max_timestamp, self.offset_of_max_timestamp - self.base_offset)
+
+    # --- opening and recovery --------------------------------------------------
+
+    def load_max_timestamp(self) -> None:
+        """For a closed segment, the max timestamp is the time index's last entry."""
+        path = self.time_index.path
+        if not path.exists():
+            return
+        size = path.stat().st_size
+        entry = self.time_index.ENTRY
+        if size >= entry.size:
+            with open(path, "rb") as f:
+                f.seek(size - size % entry.size - entry.size)
+                ts, rel = entry.unpack(f.read(entry.size))
+            self.max_timestamp, self.offset_of_max_timestamp = ts, self.base_offset + rel
+
+    def open_indexes(self, verify_from: int) -> int:
+        """Load and check the indexes, then walk batch headers to the end of the file.
+
+        Bytes before `verify_from` are trusted (structure only); later ones must
+        pass the CRC and offset continuity, and the first bad batch and all that
+        follows is truncated. Missing index entries are rebuilt along the way.
+        Returns the number of bytes truncated.
+        """
+        self.index.load()
+        self.time_index.load()
+        self.txn_index.load()
+        self.indexes_loaded = True
+        verify_from = min(verify_from, self.size)
+        if not self.index.is_consistent(self.size):
+            self._clear_indexes()
+        self.index.truncate_from_position(verify_from)
+        start_rel, start = self.index.floor(2**31)
+        if not self._batch_starts_at(start, self.base_offset + start_rel):
+            self._clear_indexes()
+            start_rel, start = 0, 0
+        if not self.time_index.is_consistent(2**31):
+            self.time_index.truncate_entries(0)
+        self.time_index.truncate_from_offset(start_rel + 1)
+        last = self.time_index.last
+        self.max_timestamp, self.offset_of_max_timestamp = (
+            (last[0], self.base_offset + last[1]) if last else (-1, -1))
+        valid_end = self._scan(start, self.base_offset + start_rel, verify_from)
+        truncated = self.size - valid_end
+        if truncated:
+            os.ftruncate(self.fd, valid_end)
+            self.size = valid_end
+        self.txn_index.truncate_from_offset(self.next_offset)
+        self.time_index.truncate_from_offset(self.next_offset - self.base_offset)
+        return truncated
+
+    def _clear_indexes(self) -> None:
+        self.index.truncate_entries(0)
+        self.time_index.truncate_entries(0)
+
+    def _batch_starts_at(self, position: int, offset: int) -> bool:
+        if position == 0:
+            return True
+        data = self.read(position, HEADER_SIZE)
+        if len(data) < HEADER_SIZE:
+            return False
+        header = BatchHeader.parse(data)
+        return header.magic == 2 and header.base_offset == offset
+
+    def _scan(self, start: int, expected_offset: int, verify_from: int) -> int:
+        self.next_offset = expected_offset
+        self.bytes_since_index = 0
+        position = start
+        for position, header, batch in self.iter_batches(start, with_data=True):
+            if header.base_offset != self.next_offset:
+                return position
+            if position >= verify_from and crc32c(batch[CRC_START:]) != header.crc:
+                return position
+            self._note_batch(position, header)
+            position += header.batch_length + LOG_OVERHEAD
+        return position
+
+    def iter_batches(self, start: int = 0, end: int | None = None, *, with_data: bool = False
+                     ) -> Iterator[tuple[int, BatchHeader, memoryview | None]]:
+        """Yield (position, header, batch bytes or None) for well-formed batches from `start`.
+
+        Stops silently at the first implausible header or a batch running past `end`.
+        """
+        end = self.size if end is None else end
+        position = start
+        while position < end:
+            began = position
+            want = min(max(SCAN_CHUNK, HEADER_SIZE), end - position)
+            chunk = memoryview(self.read(position, want))
+            offset = 0
+            while True:
+                if len(chunk) - offset < HEADER_SIZE:
+                    if len(chunk) - offset == end - position:
+                        return  # a torn header at the end
+                    break
+                header = BatchHeader._make(HEADER.unpack_from(chunk, offset))
+                size = header.batch_length + LOG_OVERHEAD
+                if header.magic != 2 or header.batch_length < _MIN_BATCH_LENGTH or position + size > end:
+                    return
+                if offset + size > len(chunk):
+                    if with_data and offset == 0:
+                        chunk = memoryview(self.read(position, size))
+                        yield position, header, chunk
+                        position += size
+                    elif not with_data:
+                        yield position, header, None
+                        position += size
+                    break
+                yield position, header, chunk[offset:offset + size]
+                offset += size
+                position += size
+            if position == began:
+                return
+
+    # --- lookups (hot path) ----------------------------------------------------
+
+    def ensure_indexes(self) -> None:
+        if not self.indexes_loaded:
+            self.open_indexes(self.size)
+
+    def position_of(self, offset: int) -> int:
+        """Start of the batch that holds `offset`; the file size past the last batch."""
+        if offset >= self.next_offset:
+            return self.size
+        hint = self._hints.get(offset)
+        if hint is not None:
+            return hint
+        self.ensure_indexes()
+        _, position = self.index.floor(offset - self.base_offset)
+        window = max(self.index_interval_bytes * 2, 16384)
+        while position < self.size:
+            data = self.read(position, min(window, self.size - position))
+            pos = 0
+            while len(data) - pos >= HEADER_SIZE:
+                fields = HEADER.unpack_from(data, pos)
+                if fields[0] + fields[6] >= offset:  # base offset + last offset delta
+                    return position + pos
+                pos += fields[1] + LOG_OVERHEAD
+            if pos == 0:
+                break
+            position += pos
+        return self.size
+
+    def boundary_before(self, start: int, limit: int) -> tuple[int, int]:
+        """Largest batch boundary in (start, limit] and the offset that starts there.
+
+        Returns (start, -1) when even the first batch from `start` ends past `limit`.
+        """
+        self.ensure_indexes()
+        _, position = self.index.floor_by_position(limit)
+        best = (start, -1)
+        for pos, header, _ in self.iter_batches(max(position, start), min(self.size, limit)):
+            best = (pos + header.batch_length + LOG_OVERHEAD, header.next_offset)
+        return best
+
+    def first_batch_at(self, position: int) -> BatchHeader:
+        return BatchHeader.parse(self.read(position, HEADER_SIZE))
+
+    def remember(self, offset: int, position: int) -> None:
+        if len(self._hints) >= _POSITION_HINTS:
+            self._hints.clear()
+        self._hints[offset] = position
+
+    # --- timestamps (cold path) ------------------------------------------------
+
+    def find_timestamp(self, timestamp: int, min_offset: int = 0) -> tuple[int, int] | None:
+        """First record (offset, timestamp) at or after `min_offset` with timestamp >= `timestamp`."""
+        if self.max_timestamp < timestamp:
+            return None
+        self.ensure_indexes()
+        relative = self.time_index.floor(timestamp)
+        first = max(self.base_offset + relative if relative is not None else 0, min_offset)
+        for _, header, batch in self.iter_batches(self.position_of(first), with_data=True):
+            if header.max_timestamp >= timestamp and header.next_offset > min_offset:
+                for record in iter_records(batch):
+                    if record.timestamp >= timestamp and record.offset >= min_offset:
+                        return record.offset, record.timestamp
+        return None
+

@@ -1,0 +1,196 @@
+"""LogStore: the topics of one data directory and their partition logs.
+
+Layout:
+    <data_dir>/__meta/<topic>.json      name, topic id (hex), partition count, configs
+    <data_dir>/<topic>-<partition>/     one PartitionLog
+    <data_dir>/.clean-shutdown          present only between a clean close and the next open
+
+A topic exists exactly when its metadata file does; partition directories are
+created before it is written and deleted after it is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+from protocol.errors import ErrorCode
+from storage.config import LogConfig
+from storage.files import atomic_write, fsync_dir
+from storage.partition import PartitionLog
+
+log = structlog.get_logger()
+
+META_DIR = "__meta"
+CLEAN_MARKER = ".clean-shutdown"
+MAX_TOPIC_NAME_LENGTH = 249
+_LEGAL_NAME = re.compile(r"[a-zA-Z0-9._-]+")
+
+
+def valid_topic_name(name: str) -> bool:
+    return (
+        0 < len(name) <= MAX_TOPIC_NAME_LENGTH
+        and name not in (".", "..")
+        and _LEGAL_NAME.fullmatch(name) is not None
+    )
+
+
+class TopicError(Exception):
+    """A topic operation refused, with the Kafka error code to answer."""
+
+    def __init__(self, error: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.error = error
+
+
+@dataclass
+class TopicInfo:
+    name: str
+    topic_id: bytes
+    partitions: list[PartitionLog]
+    configs: dict[str, str]
+
+
+class LogStore:
+    def __init__(self, data_dir: Path, default_config: LogConfig) -> None:
+        self.data_dir = Path(data_dir)
+        self.default_config = default_config
+        self._topics: dict[str, TopicInfo] = {}
+
+    # --- lifecycle -----------------------------------------------------------
+
+    def open(self) -> None:
+        started = time.monotonic()
+        (self.data_dir / META_DIR).mkdir(parents=True, exist_ok=True)
+        marker = self.data_dir / CLEAN_MARKER
+        clean = marker.exists()
+        if clean:
+            marker.unlink()
+            fsync_dir(self.data_dir)
+        metas = sorted((self.data_dir / META_DIR).glob("*.json"))
+        log.info("opening log store", data_dir=str(self.data_dir), topics=len(metas), clean=clean)
+        for i, path in enumerate(metas, 1):
+            doc = json.loads(path.read_bytes())
+            self._topics[doc["name"]] = self._open_topic(doc, clean)
+            if i % 100 == 0:
+                log.info("opening log store", opened_topics=i, of=len(metas))
+        log.info("log store open", topics=len(self._topics),
+                 partitions=sum(len(t.partitions) for t in self._topics.values()),
+                 seconds=round(time.monotonic() - started, 3))
+
+    def _open_topic(self, doc: dict, clean: bool) -> TopicInfo:
+        name, configs = doc["name"], doc["configs"]
+        config = self.default_config.with_topic_configs(configs)
+        partitions = [PartitionLog.open(self._partition_dir(name, i), config, clean=clean)
+                      for i in range(doc["partitions"])]
+        return TopicInfo(name, bytes.fromhex(doc["topic_id"]), partitions, configs)
+
+    def flush_all(self) -> None:
+        for topic in self._topics.values():
+            for partition in topic.partitions:
+                partition.flush()
+
+    def close(self) -> None:
+        """Flush and close every partition, then mark the shutdown clean."""
+        for topic in self._topics.values():
+            for partition in topic.partitions:
+                partition.close()
+        self._topics.clear()
+        atomic_write(self.data_dir / CLEAN_MARKER, b"")
+
+    # --- topics --------------------------------------------------------------
+
+    def topic(self, name: str) -> TopicInfo | None:
+        return self._topics.get(name)
+
+    def topics(self) -> list[TopicInfo]:
+        return list(self._topics.values())
+
+    def partition(self, name: str, index: int) -> PartitionLog | None:
+        topic = self._topics.get(name)
+        if topic is None or not 0 <= index < len(topic.partitions):
+            return None
+        return topic.partitions[index]
+
+    def create_topic(self, name: str, partitions: int, configs: dict[str, str],
+                     topic_id: bytes | None = None) -> TopicInfo:
+        if not valid_topic_name(name):
+            raise TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, f"illegal topic name {name!r}")
+        if name in self._topics:
+            raise TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, f"topic {name!r} already exists")
+        if partitions < 1:
+            raise TopicError(ErrorCode.INVALID_PARTITIONS, "a topic needs at least one partition")
+        config = self._config_for(configs)
+        logs = [self._fresh_partition(name, i, config) for i in range(partitions)]
+        topic = TopicInfo(name, topic_id or os.urandom(16), logs, dict(configs))
+        self._write_meta(topic)
+        self._topics[name] = topic
+        return topic
+
+    def delete_topic(self, name: str) -> None:
+        topic = self._topics.pop(name, None)
+        if topic is None:
+            raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"no topic {name!r}")
+        self._meta_path(name).unlink()
+        fsync_dir(self.data_dir / META_DIR)
+        for i, partition in enumerate(topic.partitions):
+            partition.close()
+            shutil.rmtree(self._partition_dir(name, i), ignore_errors=True)
+
+    def add_partitions(self, name: str, new_total: int) -> None:
+        topic = self._topics.get(name)
+        if topic is None:
+            raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"no topic {name!r}")
+        if new_total <= len(topic.partitions):
+            raise TopicError(ErrorCode.INVALID_PARTITIONS,
+                             f"topic has {len(topic.partitions)} partitions; can only grow")
+        config = self._config_for(topic.configs)
+        topic.partitions.extend(self._fresh_partition(name, i, config)
+                                for i in range(len(topic.partitions), new_total))
+        self._write_meta(topic)
+
+    def set_topic_config(self, name: str, configs: dict[str, str]) -> None:
+        """Replace the topic's configs; the log settings among them apply from now on."""
+        topic = self._topics.get(name)
+        if topic is None:
+            raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"no topic {name!r}")
+        config = self._config_for(configs)
+        topic.configs = dict(configs)
+        self._write_meta(topic)
+        for partition in topic.partitions:
+            partition.config = config
+
+    def enforce_retention(self, now_ms: int) -> int:
+        return sum(p.enforce_retention(now_ms) for t in self._topics.values() for p in t.partitions)
+
+    # --- helpers -------------------------------------------------------------
+
+    def _config_for(self, configs: dict[str, str]) -> LogConfig:
+        try:
+            return self.default_config.with_topic_configs(configs)
+        except ValueError as err:
+            raise TopicError(ErrorCode.INVALID_CONFIG, str(err)) from err
+
+    def _fresh_partition(self, name: str, index: int, config: LogConfig) -> PartitionLog:
+        directory = self._partition_dir(name, index)
+        if directory.exists():  # left over from a deleted topic of the same name
+            shutil.rmtree(directory)
+        return PartitionLog.open(directory, config, clean=True)
+
+    def _partition_dir(self, name: str, index: int) -> Path:
+        return self.data_dir / f"{name}-{index}"
+
+    def _meta_path(self, name: str) -> Path:
+        return self.data_dir / META_DIR / f"{name}.json"
+
+    def _write_meta(self, topic: TopicInfo) -> None:
+        doc = {"name": topic.name, "topic_id": topic.topic_id.hex(), "partitions": len(topic.partitions),
+               "configs": topic.configs}
+        atomic_write(self._meta_path(topic.name), json.dumps(doc, sort_keys=True).encode())

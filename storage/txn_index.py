@@ -1,0 +1,82 @@
+"""Per-segment index of aborted transactions, as Kafka's `.txnindex`.
+
+An entry is written when an ABORT marker closes a non-empty transaction; it
+lives in the segment that holds the marker. A read_committed fetch of
+[fetch_offset, upper_bound) must report every entry that overlaps it.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+from typing import NamedTuple
+
+from storage.files import write_all
+
+_ENTRY = struct.Struct(">qqqq")
+
+
+class AbortedTxn(NamedTuple):
+    producer_id: int
+    first_offset: int
+    last_offset: int  # the ABORT marker's offset
+    last_stable_offset: int  # the LSO right after the marker
+
+
+class TxnIndex:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self.entries: list[AbortedTxn] = []
+
+    def load(self) -> None:
+        if not self.path.exists():
+            self.entries = []
+            return
+        fd = self._open()
+        size = os.fstat(fd).st_size
+        usable = size - size % _ENTRY.size
+        if usable != size:
+            os.ftruncate(fd, usable)
+        data = os.pread(fd, usable, 0) if usable else b""
+        self.entries = [AbortedTxn(*e) for e in _ENTRY.iter_unpack(data)]
+
+    @property
+    def last_marker_offset(self) -> int:
+        return self.entries[-1].last_offset if self.entries else -1
+
+    def append(self, entry: AbortedTxn) -> None:
+        write_all(self._open(), _ENTRY.pack(*entry))
+        self.entries.append(entry)
+
+    def truncate_from_offset(self, offset: int) -> None:
+        """Drop entries whose marker is at or after `offset` (the data they describe is gone)."""
+        keep = [e for e in self.entries if e.last_offset < offset]
+        if len(keep) == len(self.entries):
+            return
+        self.entries = keep
+        os.ftruncate(self._open(), len(keep) * _ENTRY.size)
+
+    def collect(self, fetch_offset: int, upper_bound: int, out: list[AbortedTxn]) -> bool:
+        """Add overlapping entries to `out`; True once later segments can't overlap either."""
+        for entry in self.entries:
+            if entry.last_offset >= fetch_offset and entry.first_offset < upper_bound:
+                out.append(entry)
+            if entry.last_stable_offset >= upper_bound:
+                return True
+        return False
+
+    def sync(self) -> None:
+        if self._fd is not None:
+            os.fsync(self._fd)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _open(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        return self._fd
