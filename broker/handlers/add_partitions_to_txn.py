@@ -1,0 +1,29 @@
+"""AddPartitionsToTxn, the client versions (0-3): partitions join the producer's transaction."""
+
+from broker.handlers.txn_errors import fencing_error
+from broker.registry import handles
+from protocol.errors import ErrorCode
+from protocol.messages import ADD_PARTITIONS_TO_TXN
+
+R = ADD_PARTITIONS_TO_TXN.Response
+
+
+@handles(ADD_PARTITIONS_TO_TXN)
+def add_partitions_to_txn(broker, request):
+    body = request.body
+    wanted = [(t.name, p) for t in body.v3_and_below_topics for p in t.partitions]
+    unknown = {tp for tp in wanted if broker.store.partition(*tp) is None}
+    if unknown:
+        errors = {tp: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if tp in unknown else ErrorCode.OPERATION_NOT_ATTEMPTED
+                  for tp in wanted}
+    else:
+        error = broker.transactions.add_partitions(body.v3_and_below_transactional_id,
+                                                   body.v3_and_below_producer_id,
+                                                   body.v3_and_below_producer_epoch, wanted)
+        error = fencing_error(error, request.header.api_version, 2)
+        errors = {tp: error for tp in wanted}
+    return R(throttle_time_ms=0, results_by_topic_v3_and_below=[
+        R.AddPartitionsToTxnTopicResult(name=t.name, results_by_partition=[
+            R.AddPartitionsToTxnPartitionResult(partition_index=p, partition_error_code=errors[(t.name, p)])
+            for p in t.partitions])
+        for t in body.v3_and_below_topics])

@@ -1,0 +1,44 @@
+"""CreateTopics: validate_only, num_partitions=-1 (broker default), configs stored and reported."""
+
+from broker.handlers.topic_configs import effective_topic_configs
+from broker.registry import handles
+from protocol.errors import ErrorCode
+from protocol.messages import CREATE_TOPICS
+
+R = CREATE_TOPICS.Response
+
+
+@handles(CREATE_TOPICS)
+def create_topics(broker, request):
+    results = [_create(broker, t, request.body.validate_only) for t in request.body.topics]
+    return R(throttle_time_ms=0, topics=results)
+
+
+def _create(broker, wanted, validate_only: bool) -> R.CreatableTopicResult:
+    configs = {c.name: c.value for c in wanted.configs if c.value is not None}
+    partitions = wanted.num_partitions
+    if wanted.assignments:
+        partitions = len(wanted.assignments)
+    error = _check(broker, wanted, configs, partitions)
+    if error == ErrorCode.NONE and not validate_only:
+        error = broker.create_topic(wanted.name, partitions, configs)
+    if error != ErrorCode.NONE:
+        return R.CreatableTopicResult(name=wanted.name, error_code=error, error_message=error.name,
+                                      configs=None)
+    topic = broker.store.topic(wanted.name)
+    count = partitions if partitions != -1 else broker.config.default_partitions
+    return R.CreatableTopicResult(
+        name=wanted.name, topic_id=topic.topic_id if topic else bytes(16), error_code=0, error_message=None,
+        num_partitions=count, replication_factor=1,
+        configs=[R.CreatableTopicConfigs(name=n, value=v, read_only=False, config_source=s, is_sensitive=False)
+                 for n, v, s in effective_topic_configs(broker.config, configs)])
+
+
+def _check(broker, wanted, configs: dict[str, str], partitions: int) -> ErrorCode:
+    if broker.store.topic(wanted.name) is not None:
+        return ErrorCode.TOPIC_ALREADY_EXISTS
+    if wanted.replication_factor not in (-1, 1) and not wanted.assignments:
+        return ErrorCode.INVALID_REPLICATION_FACTOR
+    if partitions == 0 or partitions < -1:
+        return ErrorCode.INVALID_PARTITIONS
+    return broker.validate_configs(configs)

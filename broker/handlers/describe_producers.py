@@ -1,0 +1,26 @@
+"""DescribeProducers: the producer state of partitions (ids, epochs, sequences, open transactions)."""
+
+from broker.registry import handles
+from protocol.errors import ErrorCode
+from protocol.messages import DESCRIBE_PRODUCERS
+
+R = DESCRIBE_PRODUCERS.Response
+
+
+@handles(DESCRIBE_PRODUCERS)
+def describe_producers(broker, request):
+    return R(throttle_time_ms=0, topics=[
+        R.TopicResponse(name=t.name, partitions=[_partition(broker, t.name, p) for p in t.partition_indexes])
+        for t in request.body.topics])
+
+
+def _partition(broker, topic: str, partition: int) -> R.PartitionResponse:
+    log = broker.store.partition(topic, partition)
+    if log is None:
+        return R.PartitionResponse(partition_index=partition, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                                   error_message=None, active_producers=[])
+    return R.PartitionResponse(partition_index=partition, error_code=0, error_message=None, active_producers=[
+        R.ProducerState(producer_id=p.producer_id, producer_epoch=p.epoch, last_sequence=p.last_sequence,
+                        last_timestamp=p.last_timestamp, coordinator_epoch=p.coordinator_epoch,
+                        current_txn_start_offset=p.current_txn_start_offset)
+        for p in log.producers_info()])

@@ -1,0 +1,31 @@
+"""DescribeTransactions: state, producer, timeout and partitions of transactional ids."""
+
+from collections import defaultdict
+
+from broker.registry import handles
+from protocol.errors import ErrorCode
+from protocol.messages import DESCRIBE_TRANSACTIONS
+
+R = DESCRIBE_TRANSACTIONS.Response
+
+
+@handles(DESCRIBE_TRANSACTIONS)
+def describe_transactions(broker, request):
+    return R(throttle_time_ms=0, transaction_states=[_describe(broker, tid)
+                                                     for tid in request.body.transactional_ids])
+
+
+def _describe(broker, transactional_id: str) -> R.TransactionState:
+    txn = broker.transactions.describe(transactional_id)
+    if txn is None:
+        return R.TransactionState(error_code=ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, transactional_id=transactional_id,
+                                  transaction_state="", producer_id=-1, producer_epoch=-1,
+                                  transaction_start_time_ms=-1)
+    by_topic = defaultdict(list)
+    for topic, partition in sorted(txn.partitions):
+        by_topic[topic].append(partition)
+    return R.TransactionState(error_code=0, transactional_id=transactional_id,
+                              transaction_state=txn.state.wire_name, transaction_timeout_ms=txn.timeout_ms,
+                              transaction_start_time_ms=txn.start_ms, producer_id=txn.producer_id,
+                              producer_epoch=txn.producer_epoch,
+                              topics=[R.TopicData(topic=t, partitions=p) for t, p in by_topic.items()])

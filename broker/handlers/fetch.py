@@ -1,0 +1,79 @@
+"""Fetch: whole batches from the log, up to the HWM or the LSO; a long poll woken by appends.
+
+Fetch sessions are answered as sessionless (session id 0), as Kafka allows.
+"""
+
+from __future__ import annotations
+
+import time
+
+from broker.registry import handles
+from protocol.errors import ErrorCode
+from protocol.messages import FETCH
+
+R = FETCH.Response
+READ_COMMITTED = 1
+
+
+@handles(FETCH)
+def fetch(broker, request):
+    body = request.body
+    response, size, error = _read(broker, body)
+    if size >= body.min_bytes or body.max_wait_ms <= 0 or error:
+        return response
+    return _long_poll(broker, body, time.monotonic() + body.max_wait_ms / 1000)
+
+
+async def _long_poll(broker, body, deadline: float):
+    keys = [log for t in body.topics for p in t.partitions if (log := _log(broker, t.topic, p.partition))]
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        await broker.arrivals.wait(keys, remaining)
+        response, size, error = _read(broker, body)
+        if size >= body.min_bytes or error:
+            return response
+    return _read(broker, body)[0]
+
+
+def _read(broker, body):
+    """(response, record bytes in it, whether any partition has an error)."""
+    committed = body.isolation_level == READ_COMMITTED
+    budget = body.max_bytes
+    total = 0
+    any_error = False
+    topics = []
+    for wanted in body.topics:
+        partitions = []
+        for p in wanted.partitions:
+            log = _log(broker, wanted.topic, p.partition)
+            if log is None:
+                partitions.append(_error(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+                any_error = True
+                continue
+            limit = min(p.partition_max_bytes, max(budget - total, 0))
+            result = log.read(p.fetch_offset, limit, isolation_committed=committed, min_one=total == 0)
+            if result.error != ErrorCode.NONE:
+                any_error = True
+            size = sum(len(c) for c in result.chunks)
+            total += size
+            aborted = None
+            if committed:
+                aborted = [R.AbortedTransaction(producer_id=pid, first_offset=first) for pid, first in result.aborted]
+            partitions.append(R.PartitionData(
+                partition_index=p.partition, error_code=result.error, high_watermark=result.high_watermark,
+                last_stable_offset=result.last_stable_offset, log_start_offset=result.log_start_offset,
+                aborted_transactions=aborted, preferred_read_replica=-1,
+                records=result.chunks if size else b""))
+        topics.append(R.FetchableTopicResponse(topic=wanted.topic, partitions=partitions))
+    return R(throttle_time_ms=0, error_code=0, session_id=0, responses=topics), total, any_error
+
+
+def _log(broker, topic: str, partition: int):
+    return broker.store.partition(topic, partition)
+
+
+def _error(partition: int, error: ErrorCode) -> R.PartitionData:
+    return R.PartitionData(partition_index=partition, error_code=error, high_watermark=-1, last_stable_offset=-1,
+                           log_start_offset=-1, aborted_transactions=None, preferred_read_replica=-1, records=b"")

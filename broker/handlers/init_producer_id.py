@@ -1,0 +1,16 @@
+"""InitProducerId: a producer id for idempotence, or an epoch bump for a transactional id."""
+
+from broker.handlers.txn_errors import fencing_error
+from broker.registry import handles
+from protocol.messages import INIT_PRODUCER_ID
+
+R = INIT_PRODUCER_ID.Response
+
+
+@handles(INIT_PRODUCER_ID)
+def init_producer_id(broker, request):
+    body = request.body
+    result = broker.transactions.init_producer_id(body.transactional_id, body.transaction_timeout_ms,
+                                                  body.producer_id, body.producer_epoch)
+    return R(throttle_time_ms=0, error_code=fencing_error(result.error, request.header.api_version, 4),
+             producer_id=result.producer_id, producer_epoch=result.producer_epoch)

@@ -1,0 +1,24 @@
+"""ListTransactions: transactional ids filtered by state, producer id and (v1) open duration."""
+
+from broker.registry import handles
+from broker.transactions.states import TxnState
+from protocol.messages import LIST_TRANSACTIONS
+
+R = LIST_TRANSACTIONS.Response
+
+
+@handles(LIST_TRANSACTIONS)
+def list_transactions(broker, request):
+    body = request.body
+    unknown = [name for name in body.state_filters if TxnState.from_wire_name(name) is None]
+    states = {TxnState.from_wire_name(name) for name in body.state_filters} - {None}
+    producers = set(body.producer_id_filters)
+    now = broker.now_ms()
+    listed = [txn for txn in broker.transactions.all()
+              if (not states or txn.state in states)
+              and (not producers or txn.producer_id in producers)
+              and (body.duration_filter < 0 or (txn.state == TxnState.ONGOING
+                                                and now - txn.start_ms >= body.duration_filter))]
+    return R(throttle_time_ms=0, error_code=0, unknown_state_filters=unknown, transaction_states=[
+        R.TransactionState(transactional_id=t.transactional_id, producer_id=t.producer_id,
+                           transaction_state=t.state.wire_name) for t in listed])

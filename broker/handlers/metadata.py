@@ -1,0 +1,52 @@
+"""Metadata: this node as the only broker and leader of every partition; auto-creates topics."""
+
+from broker.registry import handles
+from broker.internal_topic import INTERNAL_TOPICS
+from protocol.errors import ErrorCode
+from protocol.messages import METADATA
+
+R = METADATA.Response
+LEADER_EPOCH = 0
+
+
+def topic_metadata(broker, topic) -> R.MetadataResponseTopic:
+    node = broker.config.node_id
+    partitions = [R.MetadataResponsePartition(error_code=0, partition_index=i, leader_id=node,
+                                              leader_epoch=LEADER_EPOCH, replica_nodes=[node], isr_nodes=[node])
+                  for i in range(len(topic.partitions))]
+    return R.MetadataResponseTopic(error_code=0, name=topic.name, topic_id=topic.topic_id,
+                                   is_internal=topic.name in INTERNAL_TOPICS, partitions=partitions)
+
+
+def brokers(broker) -> list:
+    host, port = broker.config.advertised
+    return [R.MetadataResponseBroker(node_id=broker.config.node_id, host=host, port=port, rack=None)]
+
+
+@handles(METADATA)
+def metadata(broker, request):
+    body, version = request.body, request.header.api_version
+    wanted = body.topics
+    if wanted is None or (version == 0 and not wanted):
+        topics = [topic_metadata(broker, t) for t in broker.store.topics()]
+    else:
+        topics = [_one_topic(broker, t, body.allow_auto_topic_creation or version < 4) for t in wanted]
+    return R(throttle_time_ms=0, brokers=brokers(broker), cluster_id=broker.config.cluster_id,
+             controller_id=broker.config.node_id, topics=topics)
+
+
+def _one_topic(broker, wanted, auto_create: bool) -> R.MetadataResponseTopic:
+    name = wanted.name
+    if name is None:
+        topic = broker.topic_by_id(wanted.topic_id)
+        if topic is None:
+            return R.MetadataResponseTopic(error_code=ErrorCode.UNKNOWN_TOPIC_ID, name=None,
+                                           topic_id=wanted.topic_id)
+        return topic_metadata(broker, topic)
+    topic = broker.store.topic(name)
+    if topic is None:
+        error = broker.auto_create(name) if auto_create else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        topic = broker.store.topic(name) if error == ErrorCode.NONE else None
+        if topic is None:
+            return R.MetadataResponseTopic(error_code=error, name=name)
+    return topic_metadata(broker, topic)

@@ -1,0 +1,73 @@
+"""Produce: append each partition's batches verbatim; acks 0, 1 and -1.
+
+Every append happens synchronously, so pipelined Produce requests on one
+connection land in the order they were sent; with `--fsync always` the log
+fsyncs before the append returns, so the answer always follows durability.
+"""
+
+from __future__ import annotations
+
+from broker.registry import handles
+from broker.internal_topic import INTERNAL_TOPICS
+from broker.state import now_ms
+from protocol.errors import ErrorCode
+from protocol.messages import PRODUCE
+from protocol.records import HEADER_SIZE, BatchHeader
+
+R = PRODUCE.Response
+
+
+@handles(PRODUCE)
+def produce(broker, request):
+    body, version = request.body, request.header.api_version
+    now = now_ms()
+    appended = []
+    responses = []
+    for topic_data in body.topic_data:
+        topic = _topic(broker, topic_data.name)
+        partitions = []
+        for data in topic_data.partition_data:
+            result = _append(broker, topic, topic_data.name, data, body.transactional_id, now, version)
+            partitions.append(result)
+            if result.error_code == 0 and topic is not None:
+                appended.append(topic.partitions[data.index])
+        responses.append(R.TopicProduceResponse(name=topic_data.name, partition_responses=partitions))
+    for log in appended:
+        broker.appended(log)
+    if body.acks == 0:
+        return None
+    return R(responses=responses, throttle_time_ms=0)
+
+
+def _topic(broker, name: str):
+    topic = broker.store.topic(name)
+    if topic is None and broker.auto_create(name) == ErrorCode.NONE:
+        topic = broker.store.topic(name)
+    return topic
+
+
+def _append(broker, topic, name: str, data, transactional_id, now: int, version: int) -> R.PartitionProduceResponse:
+    def failed(error: ErrorCode, message: str | None = None) -> R.PartitionProduceResponse:
+        return R.PartitionProduceResponse(index=data.index, error_code=error, base_offset=-1,
+                                          log_append_time_ms=-1, log_start_offset=-1, record_errors=[],
+                                          error_message=message)
+
+    if topic is None or not 0 <= data.index < len(topic.partitions):
+        return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+    if name in INTERNAL_TOPICS:
+        return failed(ErrorCode.INVALID_TOPIC_EXCEPTION, "clients cannot write to internal topics")
+    records = data.records
+    if records is None or len(records) < HEADER_SIZE:
+        return failed(ErrorCode.CORRUPT_MESSAGE, "no record batch")
+    first = BatchHeader.parse(records)
+    if first.magic == 2 and first.is_transactional:
+        error = broker.verify_transactional_produce(transactional_id, first, name, data.index, version)
+        if error != ErrorCode.NONE:
+            return failed(error)
+    log = topic.partitions[data.index]
+    result = log.append(records, now_ms=now)
+    if result.error != ErrorCode.NONE:
+        return failed(result.error)
+    return R.PartitionProduceResponse(index=data.index, error_code=0, base_offset=result.base_offset,
+                                      log_append_time_ms=result.log_append_time, log_start_offset=result.log_start_offset,
+                                      record_errors=[], error_message=None)

@@ -1,0 +1,47 @@
+"""The configs a topic reports: its own (set at creation or altered) over the broker's defaults."""
+
+from __future__ import annotations
+
+CONFIG_SOURCE_TOPIC = 1
+CONFIG_SOURCE_STATIC_BROKER = 4
+CONFIG_SOURCE_DEFAULT = 5
+
+
+def topic_defaults(config) -> dict[str, str]:
+    return {
+        "cleanup.policy": "delete",
+        "compression.type": "producer",
+        "max.message.bytes": "1048588",
+        "message.timestamp.type": "CreateTime",
+        "min.insync.replicas": "1",
+        "retention.bytes": str(config.retention_bytes),
+        "retention.ms": str(config.retention_ms),
+        "segment.bytes": str(config.segment_bytes),
+    }
+
+
+def broker_configs(config) -> dict[str, str]:
+    host, port = config.advertised
+    return {
+        "advertised.listeners": f"PLAINTEXT://{host}:{port}",
+        "auto.create.topics.enable": str(config.auto_create_topics).lower(),
+        "broker.id": str(config.node_id),
+        "group.initial.rebalance.delay.ms": str(config.group_initial_rebalance_delay_ms),
+        "listeners": f"PLAINTEXT://{config.host}:{config.port}",
+        "log.dirs": str(config.data_dir),
+        "log.retention.bytes": str(config.retention_bytes),
+        "log.retention.ms": str(config.retention_ms),
+        "log.segment.bytes": str(config.segment_bytes),
+        "message.max.bytes": "1048588",
+        "num.partitions": str(config.default_partitions),
+        "socket.request.max.bytes": str(config.max_request_bytes),
+        "transaction.max.timeout.ms": str(config.transaction_max_timeout_ms),
+    }
+
+
+def effective_topic_configs(config, topic_configs: dict[str, str]) -> list[tuple[str, str, int]]:
+    """(name, value, source) for every config of a topic, sorted by name."""
+    merged = {name: (value, CONFIG_SOURCE_DEFAULT) for name, value in topic_defaults(config).items()}
+    for name, value in topic_configs.items():
+        merged[name] = (value, CONFIG_SOURCE_TOPIC)
+    return [(name, value, source) for name, (value, source) in sorted(merged.items())]

@@ -1,0 +1,20 @@
+"""WriteTxnMarkers: served on the wire as a broker does; the coordinator uses the same marker path."""
+
+from broker.registry import handles
+from broker.transactions.markers import write_marker
+from protocol.messages import WRITE_TXN_MARKERS
+
+R = WRITE_TXN_MARKERS.Response
+
+
+@handles(WRITE_TXN_MARKERS)
+def write_txn_markers(broker, request):
+    now = broker.now_ms()
+    results = []
+    for m in request.body.markers:
+        topics = [R.WritableTxnMarkerTopicResult(name=t.name, partitions=[
+            R.WritableTxnMarkerPartitionResult(partition_index=p, error_code=write_marker(
+                broker, t.name, p, m.producer_id, m.producer_epoch, m.transaction_result, m.coordinator_epoch, now))
+            for p in t.partition_indexes]) for t in m.topics]
+        results.append(R.WritableTxnMarkerResult(producer_id=m.producer_id, topics=topics))
+    return R(markers=results)

@@ -1,0 +1,61 @@
+"""The broker's own state in its own topics (`__transaction_state`, `__consumer_offsets`).
+
+Coordinators append key/value records here before acknowledging a change and
+replay the topic at start, so one recovery path (the log's) restores everything.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+from protocol.errors import ErrorCode
+from protocol.records import BatchHeader, NewRecord, build_batch, split_batches
+
+if TYPE_CHECKING:
+    from broker.state import Broker
+
+OFFSETS_TOPIC = "__consumer_offsets"
+TRANSACTIONS_TOPIC = "__transaction_state"
+INTERNAL_TOPICS = (OFFSETS_TOPIC, TRANSACTIONS_TOPIC)
+REPLAY_CHUNK_BYTES = 1024 * 1024
+
+
+class InternalTopicError(RuntimeError):
+    """An append to an internal topic failed; the state change it carried did not happen."""
+
+
+class InternalTopic:
+    def __init__(self, broker: Broker, name: str) -> None:
+        self.broker = broker
+        self.name = name
+
+    @property
+    def log(self):
+        return self.broker.store.partition(self.name, 0)
+
+    def append(self, records: Iterable[NewRecord], now_ms: int, **batch: object) -> int:
+        """Append one batch of records; returns its base offset. Raises InternalTopicError."""
+        data = build_batch(list(records), timestamp_ms=now_ms, **batch)
+        return self.append_batch(data, now_ms)
+
+    def append_batch(self, data: bytes, now_ms: int) -> int:
+        log = self.log
+        result = log.append(data, now_ms=now_ms)
+        if result.error != ErrorCode.NONE:
+            raise InternalTopicError(f"append to {self.name} failed with {ErrorCode(result.error).name}")
+        self.broker.appended(log)
+        return result.base_offset
+
+    def replay(self) -> Iterator[tuple[BatchHeader, memoryview]]:
+        """Every batch in the topic, oldest first (data and control batches)."""
+        log = self.log
+        offset = log.log_start_offset
+        while offset < log.high_watermark:
+            result = log.read(offset, REPLAY_CHUNK_BYTES, isolation_committed=False, min_one=True)
+            if result.error != ErrorCode.NONE or not result.chunks:
+                return
+            batches = split_batches(b"".join(result.chunks))
+            for header, batch in batches:
+                if header.next_offset > offset:
+                    yield header, batch
+            offset = batches[-1][0].next_offset

@@ -1,0 +1,62 @@
+"""The asyncio (uvloop) server: listen, accept connections, stop gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+
+import structlog
+
+from broker import handlers  # noqa: F401  (registers every handler)
+from broker.config import BrokerConfig
+from broker.connection import Connection
+from broker.state import Broker
+
+log = structlog.get_logger("kafkette.server")
+VERSION = "0.1.0"
+
+
+class Server:
+    def __init__(self, config: BrokerConfig) -> None:
+        self.config = config
+        self.broker = Broker(config)
+        self._server: asyncio.AbstractServer | None = None
+        self.port = config.port
+
+    async def start(self) -> None:
+        started = time.perf_counter()
+        await self.broker.start()
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: Connection(self.broker), self.config.host,
+                                                self.config.port, reuse_address=True, backlog=1024)
+        self.port = self._server.sockets[0].getsockname()[1]
+        if not self.config.advertised_port and self.config.port == 0:
+            self.config.advertised_port = self.port
+        log.info("kafkette listening", address=f"{self.config.host}:{self.port}",
+                 advertised="%s:%d" % self.config.advertised, data_dir=str(self.config.data_dir),
+                 version=VERSION, startup_ms=round((time.perf_counter() - started) * 1000, 1))
+
+    async def stop(self) -> None:
+        """Stop accepting, let in-flight requests finish briefly, then flush and close the log."""
+        if self._server is not None:
+            self._server.close()
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and any(c.pending for c in self.broker.connections):
+            await asyncio.sleep(0.01)
+        for conn in list(self.broker.connections):
+            conn.close()
+        await self.broker.stop()
+        log.info("kafkette stopped")
+
+
+async def serve(config: BrokerConfig) -> None:
+    server = Server(config)
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down")
+    await server.stop()

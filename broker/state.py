@@ -1,0 +1,143 @@
+"""The broker's shared state: the log store, the coordinators, the settings; and its periodic work."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Awaitable, Callable
+
+import structlog
+
+from broker.arrivals import Arrivals
+from broker.config import BrokerConfig
+from broker.internal_topic import INTERNAL_TOPICS, OFFSETS_TOPIC
+from broker.transactions.coordinator import TransactionCoordinator
+from protocol.errors import ErrorCode
+from storage.config import FsyncPolicy, LogConfig
+from storage.store import LogStore, valid_topic_name
+
+log = structlog.get_logger("kafkette.broker")
+
+TOPIC_CONFIG_KEYS = {"retention.ms", "retention.bytes", "segment.bytes", "cleanup.policy", "max.message.bytes",
+                     "min.insync.replicas", "compression.type", "message.timestamp.type", "segment.ms",
+                     "delete.retention.ms", "min.compaction.lag.ms", "unclean.leader.election.enable"}
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Broker:
+    def __init__(self, config: BrokerConfig) -> None:
+        self.config = config
+        self.store = LogStore(config.data_dir, self.log_config())
+        self.arrivals = Arrivals()
+        self.connections: set[Any] = set()
+        self.started_ms = now_ms()
+        self._tasks: list[asyncio.Task] = []
+        self.coordinators: list[Any] = []  # objects with load(), tick(now_ms), tick_interval_ms, close()
+        self.offsets_topic = OFFSETS_TOPIC
+        self.transactions = TransactionCoordinator(self)
+        self.groups: Any = None
+        self.coordinators.append(self.transactions)
+
+    def log_config(self) -> LogConfig:
+        c = self.config
+        return LogConfig(segment_bytes=c.segment_bytes, retention_ms=c.retention_ms,
+                         retention_bytes=c.retention_bytes, fsync=FsyncPolicy(c.fsync))
+
+    # ------------------------------------------------------------------ life cycle
+
+    async def start(self) -> None:
+        self.store.open()
+        for name in INTERNAL_TOPICS:
+            if self.store.topic(name) is None:
+                self.store.create_topic(name, 1, {"cleanup.policy": "compact"})
+        for coordinator in self.coordinators:
+            coordinator.load()
+        if self.config.fsync == "interval":
+            self.every(self.config.fsync_interval_ms, self.store.flush_all)
+        self.every(self.config.retention_check_interval_ms, lambda: self.store.enforce_retention(now_ms()))
+        for coordinator in self.coordinators:
+            self.every(coordinator.tick_interval_ms, lambda c=coordinator: c.tick(now_ms()))
+
+    def every(self, interval_ms: int, fn: Callable[[], Any]) -> None:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(interval_ms / 1000)
+                try:
+                    result = fn()
+                    if isinstance(result, Awaitable):
+                        await result
+                except Exception:
+                    log.exception("periodic task failed", task=getattr(fn, "__qualname__", str(fn)))
+
+        self._tasks.append(asyncio.get_running_loop().create_task(loop()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for coordinator in self.coordinators:
+            coordinator.close()
+        self.store.close()
+
+    # ------------------------------------------------------------------ topics
+
+    def create_topic(self, name: str, partitions: int, configs: dict[str, str] | None = None) -> ErrorCode:
+        """Create a topic as CreateTopics or auto-creation does; the error Kafka gives if it cannot."""
+        if not valid_topic_name(name):
+            return ErrorCode.INVALID_TOPIC_EXCEPTION
+        if self.store.topic(name) is not None:
+            return ErrorCode.TOPIC_ALREADY_EXISTS
+        if partitions == -1:
+            partitions = self.config.default_partitions
+        if partitions <= 0:
+            return ErrorCode.INVALID_PARTITIONS
+        error = self.validate_configs(configs or {})
+        if error:
+            return error
+        self.store.create_topic(name, partitions, configs or {})
+        log.info("topic created", topic=name, partitions=partitions, configs=configs or {})
+        return ErrorCode.NONE
+
+    def validate_configs(self, configs: dict[str, str]) -> ErrorCode:
+        for key, value in configs.items():
+            if key not in TOPIC_CONFIG_KEYS:
+                return ErrorCode.INVALID_CONFIG
+            if key in ("retention.ms", "retention.bytes", "segment.bytes") and value is not None:
+                try:
+                    int(value)
+                except ValueError:
+                    return ErrorCode.INVALID_CONFIG
+        return ErrorCode.NONE
+
+    def topic_by_id(self, topic_id: bytes):
+        return next((t for t in self.store.topics() if t.topic_id == topic_id), None)
+
+    def auto_create(self, name: str) -> ErrorCode:
+        """Create an unknown topic if auto-creation is on; UNKNOWN_TOPIC_OR_PARTITION otherwise.
+
+        Kafka answers LEADER_NOT_AVAILABLE until the new leader is elected; here the
+        topic is usable at once, so the caller answers with it straight away.
+        """
+        if not self.config.auto_create_topics or name in INTERNAL_TOPICS:
+            return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        error = self.create_topic(name, self.config.default_partitions)
+        return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if error == ErrorCode.INVALID_TOPIC_EXCEPTION else error
+
+    # ------------------------------------------------------------------ hooks used by the handlers
+
+    def appended(self, log: Any) -> None:
+        """Wake long polls waiting on a partition that just got data or a marker."""
+        self.arrivals.notify(log)
+
+    def now_ms(self) -> int:
+        return now_ms()
+
+    def verify_transactional_produce(self, transactional_id: str | None, header: Any, topic: str, partition: int,
+                                     version: int) -> ErrorCode:
+        """May this transactional batch be written? Answered by the transaction coordinator."""
+        if self.transactions is None:
+            return ErrorCode.NONE
+        return self.transactions.verify_produce(transactional_id, header, topic, partition, version)
