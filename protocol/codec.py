@@ -102,7 +102,7 @@ class _Compiler:
         self.flexible = flexible
         self.env: dict[str, Any] = {
             "_new": object.__new__, "_rtags": _read_tagged, "_tagbuf": _tag_buffer, "_wrec": _write_records,
-            "_Writer": Writer, "_uv": p.uvarint, "_P": p, "_MISSING": _MISSING,
+            "_Writer": Writer, "_uv": p.uvarint, "_P": p, "_MISSING": _MISSING, "_DE": p.DecodeError,
         }
         self.source: list[str] = []
         self.count = 0
@@ -200,7 +200,8 @@ class _Compiler:
         if fd.is_array:
             n = self.name("n")
             length = "_P.read_compact_array_length" if flex else "_P.read_array_length"
-            lines = [f"{ind}{n}, pos = {length}(buf, pos)", f"{ind}if {n} < 0:", f"{ind}    {target} = None",
+            null = f"{target} = None" if nullable else f"raise _DE('non-nullable field {fd.name} was null')"
+            lines = [f"{ind}{n}, pos = {length}(buf, pos)", f"{ind}if {n} < 0:", f"{ind}    {null}",
                      f"{ind}else:"]
             lst = self.name("l")
             lines.append(f"{ind}    {lst} = []")
@@ -214,7 +215,10 @@ class _Compiler:
             lines = [f"{ind}if buf[pos] == 255:", f"{ind}    {target} = None", f"{ind}    pos += 1", f"{ind}else:",
                      f"{ind}    pos += 1"]
             return lines + self._read_single(cls, fd, target, ind + "    ")
-        return self._read_single(cls, fd, target, ind)
+        lines = self._read_single(cls, fd, target, ind)
+        if fd.type in ("string", "bytes", "records") and not nullable:
+            lines.append(f"{ind}if {target} is None: raise _DE('non-nullable field {fd.name} was null')")
+        return lines
 
     def _read_single(self, cls: type, fd: Field, target: str, ind: str, element: bool = False) -> list[str]:
         flex = self.flexible
@@ -251,8 +255,8 @@ class _Compiler:
                     enc = self._tag_writer(cls, fd)
                     value = f"o.{fd.name}"
                     default = fd.default_value()
-                    if fd.is_struct and not fd.is_array:
-                        cond = f"{value} is not None"
+                    if fd.is_struct and not fd.is_array:  # Kafka omits a struct equal to its defaults
+                        cond = f"{value} is not None and {value} != {self.const(getattr(cls, fd.element))}()"
                     elif isinstance(default, list):
                         cond = f"{value}"
                     else:
