@@ -2,6 +2,9 @@
 
 Both are append-only files of fixed-size big-endian entries mirrored in arrays.
 Offsets are stored relative to the segment's base offset (int32), as Kafka does.
+New entries are written in small groups: an index is derived data, and the
+recovery point only moves past entries after `sync` wrote them, so a crash
+just rebuilds the unwritten ones from the log.
 A torn trailing entry is dropped on load; deeper damage is reported by
 `is_consistent` and the segment rebuilds the index from its batches.
 """
@@ -17,6 +20,9 @@ from pathlib import Path
 from storage.files import write_all
 
 
+_WRITE_EVERY = 32  # entries
+
+
 class _IndexFile:
     ENTRY: struct.Struct
     TYPECODES: tuple[str, str]
@@ -24,12 +30,14 @@ class _IndexFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
+        self._pending = bytearray()
         self.keys = array(self.TYPECODES[0])
         self.values = array(self.TYPECODES[1])
 
     def load(self) -> None:
         """Read entries from disk, dropping a partially written last entry."""
         fd = self._open()
+        self._pending.clear()
         size = os.fstat(fd).st_size
         usable = size - size % self.ENTRY.size
         if usable != size:
@@ -45,23 +53,33 @@ class _IndexFile:
         return len(self.keys)
 
     def append(self, key: int, value: int) -> None:
-        write_all(self._open(), self.ENTRY.pack(key, value))
+        self._pending += self.ENTRY.pack(key, value)
         self.keys.append(key)
         self.values.append(value)
+        if len(self._pending) >= _WRITE_EVERY * self.ENTRY.size:
+            self.write_pending()
+
+    def write_pending(self) -> None:
+        if self._pending:
+            write_all(self._open(), self._pending)
+            self._pending.clear()
 
     def truncate_entries(self, count: int) -> None:
         """Keep only the first `count` entries."""
         if count >= len(self.keys):
             return
+        self.write_pending()
         os.ftruncate(self._open(), count * self.ENTRY.size)
         del self.keys[count:]
         del self.values[count:]
 
     def sync(self) -> None:
+        self.write_pending()
         if self._fd is not None:
             os.fsync(self._fd)
 
     def close(self) -> None:
+        self.write_pending()
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None

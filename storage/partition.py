@@ -197,7 +197,7 @@ class PartitionLog:
             old.sync()
         segment = Segment(self.directory, old.next_offset, self.config.index_interval_bytes)
         segment.next_offset = old.next_offset
-        segment.indexes_loaded = True
+        segment.indexes_loaded = segment.txn_index_loaded = True
         segment.fd  # creates the file
         self.segments.append(segment)
         self._bases.append(segment.base_offset)
@@ -248,7 +248,7 @@ class PartitionLog:
     def _aborted(self, first_segment: int, fetch_offset: int, upper_bound: int) -> list[tuple[int, int]]:
         found: list[AbortedTxn] = []
         for segment in self.segments[first_segment:]:
-            segment.ensure_indexes()
+            segment.ensure_txn_index()
             if segment.txn_index.collect(fetch_offset, upper_bound, found):
                 break
         return [(e.producer_id, e.first_offset) for e in found]

@@ -55,7 +55,6 @@ def open_segments(directory: Path, config: LogConfig, checkpoint: PartitionCheck
             break
     if not segments[0].path.exists():
         segments[0].fd  # create the first, empty segment
-        segments[0].indexes_loaded = True
     return segments, truncated
 
 
@@ -97,6 +96,7 @@ def _replay_marker(table: ProducerStateTable, segment: Segment, header, kind: in
         return
     done = table.apply_marker(header.producer_id, header.producer_epoch, coordinator_epoch, kind,
                               header.base_offset, header.max_timestamp)
+    segment.ensure_txn_index()
     if done.aborted and done.marker_offset > segment.txn_index.last_marker_offset:
         unstable = table.first_unstable_offset()
         lso = unstable if unstable is not None else done.marker_offset + 1

@@ -11,12 +11,15 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import structlog
 from crc32c import crc32c
 
 from protocol.records import CRC_START, HEADER, HEADER_SIZE, LOG_OVERHEAD, BatchHeader, iter_records
 from storage.files import file_name, write_all
 from storage.index import OffsetIndex, TimeIndex
 from storage.txn_index import TxnIndex
+
+log = structlog.get_logger()
 
 LOG_SUFFIX = ".log"
 SCAN_CHUNK = 1 << 20
@@ -38,6 +41,7 @@ class Segment:
         self.offset_of_max_timestamp = -1
         self.bytes_since_index = 0
         self.indexes_loaded = False
+        self.txn_index_loaded = False
         self._fd: int | None = None
         self._hints: dict[int, int] = {}  # offset -> position of the batch starting there
 
@@ -134,7 +138,7 @@ class Segment:
         """
         self.index.load()
         self.time_index.load()
-        self.txn_index.load()
+        self.ensure_txn_index()
         self.indexes_loaded = True
         verify_from = min(verify_from, self.size)
         if not self.index.is_consistent(self.size):
@@ -226,7 +230,14 @@ class Segment:
 
     def ensure_indexes(self) -> None:
         if not self.indexes_loaded:
-            self.open_indexes(self.size)
+            truncated = self.open_indexes(self.size)
+            if truncated:
+                log.warning("damaged closed segment truncated", segment=str(self.path), truncated_bytes=truncated)
+
+    def ensure_txn_index(self) -> None:
+        if not self.txn_index_loaded:
+            self.txn_index.load()
+            self.txn_index_loaded = True
 
     def position_of(self, offset: int) -> int:
         """Start of the batch that holds `offset`; the file size past the last batch."""

@@ -229,3 +229,17 @@ def test_any_cut_of_the_tail_recovers_to_a_batch_boundary(tmp_path, cut):
     survivors = 57 if cut <= BATCH_SIZE else 54
     assert again.next_offset == survivors
     assert again.append(batch(), now_ms=0).base_offset == survivors
+
+
+def test_replaying_old_segments_does_not_duplicate_their_aborted_entries(tmp_path):
+    log = open_at(tmp_path / "p")
+    produce(log, 0, 2, txn=True)
+    log.append_control(PID, 0, False, 0, now_ms=0)
+    fill(log, 200)
+    log.close()
+    assert len(log.segments) > 3
+    for snapshot in (tmp_path / "p").glob("*.snapshot"):
+        snapshot.unlink()  # forces a replay from the first, trusted segment
+    again = open_at(tmp_path / "p")
+    assert read_all(again, 0, committed=True).aborted == [(PID, 0)]
+    assert again.segments[0].txn_index.entries == [(PID, 0, 2, 3)]
