@@ -2,9 +2,10 @@
 
 Both are append-only files of fixed-size big-endian entries mirrored in arrays.
 Offsets are stored relative to the segment's base offset (int32), as Kafka does.
-New entries are written in small groups: an index is derived data, and the
-recovery point only moves past entries after `sync` wrote them, so a crash
-just rebuilds the unwritten ones from the log.
+New entries are written in small groups with positioned writes (a failed
+write is simply redone): an index is derived data, and the recovery point only
+moves past entries after `sync` wrote them, so a crash just rebuilds the
+unwritten ones from the log.
 A torn trailing entry is dropped on load; deeper damage is reported by
 `is_consistent` and the segment rebuilds the index from its batches.
 """
@@ -17,7 +18,7 @@ from array import array
 from bisect import bisect_right
 from pathlib import Path
 
-from storage.files import write_all
+from storage.files import pwrite_all
 
 
 _WRITE_EVERY = 32  # entries
@@ -31,6 +32,7 @@ class _IndexFile:
         self.path = path
         self._fd: int | None = None
         self._pending = bytearray()
+        self._persisted = 0  # entries known to be in the file
         self.keys = array(self.TYPECODES[0])
         self.values = array(self.TYPECODES[1])
 
@@ -48,6 +50,7 @@ class _IndexFile:
         for key, value in self.ENTRY.iter_unpack(data):
             self.keys.append(key)
             self.values.append(value)
+        self._persisted = len(self.keys)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -56,12 +59,15 @@ class _IndexFile:
         self._pending += self.ENTRY.pack(key, value)
         self.keys.append(key)
         self.values.append(value)
-        if len(self._pending) >= _WRITE_EVERY * self.ENTRY.size:
-            self.write_pending()
+
+    @property
+    def write_due(self) -> bool:
+        return len(self._pending) >= _WRITE_EVERY * self.ENTRY.size
 
     def write_pending(self) -> None:
         if self._pending:
-            write_all(self._open(), self._pending)
+            pwrite_all(self._open(), self._pending, self._persisted * self.ENTRY.size)
+            self._persisted = len(self.keys)
             self._pending.clear()
 
     def truncate_entries(self, count: int) -> None:
@@ -72,6 +78,7 @@ class _IndexFile:
         os.ftruncate(self._open(), count * self.ENTRY.size)
         del self.keys[count:]
         del self.values[count:]
+        self._persisted = count
 
     def sync(self) -> None:
         self.write_pending()
@@ -86,7 +93,7 @@ class _IndexFile:
 
     def _open(self) -> int:
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         return self._fd
 
 

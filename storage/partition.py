@@ -7,7 +7,6 @@ the producer state, indexes and high watermark move.
 
 from __future__ import annotations
 
-import os
 from bisect import bisect_right
 from collections import OrderedDict
 from pathlib import Path
@@ -162,15 +161,14 @@ class PartitionLog:
                                            COMMIT if commit else ABORT, offset, now_ms)
         if done.aborted:
             entry = AbortedTxn(producer_id, done.first_offset, offset, self.last_stable_offset)
+            self.segments[-1].ensure_txn_index()
             self.segments[-1].txn_index.append(entry)
         return AppendResult(ErrorCode.NONE, offset, -1, self.log_start_offset)
 
     def _write(self, buf: bytearray, placed: list[tuple[int, BatchHeader]]) -> ErrorCode:
         segment = self._segment_with_room(len(buf), placed[-1][1].next_offset)
         try:
-            segment.append(buf, placed)
-            if self.config.fsync is FsyncPolicy.ALWAYS:
-                os.fsync(segment.fd)
+            segment.append(buf, placed, sync=self.config.fsync is FsyncPolicy.ALWAYS)
         except OSError as err:
             log.error("append failed", partition=self.directory.name, error=str(err))
             return ErrorCode.KAFKA_STORAGE_ERROR
@@ -216,11 +214,20 @@ class PartitionLog:
         if offset < self.log_start_offset or offset > hwm:
             return ReadResult(ErrorCode.OFFSET_OUT_OF_RANGE, [], hwm, lso, self.log_start_offset, [])
         upper = lso if isolation_committed else hwm
+        try:
+            chunks, end_offset = self._read_chunks(offset, upper, max_bytes, min_one)
+            aborted = self.aborted_transactions(offset, end_offset) if isolation_committed and chunks else []
+        except OSError as err:
+            log.error("read failed", partition=self.directory.name, error=str(err))
+            return ReadResult(ErrorCode.KAFKA_STORAGE_ERROR, [], hwm, lso, self.log_start_offset, [])
+        return ReadResult(ErrorCode.NONE, chunks, hwm, lso, self.log_start_offset, aborted)
+
+    def _read_chunks(self, offset: int, upper: int, max_bytes: int, min_one: bool) -> tuple[list[bytes], int]:
+        """One pread per segment touched; returns the chunks and the offset just past them."""
         chunks: list[bytes] = []
         budget = max_bytes
         cursor = offset
         index = bisect_right(self._bases, offset) - 1
-        first = index
         while cursor < upper and index < len(self.segments):
             segment = self.segments[index]
             self._touch(segment)
@@ -242,20 +249,16 @@ class PartitionLog:
             if end < segment.size or budget <= 0:
                 break
             index += 1
-        aborted = self._aborted(first, offset, cursor) if isolation_committed and chunks else []
-        return ReadResult(ErrorCode.NONE, chunks, hwm, lso, self.log_start_offset, aborted)
+        return chunks, cursor
 
-    def _aborted(self, first_segment: int, fetch_offset: int, upper_bound: int) -> list[tuple[int, int]]:
+    def aborted_transactions(self, fetch_offset: int, upper_bound: int) -> list[tuple[int, int]]:
+        """(producer id, first offset) of aborted txns overlapping [fetch_offset, upper_bound)."""
         found: list[AbortedTxn] = []
-        for segment in self.segments[first_segment:]:
+        for segment in self.segments[max(bisect_right(self._bases, fetch_offset) - 1, 0):]:
             segment.ensure_txn_index()
             if segment.txn_index.collect(fetch_offset, upper_bound, found):
                 break
         return [(e.producer_id, e.first_offset) for e in found]
-
-    def aborted_transactions(self, fetch_offset: int, upper_bound: int) -> list[tuple[int, int]]:
-        first = max(bisect_right(self._bases, fetch_offset) - 1, 0)
-        return self._aborted(first, fetch_offset, upper_bound)
 
     # --- timestamps ----------------------------------------------------------
 

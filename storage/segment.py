@@ -82,17 +82,32 @@ class Segment:
 
     # --- append --------------------------------------------------------------
 
-    def append(self, buf: bytearray, batches: list[tuple[int, BatchHeader]]) -> None:
-        """Write `buf` (whole batches, offsets already assigned); `batches` holds (position in buf, header)."""
+    def append(self, buf: bytearray, batches: list[tuple[int, BatchHeader]], *, sync: bool) -> None:
+        """Write `buf` (whole batches, offsets already assigned); `batches` holds (position in buf, header).
+
+        Raises OSError with the file as it was; otherwise the batches are in the
+        file (and on disk if `sync`) before any in-memory state moves.
+        """
         start = self.size
         try:
             write_all(self.fd, buf)
+            if sync:
+                os.fsync(self.fd)
         except OSError:
             os.ftruncate(self.fd, start)
             raise
         self.size = start + len(buf)
         for rel_pos, header in batches:
             self._note_batch(start + rel_pos, header)
+        if self.index.write_due or self.time_index.write_due:
+            self._write_indexes()
+
+    def _write_indexes(self) -> None:
+        try:
+            self.index.write_pending()
+            self.time_index.write_pending()
+        except OSError as err:  # derived data: retried at the next sync, rebuilt after a crash
+            log.error("index write failed", segment=str(self.path), error=str(err))
 
     def _note_batch(self, position: int, header: BatchHeader) -> None:
         """Advance the in-memory state and the sparse indexes past one batch at `position`."""

@@ -12,7 +12,11 @@ import struct
 from pathlib import Path
 from typing import NamedTuple
 
-from storage.files import write_all
+import structlog
+
+from storage.files import pwrite_all
+
+log = structlog.get_logger()
 
 _ENTRY = struct.Struct(">qqqq")
 
@@ -28,6 +32,7 @@ class TxnIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
+        self._persisted = 0  # entries known to be in the file
         self.entries: list[AbortedTxn] = []
 
     def load(self) -> None:
@@ -41,14 +46,25 @@ class TxnIndex:
             os.ftruncate(fd, usable)
         data = os.pread(fd, usable, 0) if usable else b""
         self.entries = [AbortedTxn(*e) for e in _ENTRY.iter_unpack(data)]
+        self._persisted = len(self.entries)
 
     @property
     def last_marker_offset(self) -> int:
         return self.entries[-1].last_offset if self.entries else -1
 
     def append(self, entry: AbortedTxn) -> None:
-        write_all(self._open(), _ENTRY.pack(*entry))
+        """Record an entry; a failed write is retried by `sync` (which then fails the flush)."""
         self.entries.append(entry)
+        try:
+            self.write_pending()
+        except OSError as err:
+            log.error("txn index write failed", path=str(self.path), error=str(err))
+
+    def write_pending(self) -> None:
+        if self._persisted < len(self.entries):
+            data = b"".join(_ENTRY.pack(*e) for e in self.entries[self._persisted:])
+            pwrite_all(self._open(), data, self._persisted * _ENTRY.size)
+            self._persisted = len(self.entries)
 
     def truncate_from_offset(self, offset: int) -> None:
         """Drop entries whose marker is at or after `offset` (the data they describe is gone)."""
@@ -57,6 +73,7 @@ class TxnIndex:
             return
         self.entries = keep
         os.ftruncate(self._open(), len(keep) * _ENTRY.size)
+        self._persisted = len(keep)
 
     def collect(self, fetch_offset: int, upper_bound: int, out: list[AbortedTxn]) -> bool:
         """Add overlapping entries to `out`; True once later segments can't overlap either."""
@@ -68,6 +85,7 @@ class TxnIndex:
         return False
 
     def sync(self) -> None:
+        self.write_pending()
         if self._fd is not None:
             os.fsync(self._fd)
 
@@ -78,5 +96,5 @@ class TxnIndex:
 
     def _open(self) -> int:
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         return self._fd

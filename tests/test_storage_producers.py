@@ -158,3 +158,23 @@ def test_committed_read_stops_before_the_lso_even_with_budget_left(tmp_path):
     result = read_all(log, 0, committed=True)
     assert offsets_in(result.chunks) == list(range(20))
     assert read_all(log, 20, committed=True).chunks == []
+
+
+def test_a_failed_write_advances_nothing_and_the_retry_is_not_a_duplicate(tmp_path, monkeypatch):
+    from storage import segment as segment_module
+
+    log = open_log(tmp_path)
+    produce(log, 0)
+    real_write = segment_module.write_all
+
+    def disk_full(fd, data):
+        real_write(fd, bytes(data)[:10])  # a partial write, then the error
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(segment_module, "write_all", disk_full)
+    assert produce(log, 1).error == ErrorCode.KAFKA_STORAGE_ERROR
+    assert log.next_offset == 1 and log.producers_info()[0].last_sequence == 0
+    monkeypatch.setattr(segment_module, "write_all", real_write)
+    retry = produce(log, 1)
+    assert (retry.error, retry.base_offset) == (ErrorCode.NONE, 1)
+    assert offsets_in(read_all(log).chunks) == [0, 1]
