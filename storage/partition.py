@@ -79,6 +79,8 @@ class PartitionLog:
         end = segments[-1].next_offset
         log_start = min(max(checkpoint.log_start_offset, segments[0].base_offset), end)
         recovery.log_recovery(directory, clean=clean, truncated=truncated, replayed=replayed, end_offset=end)
+        for segment in segments[:-1]:
+            segment.close()  # reopened on demand, within the bound of _touch
         partition = cls(directory, config, segments, log_start, producers)
         verified_to = (checkpoint.recovery_segment, checkpoint.recovery_position)
         if truncated or replayed or verified_to != partition._recovery:

@@ -176,6 +176,7 @@ class Segment:
             self.size = valid_end
         self.txn_index.truncate_from_offset(self.next_offset)
         self.time_index.truncate_from_offset(self.next_offset - self.base_offset)
+        self.seal_time_index()
         return truncated
 
     def _clear_indexes(self) -> None:

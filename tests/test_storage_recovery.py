@@ -243,3 +243,16 @@ def test_replaying_old_segments_does_not_duplicate_their_aborted_entries(tmp_pat
     again = open_at(tmp_path / "p")
     assert read_all(again, 0, committed=True).aborted == [(PID, 0)]
     assert again.segments[0].txn_index.entries == [(PID, 0, 2, 3)]
+
+
+def test_segment_max_timestamps_survive_reopen_so_retention_still_works(tmp_path):
+    log = open_at(tmp_path / "p")
+    for i in range(120):
+        log.append(batch(ts=1000 * i), now_ms=0)
+    before = [(s.base_offset, s.max_timestamp) for s in log.segments]
+    log.close()
+    again = open_at(tmp_path / "p")
+    assert [(s.base_offset, s.max_timestamp) for s in again.segments] == before
+    again.segments[0].ensure_indexes()  # a lazy index load must not lose the sealed entry
+    again.close()
+    assert [(s.base_offset, s.max_timestamp) for s in open_at(tmp_path / "p").segments] == before
