@@ -208,6 +208,8 @@ class _Compiler:
             lines.append(f"{ind}    for _ in range({n}):")
             elem = self.name("e")
             lines += self._read_single(cls, fd, elem, ind + "        ", element=True)
+            if fd.element in ("string", "bytes"):
+                lines.append(f"{ind}        if {elem} is None: raise _DE('null element in {fd.name}')")
             lines.append(f"{ind}        {lst}.append({elem})")
             lines.append(f"{ind}    {target} = {lst}")
             return lines

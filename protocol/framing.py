@@ -87,7 +87,10 @@ def read_request_header(frame) -> tuple[RequestHeader, int]:
     if len(frame) < 8:
         raise p.DecodeError("frame too short for a request header")
     api_key, api_version, correlation_id = _HEADER.unpack_from(frame, 0)
-    client_id, pos = p.read_string(frame, 8)
+    try:
+        client_id, pos = p.read_string(frame, 8)
+    except UnicodeDecodeError as e:
+        raise p.DecodeError(f"client id is not UTF-8: {e}") from e
     return RequestHeader(api_key, api_version, correlation_id, client_id), pos
 
 
