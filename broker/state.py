@@ -10,6 +10,7 @@ import structlog
 
 from broker.arrivals import Arrivals
 from broker.config import BrokerConfig
+from broker.groups import GroupCoordinator
 from broker.internal_topic import INTERNAL_TOPICS, OFFSETS_TOPIC
 from broker.transactions.coordinator import TransactionCoordinator
 from protocol.errors import ErrorCode
@@ -40,6 +41,8 @@ class Broker:
         self.transactions = TransactionCoordinator(self)
         self.groups: Any = None
         self.coordinators.append(self.transactions)
+        self.groups = GroupCoordinator(self)
+        self.coordinators.append(self.groups)
 
     def log_config(self) -> LogConfig:
         c = self.config
@@ -55,7 +58,7 @@ class Broker:
                 self.store.create_topic(name, 1, {"cleanup.policy": "compact"})
         for coordinator in self.coordinators:
             coordinator.load()
-        if self.config.fsync == "interval":
+        if self.config.fsync != "never":  # with "always" this moves the recovery point and snapshots on
             self.every(self.config.fsync_interval_ms, self.store.flush_all)
         self.every(self.config.retention_check_interval_ms, lambda: self.store.enforce_retention(now_ms()))
         for coordinator in self.coordinators:
