@@ -1,0 +1,101 @@
+"""The records groups write to `__consumer_offsets`, laid out exactly as Kafka lays them out.
+
+Key: int16 version, then OffsetCommitKey (versions 0-1) or GroupMetadataKey (version 2).
+Value: int16 version, then OffsetCommitValue or GroupMetadataValue; a null value is a tombstone.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from broker.groups.offsets import OffsetAndMetadata
+from broker.groups.state import Group, Member
+from protocol import codec
+from protocol.messages.internal import GROUP_METADATA_KEY, GROUP_METADATA_VALUE, OFFSET_COMMIT_KEY, OFFSET_COMMIT_VALUE
+from protocol.primitives import DecodeError
+
+OFFSET_KEY_VERSION = 1
+OFFSET_VALUE_VERSION = 3
+GROUP_KEY_VERSION = 2
+GROUP_VALUE_VERSION = 3
+_VERSION = struct.Struct(">h")
+
+
+@dataclass
+class OffsetRecord:
+    group_id: str
+    topic: str
+    partition: int
+    value: OffsetAndMetadata | None  # None: tombstone
+
+
+@dataclass
+class GroupRecord:
+    group_id: str
+    value: object | None  # GroupMetadataValue, None: tombstone
+
+
+def _encode(data, version: int, obj) -> bytes:
+    return _VERSION.pack(version) + codec.write(data.Record, version, data.is_flexible(version), obj).getvalue()
+
+
+def _decode(data, buf: bytes):
+    (version,) = _VERSION.unpack_from(buf, 0)
+    version = min(max(version, data.versions[0]), data.versions[1])  # newer versions only add tagged fields
+    return codec.read(data.Record, version, data.is_flexible(version), buf, 2)[0]
+
+
+def offset_key(group_id: str, topic: str, partition: int) -> bytes:
+    return _encode(OFFSET_COMMIT_KEY, OFFSET_KEY_VERSION,
+                   OFFSET_COMMIT_KEY.Record(group=group_id, topic=topic, partition=partition))
+
+
+def offset_value(offset: OffsetAndMetadata) -> bytes:
+    return _encode(OFFSET_COMMIT_VALUE, OFFSET_VALUE_VERSION, OFFSET_COMMIT_VALUE.Record(
+        offset=offset.offset, leader_epoch=offset.leader_epoch, metadata=offset.metadata,
+        commit_timestamp=offset.commit_timestamp))
+
+
+def group_key(group_id: str) -> bytes:
+    return _encode(GROUP_METADATA_KEY, GROUP_KEY_VERSION, GROUP_METADATA_KEY.Record(group=group_id))
+
+
+def group_value(group: Group) -> bytes:
+    V = GROUP_METADATA_VALUE.Record
+    members = [V.MemberMetadata(member_id=m.member_id, group_instance_id=m.group_instance_id, client_id=m.client_id,
+                                client_host=m.client_host, rebalance_timeout=m.rebalance_timeout_ms,
+                                session_timeout=m.session_timeout_ms, subscription=m.metadata(group.protocol_name),
+                                assignment=m.assignment)
+               for m in group.members.values()]
+    return _encode(GROUP_METADATA_VALUE, GROUP_VALUE_VERSION, V(
+        protocol_type=group.protocol_type or "", generation=group.generation, protocol=group.protocol_name,
+        leader=group.leader_id, current_state_timestamp=group.state_timestamp, members=members))
+
+
+def decode(key: bytes, value: bytes | None, record_offset: int) -> OffsetRecord | GroupRecord | None:
+    """One `__consumer_offsets` record; None for a key this broker does not know."""
+    try:
+        (version,) = _VERSION.unpack_from(key, 0)
+        if version in (0, 1):
+            k = _decode(OFFSET_COMMIT_KEY, key)
+            offset = None
+            if value is not None:
+                v = _decode(OFFSET_COMMIT_VALUE, value)
+                offset = OffsetAndMetadata(v.offset, v.leader_epoch, v.metadata or "", v.commit_timestamp,
+                                           record_offset)
+            return OffsetRecord(k.group, k.topic, k.partition, offset)
+        if version == 2:
+            k = _decode(GROUP_METADATA_KEY, key)
+            return GroupRecord(k.group, None if value is None else _decode(GROUP_METADATA_VALUE, value))
+    except (DecodeError, struct.error):
+        return None
+    return None
+
+
+def members_of(value) -> list[Member]:
+    """The members a GroupMetadataValue holds, as state-machine members (one protocol: the chosen one)."""
+    return [Member(m.member_id, m.group_instance_id, m.client_id, m.client_host, m.session_timeout,
+                   m.rebalance_timeout if m.rebalance_timeout >= 0 else m.session_timeout, value.protocol_type,
+                   [(value.protocol or "", m.subscription)], assignment=m.assignment, is_new=False)
+            for m in value.members]

@@ -1,0 +1,21 @@
+"""DescribeGroups: state, protocol and members (with metadata and assignment when Stable) of groups."""
+
+from broker.registry import handles
+from protocol.messages import DESCRIBE_GROUPS
+
+R = DESCRIBE_GROUPS.Response
+
+
+@handles(DESCRIBE_GROUPS)
+def describe_groups(broker, request):
+    described = []
+    for group_id in request.body.groups:
+        s = broker.groups.describe(group_id)
+        described.append(R.DescribedGroup(
+            error_code=0, group_id=group_id, group_state=s.state, protocol_type=s.protocol_type,
+            protocol_data=s.protocol_name, members=[
+                R.DescribedGroupMember(member_id=m.member_id, group_instance_id=m.group_instance_id,
+                                       client_id=m.client_id, client_host=m.client_host,
+                                       member_metadata=m.metadata, member_assignment=m.assignment)
+                for m in s.members]))
+    return R(throttle_time_ms=0, groups=described)

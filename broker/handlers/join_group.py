@@ -1,0 +1,47 @@
+"""JoinGroup: join or rejoin a classic group; a long poll while the group rebalances."""
+
+from broker.groups.state import JoinRequest, JoinResult
+from broker.registry import handles
+from broker.state import now_ms
+from protocol.messages import JOIN_GROUP
+
+R = JOIN_GROUP.Response
+
+
+@handles(JOIN_GROUP)
+def join_group(broker, request):
+    body, version = request.body, request.header.api_version
+    req = JoinRequest(
+        member_id=body.member_id,
+        group_instance_id=body.group_instance_id if version >= 5 else None,
+        client_id=request.header.client_id or "",
+        client_host=getattr(request, "client_host", None) or "",
+        session_timeout_ms=body.session_timeout_ms,
+        rebalance_timeout_ms=body.rebalance_timeout_ms if version >= 1 else body.session_timeout_ms,
+        protocol_type=body.protocol_type,
+        protocols=[(p.name, bytes(p.metadata or b"")) for p in body.protocols],
+        require_known_member_id=version >= 4,
+    )
+    result = broker.groups.join_group(body.group_id, req, now_ms())
+    if isinstance(result, JoinResult):
+        return response(result, version)
+    return _after_rebalance(result, version)
+
+
+async def _after_rebalance(future, version: int):
+    return response(await future, version)
+
+
+def response(result: JoinResult, version: int) -> R:
+    return R(
+        throttle_time_ms=0,
+        error_code=result.error,
+        generation_id=result.generation_id,
+        protocol_type=result.protocol_type,
+        protocol_name=result.protocol_name if version >= 7 else (result.protocol_name or ""),
+        leader=result.leader,
+        skip_assignment=result.skip_assignment,
+        member_id=result.member_id,
+        members=[R.JoinGroupResponseMember(member_id=m, group_instance_id=i, metadata=data)
+                 for m, i, data in result.members],
+    )

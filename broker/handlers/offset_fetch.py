@@ -1,0 +1,35 @@
+"""OffsetFetch: a group's committed offsets; one group (v0-7) or several (v8+); require_stable (v7+)."""
+
+from broker.registry import handles
+from protocol.messages import OFFSET_FETCH
+
+R = OFFSET_FETCH.Response
+
+
+@handles(OFFSET_FETCH)
+def offset_fetch(broker, request):
+    body, version = request.body, request.header.api_version
+    stable = body.require_stable if version >= 7 else False
+    if version < 8:
+        wanted = None if body.topics is None else [(t.name, t.partition_indexes) for t in body.topics]
+        found = broker.groups.fetch_offsets(body.group_id, wanted, stable)
+        return R(throttle_time_ms=0, error_code=0, topics=[
+            R.OffsetFetchResponseTopic(name=topic, partitions=[
+                R.OffsetFetchResponsePartition(partition_index=p, error_code=e, **_offset(o)) for p, o, e in rows])
+            for topic, rows in found])
+    groups = []
+    for g in body.groups:
+        wanted = None if g.topics is None else [(t.name, t.partition_indexes) for t in g.topics]
+        found = broker.groups.fetch_offsets(g.group_id, wanted, stable)
+        groups.append(R.OffsetFetchResponseGroup(group_id=g.group_id, error_code=0, topics=[
+            R.OffsetFetchResponseTopics(name=topic, partitions=[
+                R.OffsetFetchResponsePartitions(partition_index=p, error_code=e, **_offset(o)) for p, o, e in rows])
+            for topic, rows in found]))
+    return R(throttle_time_ms=0, groups=groups)
+
+
+def _offset(committed) -> dict:
+    if committed is None:
+        return {"committed_offset": -1, "committed_leader_epoch": -1, "metadata": ""}
+    return {"committed_offset": committed.offset, "committed_leader_epoch": committed.leader_epoch,
+            "metadata": committed.metadata}

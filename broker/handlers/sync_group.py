@@ -1,0 +1,30 @@
+"""SyncGroup: the leader hands in the assignment; every member waits for its own share."""
+
+from broker.groups.state import SyncResult
+from broker.registry import handles
+from broker.state import now_ms
+from protocol.messages import SYNC_GROUP
+
+R = SYNC_GROUP.Response
+
+
+@handles(SYNC_GROUP)
+def sync_group(broker, request):
+    body, version = request.body, request.header.api_version
+    assignments = {a.member_id: bytes(a.assignment or b"") for a in body.assignments}
+    result = broker.groups.sync_group(
+        body.group_id, body.member_id, body.group_instance_id if version >= 3 else None, body.generation_id,
+        body.protocol_type if version >= 5 else None, body.protocol_name if version >= 5 else None,
+        assignments, now_ms())
+    if isinstance(result, SyncResult):
+        return response(result)
+    return _after_assignment(result)
+
+
+async def _after_assignment(future):
+    return response(await future)
+
+
+def response(result: SyncResult) -> R:
+    return R(throttle_time_ms=0, error_code=result.error, protocol_type=result.protocol_type,
+             protocol_name=result.protocol_name, assignment=result.assignment)
