@@ -2,31 +2,28 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-compare acceptance clean
+.PHONY: run test bench bench-compare clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
-	touch $(STAMP)
+# One stamp per set of extras, redone when pyproject.toml changes.
+$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[$*]'
+	touch $@
 
-run: $(STAMP)
+run: $(VENV)/.installed-test
 	$(BIN)/kafkette serve --host 127.0.0.1 --port 9092 --data-dir ./data
 
-test: $(STAMP)
+test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
 
-bench-compare: $(STAMP)
+bench-compare: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py --compare
-
-acceptance: $(STAMP)
-	$(BIN)/python bench/acceptance.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
