@@ -1,0 +1,152 @@
+"""Groups and offsets survive a restart: written to `__consumer_offsets`, rebuilt from it by `load()`.
+
+These drive the GroupCoordinator against a real log store, without sockets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from broker.config import BrokerConfig
+from broker.groups.consumer_protocol import encode_subscription
+from broker.groups.coordinator import OffsetToCommit
+from broker.groups.state import JoinRequest
+from broker.internal_topic import INTERNAL_TOPICS, OFFSETS_TOPIC
+from broker.state import Broker
+from broker.transactions.markers import write_marker
+from protocol.errors import ErrorCode as E
+from protocol.records import split_batches
+
+NOW = 1_700_000_000_000
+PID, EPOCH = 4000, 3
+
+
+def open_broker(data_dir: Path) -> Broker:
+    broker = Broker(BrokerConfig(data_dir=data_dir, fsync="never"))
+    broker.store.open()
+    for name in INTERNAL_TOPICS:
+        if broker.store.topic(name) is None:
+            broker.store.create_topic(name, 1, {"cleanup.policy": "compact"})
+    if broker.store.topic("t") is None:
+        broker.store.create_topic("t", 2, {})
+    broker.groups.load()
+    return broker
+
+
+def restart(broker: Broker) -> Broker:
+    broker.groups.close()
+    broker.store.close()
+    return open_broker(broker.config.data_dir)
+
+
+def committed(broker: Broker, group: str, partition: int = 0, stable: bool = False):
+    [(_, [(_, value, error)])] = broker.groups.fetch_offsets(group, [("t", [partition])], stable)
+    return (value.offset if value else -1), error
+
+
+def test_simple_consumer_offsets_survive_restart(tmp_path):
+    broker = open_broker(tmp_path)
+    errors = broker.groups.commit_offsets("simple", "", None, -1, [OffsetToCommit("t", 0, 42, 7, "meta"),
+                                                                   OffsetToCommit("t", 1, 9)], 8, NOW)
+    assert errors == [E.NONE, E.NONE]
+    broker = restart(broker)
+    [(topic, rows)] = broker.groups.fetch_offsets("simple", None, False)
+    assert topic == "t" and [(p, o.offset, o.leader_epoch, o.metadata) for p, o, _ in rows] == \
+        [(0, 42, 7, "meta"), (1, 9, -1, "")]
+    assert broker.groups.describe("simple").state == "Empty"
+
+
+def test_commit_to_unknown_partition_and_oversized_metadata_are_refused(tmp_path):
+    broker = open_broker(tmp_path)
+    errors = broker.groups.commit_offsets("g", "", None, -1, [OffsetToCommit("nope", 0, 1),
+                                                              OffsetToCommit("t", 5, 1),
+                                                              OffsetToCommit("t", 0, 1, metadata="x" * 5000),
+                                                              OffsetToCommit("t", 1, 1)], 8, NOW)
+    assert errors == [E.UNKNOWN_TOPIC_OR_PARTITION, E.UNKNOWN_TOPIC_OR_PARTITION, E.OFFSET_METADATA_TOO_LARGE, E.NONE]
+    assert broker.groups.commit_offsets("ghost", "m", None, 3, [OffsetToCommit("t", 0, 1)], 9, NOW) == \
+        [E.GROUP_ID_NOT_FOUND]
+    assert broker.groups.commit_offsets("ghost", "m", None, 3, [OffsetToCommit("t", 0, 1)], 8, NOW) == \
+        [E.ILLEGAL_GENERATION]
+
+
+def test_transactional_offsets_are_pending_until_the_commit_marker(tmp_path):
+    broker = open_broker(tmp_path)
+    broker.groups.commit_offsets("eos", "", None, -1, [OffsetToCommit("t", 0, 5)], 8, NOW)
+    assert broker.groups.commit_txn_offsets("eos", PID, EPOCH, "", None, -1, [OffsetToCommit("t", 0, 10)], NOW) \
+        == [E.NONE]
+    assert committed(broker, "eos", stable=True) == (-1, E.UNSTABLE_OFFSET_COMMIT)
+    assert committed(broker, "eos") == (5, E.NONE)
+    assert committed(broker, "eos", partition=1, stable=True) == (-1, E.NONE)
+
+    # The offsets partition now has an open transaction; a restart keeps the offsets pending.
+    broker = restart(broker)
+    assert committed(broker, "eos", stable=True) == (-1, E.UNSTABLE_OFFSET_COMMIT)
+    # A second TxnOffsetCommit in the same transaction continues the producer's sequence.
+    assert broker.groups.commit_txn_offsets("eos", PID, EPOCH, "", None, -1, [OffsetToCommit("t", 0, 11)], NOW) \
+        == [E.NONE]
+    assert write_marker(broker, OFFSETS_TOPIC, 0, PID, EPOCH, True, 0, NOW) == E.NONE
+    assert committed(broker, "eos", stable=True) == (11, E.NONE)
+    broker = restart(broker)
+    assert committed(broker, "eos", stable=True) == (11, E.NONE)
+
+
+def test_aborted_transactional_offsets_are_dropped_also_on_replay(tmp_path):
+    broker = open_broker(tmp_path)
+    broker.groups.commit_offsets("eos", "", None, -1, [OffsetToCommit("t", 0, 5)], 8, NOW)
+    broker.groups.commit_txn_offsets("eos", PID, EPOCH, "", None, -1, [OffsetToCommit("t", 0, 10)], NOW)
+    assert write_marker(broker, OFFSETS_TOPIC, 0, PID, EPOCH, False, 0, NOW) == E.NONE
+    assert committed(broker, "eos", stable=True) == (5, E.NONE)
+    # The next transaction of the same producer commits.
+    broker.groups.commit_txn_offsets("eos", PID, EPOCH, "", None, -1, [OffsetToCommit("t", 0, 12)], NOW)
+    assert write_marker(broker, OFFSETS_TOPIC, 0, PID, EPOCH, True, 0, NOW) == E.NONE
+    broker = restart(broker)
+    assert committed(broker, "eos", stable=True) == (12, E.NONE)
+    log = broker.store.partition(OFFSETS_TOPIC, 0)
+    chunks = log.read(0, 1 << 20, isolation_committed=False).chunks
+    flags = [(h.is_transactional, h.is_control, h.producer_id) for h, _ in split_batches(b"".join(chunks))]
+    assert flags == [(False, False, -1), (True, False, PID), (True, True, PID), (True, False, PID), (True, True, PID)]
+
+
+async def test_stable_group_is_restored_and_deleted_groups_stay_deleted(tmp_path):
+    broker = open_broker(tmp_path)
+    sub = encode_subscription(["t"])
+    req = JoinRequest("", None, "client", "/127.0.0.1", 10_000, 30_000, "consumer", [("range", sub)], False)
+    joined = broker.groups.join_group("live", req, NOW)
+    assert joined.error == E.NONE
+    synced = broker.groups.sync_group("live", joined.member_id, None, 1, None, None,
+                                      {joined.member_id: b"assignment"}, NOW)
+    assert synced.assignment == b"assignment"
+    broker.groups.commit_offsets("live", joined.member_id, None, 1, [OffsetToCommit("t", 0, 3)], 8, NOW)
+    assert broker.groups.delete_groups(["live"], NOW) == [E.NON_EMPTY_GROUP]
+
+    broker = restart(broker)
+    summary = broker.groups.describe("live")
+    assert summary.state == "Stable" and summary.protocol_name == "range"
+    assert [(m.member_id, m.metadata, m.assignment) for m in summary.members] == \
+        [(joined.member_id, sub, b"assignment")]
+    assert broker.groups.heartbeat("live", joined.member_id, None, 1, NOW) == E.NONE
+
+    assert broker.groups.leave_group("live", [(joined.member_id, None)], NOW) == (E.NONE, [E.NONE])
+    assert broker.groups.describe("live").state == "Empty"
+    assert broker.groups.delete_groups(["live", "never"], NOW) == [E.NONE, E.GROUP_ID_NOT_FOUND]
+    broker = restart(broker)
+    assert broker.groups.describe("live").state == "Dead"
+    assert committed(broker, "live") == (-1, E.NONE)
+    assert broker.groups.list_groups() == []
+
+
+async def test_offset_delete_refuses_subscribed_topics_of_a_live_group(tmp_path):
+    broker = open_broker(tmp_path)
+    broker.store.create_topic("other", 1, {})
+    sub = encode_subscription(["t"])
+    req = JoinRequest("", None, "client", "/127.0.0.1", 10_000, 30_000, "consumer", [("range", sub)], False)
+    joined = broker.groups.join_group("od", req, NOW)
+    broker.groups.sync_group("od", joined.member_id, None, 1, None, None, {}, NOW)
+    broker.groups.commit_offsets("od", joined.member_id, None, 1,
+                                 [OffsetToCommit("t", 0, 3), OffsetToCommit("other", 0, 4)], 8, NOW)
+    assert broker.groups.delete_offsets("od", [("t", 0), ("other", 0)], NOW) == \
+        (E.NONE, [E.GROUP_SUBSCRIBED_TO_TOPIC, E.NONE])
+    assert broker.groups.delete_offsets("missing", [("t", 0)], NOW) == (E.GROUP_ID_NOT_FOUND, [])
+    broker = restart(broker)
+    [(topic, rows)] = broker.groups.fetch_offsets("od", None, False)
+    assert topic == "t" and rows[0][1].offset == 3
