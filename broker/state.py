@@ -39,10 +39,8 @@ class Broker:
         self.coordinators: list[Any] = []  # objects with load(), tick(now_ms), tick_interval_ms, close()
         self.offsets_topic = OFFSETS_TOPIC
         self.transactions = TransactionCoordinator(self)
-        self.groups: Any = None
-        self.coordinators.append(self.transactions)
         self.groups = GroupCoordinator(self)
-        self.coordinators.append(self.groups)
+        self.coordinators += [self.transactions, self.groups]
 
     def log_config(self) -> LogConfig:
         c = self.config
@@ -51,13 +49,22 @@ class Broker:
 
     # ------------------------------------------------------------------ life cycle
 
-    async def start(self) -> None:
+    def open(self) -> None:
+        """Open the log and rebuild the coordinators' state from their internal topics."""
         self.store.open()
         for name in INTERNAL_TOPICS:
             if self.store.topic(name) is None:
                 self.store.create_topic(name, 1, {"cleanup.policy": "compact"})
         for coordinator in self.coordinators:
             coordinator.load()
+
+    def close(self) -> None:
+        for coordinator in self.coordinators:
+            coordinator.close()
+        self.store.close()
+
+    async def start(self) -> None:
+        self.open()
         if self.config.fsync != "never":  # with "always" this moves the recovery point and snapshots on
             self.every(self.config.fsync_interval_ms, self.store.flush_all)
         self.every(self.config.retention_check_interval_ms, lambda: self.store.enforce_retention(now_ms()))
@@ -81,9 +88,7 @@ class Broker:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for coordinator in self.coordinators:
-            coordinator.close()
-        self.store.close()
+        self.close()
 
     # ------------------------------------------------------------------ topics
 
