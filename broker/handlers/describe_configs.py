@@ -1,13 +1,12 @@
 """DescribeConfigs for topics (2) and brokers (4)."""
 
-from broker.handlers.topic_configs import (CONFIG_SOURCE_STATIC_BROKER, broker_configs,
-                                           effective_topic_configs)
+from broker.handlers.topic_configs import (BROKER_RESOURCE, CONFIG_SOURCE_STATIC_BROKER, TOPIC_RESOURCE,
+                                           broker_configs, effective_topic_configs)
 from broker.registry import handles
 from protocol.errors import ErrorCode
 from protocol.messages import DESCRIBE_CONFIGS
 
 R = DESCRIBE_CONFIGS.Response
-TOPIC, BROKER = 2, 4
 
 
 @handles(DESCRIBE_CONFIGS)
@@ -17,19 +16,19 @@ def describe_configs(broker, request):
 
 
 def _describe(broker, resource, version: int) -> R.DescribeConfigsResult:
-    if resource.resource_type == TOPIC:
+    if resource.resource_type == TOPIC_RESOURCE:
         topic = broker.store.topic(resource.resource_name)
         if topic is None:
             return _error(resource, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "unknown topic")
         entries = effective_topic_configs(broker.config, topic.configs)
-    elif resource.resource_type == BROKER:
+    elif resource.resource_type == BROKER_RESOURCE:
         if resource.resource_name not in ("", str(broker.config.node_id)):
             return _error(resource, ErrorCode.INVALID_REQUEST, "unknown broker id")
         entries = [(n, v, CONFIG_SOURCE_STATIC_BROKER) for n, v in sorted(broker_configs(broker.config).items())]
     else:
         return _error(resource, ErrorCode.INVALID_REQUEST, "only topic and broker resources are supported")
     keys = resource.configuration_keys
-    configs = [R.DescribeConfigsResourceResult(name=n, value=v, read_only=resource.resource_type == BROKER,
+    configs = [R.DescribeConfigsResourceResult(name=n, value=v, read_only=resource.resource_type == BROKER_RESOURCE,
                                                is_default=s == 5, config_source=s, is_sensitive=False,
                                                synonyms=[], documentation=None)
                for n, v, s in entries if keys is None or n in keys]

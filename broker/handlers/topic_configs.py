@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from protocol.errors import ErrorCode
+
 CONFIG_SOURCE_TOPIC = 1
 CONFIG_SOURCE_STATIC_BROKER = 4
 CONFIG_SOURCE_DEFAULT = 5
+TOPIC_RESOURCE, BROKER_RESOURCE = 2, 4
 
 
 def topic_defaults(config) -> dict[str, str]:
@@ -45,3 +48,18 @@ def effective_topic_configs(config, topic_configs: dict[str, str]) -> list[tuple
     for name, value in topic_configs.items():
         merged[name] = (value, CONFIG_SOURCE_TOPIC)
     return [(name, value, source) for name, (value, source) in sorted(merged.items())]
+
+
+def alter_topic_configs(broker, resource_type: int, name: str, configs: dict[str, str],
+                        validate_only: bool) -> tuple[int, str | None]:
+    """Replace a topic's configs (AlterConfigs and IncrementalAlterConfigs); (error code, message)."""
+    if resource_type != TOPIC_RESOURCE:
+        return ErrorCode.INVALID_REQUEST, "only topic configs can be altered; broker configs are flags"
+    if broker.store.topic(name) is None:
+        return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {name} does not exist"
+    error = broker.validate_configs(configs)
+    if error:
+        return error, "unknown config name or invalid value"
+    if not validate_only:
+        broker.store.set_topic_config(name, configs)
+    return ErrorCode.NONE, None

@@ -1,0 +1,42 @@
+"""IncrementalAlterConfigs: set, delete, append to or subtract from a topic's configs."""
+
+from broker.handlers.topic_configs import alter_topic_configs
+from broker.registry import handles
+from protocol.errors import ErrorCode
+from protocol.messages import INCREMENTAL_ALTER_CONFIGS
+
+R = INCREMENTAL_ALTER_CONFIGS.Response
+SET, DELETE, APPEND, SUBTRACT = range(4)
+
+
+@handles(INCREMENTAL_ALTER_CONFIGS)
+def incremental_alter_configs(broker, request):
+    responses = []
+    for res in request.body.resources:
+        topic = broker.store.topic(res.resource_name)
+        configs = dict(topic.configs) if topic is not None else {}
+        error, message = _apply(configs, res.configs)
+        if error == ErrorCode.NONE:
+            error, message = alter_topic_configs(broker, res.resource_type, res.resource_name, configs,
+                                                 request.body.validate_only)
+        responses.append(R.AlterConfigsResourceResponse(error_code=error, error_message=message,
+                                                        resource_type=res.resource_type,
+                                                        resource_name=res.resource_name))
+    return R(throttle_time_ms=0, responses=responses)
+
+
+def _apply(configs: dict[str, str], changes) -> tuple[int, str | None]:
+    for change in changes:
+        listed = [v for v in configs.get(change.name, "").split(",") if v]
+        if change.config_operation == SET:
+            configs[change.name] = change.value
+        elif change.config_operation == DELETE:
+            configs.pop(change.name, None)
+        elif change.config_operation == APPEND:
+            configs[change.name] = ",".join(listed + [v for v in (change.value or "").split(",") if v not in listed])
+        elif change.config_operation == SUBTRACT:
+            removed = set((change.value or "").split(","))
+            configs[change.name] = ",".join(v for v in listed if v not in removed)
+        else:
+            return ErrorCode.INVALID_REQUEST, f"unknown config operation {change.config_operation}"
+    return ErrorCode.NONE, None
