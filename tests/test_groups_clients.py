@@ -105,10 +105,12 @@ def test_committed_offsets_survive_a_broker_restart(fresh_broker):
         c.close()
 
 
-def test_three_consumers_split_six_partitions_and_the_rest_take_over_when_one_leaves(broker):
+@pytest.mark.parametrize("assignor", ["range", "cooperative-sticky"])
+def test_three_consumers_split_six_partitions_and_the_rest_take_over_when_one_leaves(broker, assignor):
     topic = create_topic(broker.bootstrap, unique("g-split"), partitions=6)
     group = unique("grp")
-    consumers = [group_consumer(broker.bootstrap, group) for _ in range(3)]
+    consumers = [group_consumer(broker.bootstrap, group, **{"partition.assignment.strategy": assignor})
+                 for _ in range(3)]
     try:
         for c in consumers:
             c.subscribe([topic])
@@ -117,6 +119,7 @@ def test_three_consumers_split_six_partitions_and_the_rest_take_over_when_one_le
 
         members = describe(broker.bootstrap, group)
         assert members.state == ConsumerGroupState.STABLE and len(members.members) == 3
+        assert members.partition_assignor == assignor
         assigned = [{tp.partition for tp in m.assignment.topic_partitions} for m in members.members]
         assert sorted(map(sorted, assigned)) == sorted(map(sorted, sets))
 

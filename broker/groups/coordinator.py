@@ -83,6 +83,7 @@ class GroupCoordinator:
         self.txn_groups: dict[int, set[str]] = {}  # producer id -> groups holding its pending offsets
         self.sequences: dict[int, tuple[int, int]] = {}  # producer id -> (epoch, next sequence) in the topic
         self.topic = InternalTopic(broker, OFFSETS_TOPIC)
+        self._seen: dict[str, tuple[GroupState, int]] = {}  # last (state, generation) logged per group
 
     # ------------------------------------------------------------------ life cycle
 
@@ -95,16 +96,15 @@ class GroupCoordinator:
         for header, batch in self.topic.replay():
             self._replay_batch(header, batch, now)
             count += 1
-        for group_id in [g for g, group in self.groups.items() if self._forgettable(group)]:
-            del self.groups[group_id]
+        for group in list(self.groups.values()):
+            self._forget_if_idle(group)
         log.info("groups loaded", groups=len(self.groups), batches=count,
                  pending_txns=len(self.txn_groups))
 
     def tick(self, now: int) -> None:
         for group in list(self.groups.values()):
             self._apply(group, group.tick(now), now)
-            if self._forgettable(group):
-                self.groups.pop(group.group_id, None)
+            self._forget_if_idle(group)
 
     def close(self) -> None:
         for group in self.groups.values():
@@ -129,8 +129,7 @@ class GroupCoordinator:
             group = self._create(group_id, now)
         future = asyncio.get_running_loop().create_future()
         self._apply(group, group.join(req, future, now), now)
-        if self._forgettable(group):
-            self.groups.pop(group_id, None)
+        self._forget_if_idle(group)
         return future.result() if future.done() else future
 
     def sync_group(self, group_id: str, member_id: str, instance_id: str | None, generation: int,
@@ -178,8 +177,7 @@ class GroupCoordinator:
             group = self._create(group_id, now)
         error = group.validate_offset_commit(member_id, instance_id, generation, False, now)
         errors = self._store_offsets(group, offsets, error, now) if offsets else []
-        if self._forgettable(group):
-            self.groups.pop(group_id, None)
+        self._forget_if_idle(group)
         return errors
 
     def commit_txn_offsets(self, group_id: str, producer_id: int, producer_epoch: int, member_id: str,
@@ -191,8 +189,7 @@ class GroupCoordinator:
         group = self.groups.get(group_id) or self._create(group_id, now)
         error = group.validate_offset_commit(member_id, instance_id, generation, True, now)
         errors = self._store_offsets(group, offsets, error, now, producer_id, producer_epoch) if offsets else []
-        if self._forgettable(group):
-            self.groups.pop(group_id, None)
+        self._forget_if_idle(group)
         return errors
 
     def complete_transaction(self, producer_id: int, producer_epoch: int, commit: bool) -> None:
@@ -289,13 +286,19 @@ class GroupCoordinator:
         group = self.groups[group_id] = Group(group_id, now, self.settings)
         return group
 
-    @staticmethod
-    def _forgettable(group: Group) -> bool:
+    def _forget_if_idle(self, group: Group) -> None:
         """A group that never got anywhere (no generation, members, or offsets) is not kept."""
-        return (group.state is GroupState.EMPTY and group.generation == 0 and not group.members
-                and not group.pending_members and not group.offsets)
+        if (group.state is GroupState.EMPTY and group.generation == 0 and not group.members
+                and not group.pending_members and not group.offsets):
+            self.groups.pop(group.group_id, None)
+            self._seen.pop(group.group_id, None)
 
     def _apply(self, group: Group, effects: list[Effect], now: int) -> None:
+        seen = (group.state, group.generation)
+        if self._seen.get(group.group_id) != seen:
+            self._seen[group.group_id] = seen
+            log.info("group state", group=group.group_id, state=group.state.value, generation=group.generation,
+                     members=len(group.members), protocol=group.protocol_name)
         if STORE in effects:
             self._append([(records.group_key(group.group_id), records.group_value(group))], now)
         for effect in effects:
@@ -307,6 +310,8 @@ class GroupCoordinator:
     def _delete_group(self, group: Group, now: int) -> None:
         group.delete(now)
         del self.groups[group.group_id]
+        self._seen.pop(group.group_id, None)
+        log.info("group deleted", group=group.group_id, offsets=len(group.offsets.committed))
         for producer_id in list(group.offsets.pending):
             self.txn_groups.get(producer_id, set()).discard(group.group_id)
         tombstones = [(records.offset_key(group.group_id, t, p), None) for t, p in group.offsets.committed]
