@@ -150,3 +150,28 @@ async def test_offset_delete_refuses_subscribed_topics_of_a_live_group(tmp_path)
     broker = restart(broker)
     [(topic, rows)] = broker.groups.fetch_offsets("od", None, False)
     assert topic == "t" and rows[0][1].offset == 3
+
+
+def test_a_fenced_producer_epoch_is_refused_as_the_log_refuses_it(tmp_path):
+    broker = open_broker(tmp_path)
+    assert broker.groups.commit_txn_offsets("eos", PID, EPOCH, "", None, -1, [OffsetToCommit("t", 0, 1)], NOW) \
+        == [E.NONE]
+    assert write_marker(broker, OFFSETS_TOPIC, 0, PID, EPOCH, True, 0, NOW) == E.NONE
+    stale = broker.groups.commit_txn_offsets("eos", PID, EPOCH - 1, "", None, -1, [OffsetToCommit("t", 0, 2)], NOW)
+    assert stale == [E.INVALID_PRODUCER_EPOCH]
+    bumped = broker.groups.commit_txn_offsets("eos", PID, EPOCH + 1, "", None, -1, [OffsetToCommit("t", 0, 3)], NOW)
+    assert bumped == [E.NONE]  # a new epoch starts its sequence at 0
+
+
+def test_offsets_of_a_deleted_topic_are_forgotten(tmp_path):
+    broker = open_broker(tmp_path)
+    broker.store.create_topic("gone", 1, {})
+    broker.groups.commit_offsets("g", "", None, -1, [OffsetToCommit("gone", 0, 4), OffsetToCommit("t", 0, 2)], 8, NOW)
+    broker.groups.commit_offsets("only-gone", "", None, -1, [OffsetToCommit("gone", 0, 4)], 8, NOW)
+    broker.store.delete_topic("gone")
+    broker.groups.topic_deleted("gone", NOW)
+    broker = restart(broker)
+    [(topic, rows)] = broker.groups.fetch_offsets("g", None, False)
+    assert topic == "t" and [o.offset for _, o, _ in rows] == [2]
+    assert broker.groups.fetch_offsets("only-gone", None, False) == []
+    assert "only-gone" not in {g for g, *_ in broker.groups.list_groups()}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import structlog
 
 from broker.groups import records
-from broker.internal_topic import OFFSETS_TOPIC, InternalTopic, InternalTopicError
+from broker.internal_topic import OFFSETS_TOPIC, InternalTopic
 from broker.groups.offsets import OffsetAndMetadata, TopicPartition
 from broker.groups.state import (
     STORE,
@@ -31,7 +31,7 @@ from broker.groups.state import (
     SyncResult,
 )
 from protocol.errors import ErrorCode as E
-from protocol.records import COMMIT, NewRecord, control_type, iter_records
+from protocol.records import COMMIT, NewRecord, build_batch, control_type, iter_records
 
 if TYPE_CHECKING:
     from broker.state import Broker
@@ -40,7 +40,16 @@ log = structlog.get_logger("kafkette.groups")
 
 MAX_METADATA_BYTES = 4096  # Kafka's offset.metadata.max.bytes
 CLASSIC = "classic"
-STORE_FAILED = E.COORDINATOR_NOT_AVAILABLE  # what a committer hears when the write failed (it retries)
+# A failed write as Kafka's GroupMetadataManager reports it to the committer (others pass through,
+# e.g. INVALID_PRODUCER_EPOCH for a fenced transactional producer).
+STORE_ERRORS = {E.UNKNOWN_TOPIC_OR_PARTITION: E.COORDINATOR_NOT_AVAILABLE,
+                E.NOT_ENOUGH_REPLICAS: E.COORDINATOR_NOT_AVAILABLE,
+                E.NOT_ENOUGH_REPLICAS_AFTER_APPEND: E.COORDINATOR_NOT_AVAILABLE,
+                E.NOT_LEADER_OR_FOLLOWER: E.NOT_COORDINATOR,
+                E.KAFKA_STORAGE_ERROR: E.NOT_COORDINATOR,
+                E.MESSAGE_TOO_LARGE: E.INVALID_COMMIT_OFFSET_SIZE,
+                E.RECORD_LIST_TOO_LARGE: E.INVALID_COMMIT_OFFSET_SIZE,
+                E.INVALID_FETCH_SIZE: E.INVALID_COMMIT_OFFSET_SIZE}
 
 
 @dataclass
@@ -247,6 +256,14 @@ class GroupCoordinator:
             self._append([(records.offset_key(group_id, t, p), None) for t, p in deleted], now)
         return E.NONE, errors
 
+    def topic_deleted(self, topic: str, now: int) -> None:
+        """Forget every group's offsets of a deleted topic (Kafka does, so a re-created topic starts clean)."""
+        for group in list(self.groups.values()):
+            gone = group.offsets.delete([tp for tp in group.offsets.committed if tp[0] == topic])
+            if gone:
+                self._append([(records.offset_key(group.group_id, t, p), None) for t, p in gone], now)
+            self._forget_if_idle(group)
+
     # ------------------------------------------------------------------ admin
 
     def describe(self, group_id: str) -> GroupSummary:
@@ -366,12 +383,18 @@ class GroupCoordinator:
             sequence = sequence if epoch == producer_epoch else 0
             batch = dict(producer_id=producer_id, producer_epoch=producer_epoch, base_sequence=sequence,
                          transactional=True)
-        try:
-            base = self.topic.append([NewRecord(k, v) for k, v in pairs], now, **batch)
-        except InternalTopicError as e:
-            log.error("writing to __consumer_offsets failed", reason=str(e), records=len(pairs),
-                      producer_id=producer_id)
-            return STORE_FAILED, -1
+        partition = self.topic.log
+        if partition is None:
+            return E.COORDINATOR_NOT_AVAILABLE, -1
+        result = partition.append(build_batch([NewRecord(k, v) for k, v in pairs], timestamp_ms=now, **batch),
+                                  now_ms=now)
+        if result.error:
+            error = STORE_ERRORS.get(result.error, E(result.error))
+            log.warning("writing to __consumer_offsets failed", error=E(result.error).name, answered=error.name,
+                        records=len(pairs), producer_id=producer_id, producer_epoch=producer_epoch)
+            return error, -1
+        self.broker.appended(partition)
+        base = result.base_offset
         if producer_id >= 0:
             self.sequences[producer_id] = (producer_epoch, batch["base_sequence"] + len(pairs))
         return E.NONE, base
