@@ -315,6 +315,11 @@ class DropProxy:
             except OSError:
                 pass
 
+    def live(self) -> int:
+        """Connections currently open through the proxy."""
+        with self._lock:
+            return len(self._pairs)
+
     def drop_all(self) -> int:
         """Cut every open connection (both sides); returns how many were cut."""
         with self._lock:
