@@ -134,6 +134,18 @@ def test_invalid_topic_name_is_rejected(broker, name):
     assert partition_count(client, name) is None
 
 
+@pytest.mark.parametrize("config", [{"retention.ms": "soon"}, {"cleanup.policy": "sometimes"},
+                                    {"message.timestamp.type": "Whenever"}, {"segment.bytes": "5"}],
+                         ids=["retention-not-a-number", "cleanup-policy", "timestamp-type", "segment-too-small"])
+def test_invalid_config_value_is_refused(broker, config):
+    """Kafka validates every value against its ConfigDef: INVALID_CONFIG, and no topic."""
+    client = admin(broker.bootstrap)
+    topic = unique("adm-badcfg")
+    futures = client.create_topics([NewTopic(topic, 1, config=config)], request_timeout=TIMEOUT)
+    assert error_of(futures[topic]).code() == KafkaError.INVALID_CONFIG
+    assert partition_count(client, topic) is None
+
+
 def test_invalid_partition_count_and_replication_factor(broker):
     client = admin(broker.bootstrap)
     zero, rf3 = unique("adm-zero"), unique("adm-rf3")
@@ -228,6 +240,14 @@ def test_metadata_auto_creates_a_topic_when_asked(broker):
     assert created.error_code == 0
     assert len(created.partitions) == int(broker_configs(client)["num.partitions"].value)
     assert partition_count(client, topic) == len(created.partitions)
+
+
+@pytest.mark.parametrize("auto_create", [True, False])
+def test_metadata_for_an_invalid_topic_name(broker, auto_create):
+    """Kafka answers INVALID_TOPIC_EXCEPTION (17) for a name that can never exist, not UNKNOWN_TOPIC_OR_PARTITION:
+    librdkafka then fails the messages at once instead of waiting for the topic to appear."""
+    md = raw_metadata(broker.bootstrap, "no spaces allowed", auto_create=auto_create)
+    assert md.error_code == 17
 
 
 def test_produce_auto_creates_a_topic(broker):

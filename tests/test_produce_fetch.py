@@ -7,19 +7,18 @@ not group membership.
 from __future__ import annotations
 
 import asyncio
-import struct
 import threading
 import time
 
 import pytest
-from confluent_kafka import KafkaError, Producer, TopicPartition
+from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import OffsetSpec
 
 from protocol.messages import FETCH, PRODUCE
-from protocol.records import HEADER_SIZE, LOG_OVERHEAD, BatchHeader, build_batch
+from protocol.records import HEADER_SIZE, BatchHeader, build_batch
 from tests.clients import (
-    RawClient, admin, consume_assigned, consume_until, consumer, create_topic, fetch_records,
-    produce_and_flush, values, watermarks,
+    RawClient, admin, consume_assigned, consume_until, consumer, create_topic, produce_and_flush, values,
+    watermarks,
 )
 from tests.conftest import BrokerProcess, unique
 
@@ -159,8 +158,8 @@ def test_offsets_for_times_within_one_batch(broker):
     stamps = [BASE_TS + 10 * i for i in range(8)] + [BASE_TS + 500, BASE_TS + 200, BASE_TS + 300]
     produce_and_flush(broker.bootstrap, topic, ({"value": b"t%d" % i, "timestamp": ts}
                                                 for i, ts in enumerate(stamps)), **{"linger.ms": 200})
-    batches = whole_batches(raw_fetch(broker.bootstrap, {(topic, 0): 0}, partition_max_bytes=1 << 20)[(topic, 0)].records)
-    assert len(batches) == 1, "the producer was expected to send one batch"
+    fetched = raw_fetch(broker.bootstrap, {(topic, 0): 0}, partition_max_bytes=1 << 20)[(topic, 0)]
+    assert len(whole_batches(fetched.records)) == 1, "the producer was expected to send one batch"
 
     c = consumer(broker.bootstrap)
     try:
@@ -301,7 +300,8 @@ def test_a_batch_larger_than_the_fetch_limits_is_still_returned_whole(broker):
     assert batches[0].size > BIG and len(at_big.records) == batches[0].size
 
     # From the start with a limit fitting two small batches: no more bytes than the limit.
-    first = whole_batches(raw_fetch(broker.bootstrap, {(topic, 0): 0}, partition_max_bytes=1 << 20)[(topic, 0)].records)[0]
+    everything = raw_fetch(broker.bootstrap, {(topic, 0): 0}, partition_max_bytes=1 << 20)[(topic, 0)]
+    first = whole_batches(everything.records)[0]
     limit = 2 * first.size + 10
     head = raw_fetch(broker.bootstrap, {(topic, 0): 0}, partition_max_bytes=limit)[(topic, 0)]
     assert len(head.records) <= limit
@@ -339,6 +339,23 @@ def test_a_batch_over_max_message_bytes_is_refused(broker):
             R.TopicProduceData(name=topic, partition_data=[R.PartitionProduceData(index=0, records=batch)])]))
     assert response.responses[0].partition_responses[0].error_code == 10
     assert watermarks(broker.bootstrap, topic) == (0, 0)
+
+
+def test_log_append_time_topic_stamps_records_with_broker_time(broker):
+    """message.timestamp.type=LogAppendTime: the broker's clock replaces the producer's timestamps."""
+    topic = create_topic(broker.bootstrap, unique("pf-appendtime"), 1, {"message.timestamp.type": "LogAppendTime"})
+    before_ms = int(time.time() * 1000)
+    delivered = produce_and_flush(broker.bootstrap, topic, [{"value": b"old-%d" % i, "timestamp": BASE_TS}
+                                                            for i in range(3)])
+    after_ms = int(time.time() * 1000)
+    # The produce answer carries the append time, and the client reports it.
+    assert all(m.timestamp()[0] == TIMESTAMP_LOG_APPEND_TIME for m in delivered), [m.timestamp() for m in delivered]
+    got = consume_assigned(broker.bootstrap, topic, 3)
+    assert values(got) == [b"old-%d" % i for i in range(3)]
+    for m in got:
+        kind, ts = m.timestamp()
+        assert kind == TIMESTAMP_LOG_APPEND_TIME
+        assert before_ms - 1000 <= ts <= after_ms + 1000, (ts, before_ms, after_ms)
 
 
 # ---------------------------------------------------------------------------------------------- durability

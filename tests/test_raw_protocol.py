@@ -144,6 +144,17 @@ def test_legacy_message_format_is_refused(broker, magic):
     assert log_end(broker.bootstrap, topic) == 0
 
 
+@pytest.mark.parametrize("acks", [2, -2, 5])
+def test_invalid_required_acks(broker, acks):
+    """Kafka (ReplicaManager.appendRecords) answers INVALID_REQUIRED_ACKS (21) per partition and appends nothing."""
+    topic = create_topic(broker.bootstrap, unique("raw-acks"), 1)
+    with RawClient(broker.bootstrap) as raw:
+        response = raw.request(PRODUCE, 9, produce_request(topic, build_batch([(None, b"v")], timestamp_ms=TS),
+                                                           acks=acks))
+    assert produce_error(response)[0] == 21
+    assert log_end(broker.bootstrap, topic) == 0
+
+
 # ---------------------------------------------------------------------------------------------- versions and keys
 
 

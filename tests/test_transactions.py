@@ -16,7 +16,8 @@ from confluent_kafka.admin import OffsetSpec
 
 from protocol.messages import DESCRIBE_PRODUCERS, DESCRIBE_TRANSACTIONS, INIT_PRODUCER_ID, LIST_TRANSACTIONS
 from tests.clients import (
-    RawClient, admin, consume_until, consumer, create_topic, drain, produce_and_flush, values, watermarks,
+    RawClient, admin, consume_until, consumer, create_topic, drain, fetch_records, produce_and_flush, values,
+    watermarks,
 )
 from tests.conftest import BrokerProcess, unique
 
@@ -120,6 +121,38 @@ def test_commit_and_abort_across_topics_and_partitions(broker):
                         if i % 3 == t and (i // 3) % 3 == p]
             assert in_order == expected
     producer.flush(5)
+
+
+def test_interleaved_committed_and_aborted_transactions_in_one_partition(broker):
+    """Two producers write into one partition at the same time; one commits, the other aborts."""
+    topic = create_topic(broker.bootstrap, unique("txn-interleave"), 1)
+    keeper, dropper = txn_producer(broker.bootstrap), txn_producer(broker.bootstrap)
+    keeper.begin_transaction()
+    dropper.begin_transaction()
+    for i in range(30):
+        keeper.produce(topic, b"keep-%d" % i)
+        dropper.produce(topic, b"drop-%d" % i)
+        if i % 5 == 4:  # interleave whole batches in the log
+            keeper.flush(TIMEOUT)
+            dropper.flush(TIMEOUT)
+    dropper.abort_transaction(TIMEOUT)
+    produce_and_flush(broker.bootstrap, topic, [{"value": b"plain"}])
+    keeper.commit_transaction(TIMEOUT)
+
+    committed = read_all(broker.bootstrap, topic, [0], committed=True, expected=31)
+    assert values(committed) == [b"keep-%d" % i for i in range(30)] + [b"plain"]
+    everything = read_all(broker.bootstrap, topic, [0], committed=False, expected=61)
+    assert sorted(values(everything)) == sorted([b"keep-%d" % i for i in range(30)] +
+                                                [b"drop-%d" % i for i in range(30)] + [b"plain"])
+
+    # On the wire: read_committed fetches name the aborted producer and its first offset; others get none.
+    first_dropped = next(m for m in everything if m.value() == b"drop-0")
+    data, _ = fetch_records(broker.bootstrap, topic, 0, 0, isolation_level=1)
+    assert data.aborted_transactions is not None and len(data.aborted_transactions) == 1
+    assert data.aborted_transactions[0].first_offset == first_dropped.offset()
+    uncommitted_data, _ = fetch_records(broker.bootstrap, topic, 0, 0, isolation_level=0)
+    assert not uncommitted_data.aborted_transactions
+    assert data.last_stable_offset == data.high_watermark == 63  # 61 records and 2 markers
 
 
 def test_open_transaction_holds_read_committed_at_the_lso(broker):
