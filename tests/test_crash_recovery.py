@@ -143,3 +143,402 @@ def test_producer_ids_are_never_handed_out_twice_across_kills(tmp_path):
         assert len(set(seen)) == len(seen)
     finally:
         broker.stop()
+
+
+# ---------------------------------------------------------------------------------------------- chaos
+
+TXN_TOPIC, IDEM_TOPIC, EOS_IN, EOS_OUT = "chaos-txn", "chaos-idem", "chaos-eos-in", "chaos-eos-out"
+TXN_PARTITIONS, IDEM_PARTITIONS = 3, 2
+VALUES_PER_TXN = 6  # spread over every partition of TXN_TOPIC
+MAX_TXNS = 400
+MAX_IDEM = 40_000
+EOS_INPUTS = 300
+KILLS = 5
+# Reconnect quickly; and no KIP-899 re-bootstrap: with the only broker down librdkafka 2.16 would decommission
+# it, and a decommissioned cached group coordinator makes send_offsets_to_transaction() hang past its timeout
+# (librdkafka issues #5456 and #5511), a client bug that says nothing about the broker.
+CLIENT = {"reconnect.backoff.ms": 20, "reconnect.backoff.max.ms": 300, "retry.backoff.ms": 20,
+          "retry.backoff.max.ms": 300, "socket.connection.setup.timeout.ms": 2000,
+          "topic.metadata.refresh.interval.ms": 1000, "log_level": 2,
+          "metadata.recovery.strategy": "none"}
+TXN_CLIENT = {**CLIENT, "transaction.timeout.ms": 30000, "message.timeout.ms": 30000, "linger.ms": 2}
+GROUP_CLIENT = {**CLIENT, "session.timeout.ms": 6000, "heartbeat.interval.ms": 300, "enable.auto.commit": False,
+                "auto.offset.reset": "earliest"}
+
+
+@dataclass
+class Ledger:
+    """What the clients were told (acknowledged), written by the workers, checked against the log at the end."""
+
+    txn_committed: set[int] = field(default_factory=set)  # commit_transaction returned
+    txn_aborted: set[int] = field(default_factory=set)  # never committed: aborted, or commit never attempted
+    txn_unknown: set[int] = field(default_factory=set)  # commit attempted, outcome not known
+    idem_acked: dict[bytes, tuple[int, int]] = field(default_factory=dict)  # value -> (partition, offset)
+    idem_failed: set[bytes] = field(default_factory=set)
+    idem_fatal: list[str] = field(default_factory=list)
+    eos_txns: int = 0
+    eos_committed_to: int = 0  # input offset up to which a commit of the pipeline's txn was acknowledged
+    plain_committed: dict[int, int] = field(default_factory=dict)  # partition -> highest acknowledged commit
+    producer_restarts: int = 0
+    errors: list[str] = field(default_factory=list)
+    trace: list[str] = field(default_factory=list)  # client errors seen, printed when the run fails
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def note(self, what: str) -> None:
+        self.trace.append(f"{time.monotonic():.2f} {threading.current_thread().name}: {what}")
+
+
+def worker(ledger: Ledger, fn, *args) -> threading.Thread:
+    def run() -> None:
+        try:
+            fn(*args)
+        except Exception as e:  # noqa: BLE001 - reported and failed on at the end
+            import traceback
+
+            ledger.errors.append(f"{fn.__name__}: {e!r}\n{traceback.format_exc()}")
+
+    thread = threading.Thread(target=run, name=fn.__name__, daemon=True)
+    thread.start()
+    return thread
+
+
+def kafka_error(e: Exception):
+    return e.args[0] if e.args and isinstance(e.args[0], KafkaError) else None
+
+
+class TxnProducer:
+    """A transactional producer as a careful application keeps one: recreated after a fatal error."""
+
+    def __init__(self, bootstrap: str, transactional_id: str, ledger: Ledger, deadline: float) -> None:
+        self.config = {"bootstrap.servers": bootstrap, "transactional.id": transactional_id, **TXN_CLIENT}
+        self.ledger = ledger
+        self.deadline = deadline
+        self.producer = self._new()
+
+    def _new(self) -> Producer:
+        while True:
+            producer = Producer(self.config)
+            while time.monotonic() < self.deadline:
+                try:
+                    producer.init_transactions(5)
+                    return producer
+                except KafkaException as e:
+                    err = kafka_error(e)
+                    self.ledger.note(f"init_transactions: {e}")
+                    if err is not None and err.fatal():
+                        break
+            else:
+                raise AssertionError("init_transactions did not succeed before the deadline")
+
+    def renew(self) -> None:
+        """Give up on this producer (its state is unknown) and fence it with a new one."""
+        self.ledger.producer_restarts += 1
+        self.producer = self._new()
+
+    def produce(self, topic: str, value: bytes, partition: int) -> None:
+        while True:
+            try:
+                self.producer.produce(topic, value=value, partition=partition)
+                return
+            except BufferError:
+                self.producer.poll(0.05)
+
+    def finish(self, commit: bool) -> str:
+        """Commit or abort the open transaction: 'committed', 'aborted' or 'unknown'."""
+        while time.monotonic() < self.deadline:
+            try:
+                if commit:
+                    self.producer.commit_transaction(5)
+                    return "committed"
+                self.producer.abort_transaction(5)
+                return "aborted"
+            except KafkaException as e:
+                err = kafka_error(e)
+                self.ledger.note(f"{'commit' if commit else 'abort'}_transaction: {e}")
+                if err is None or err.fatal():
+                    return "unknown"
+                if err.txn_requires_abort():
+                    commit = False
+                elif not err.retriable():
+                    return "unknown"
+        return "unknown"
+
+    def transaction(self, writes: list[tuple[str, bytes, int]], commit: bool, before_commit=None) -> str:
+        """One whole transaction; 'committed', 'aborted' (certainly not committed) or 'unknown'."""
+        commit_attempted = False
+        try:
+            self.producer.begin_transaction()
+            for topic, value, partition in writes:
+                self.produce(topic, value, partition)
+            if before_commit is not None:
+                before_commit(self.producer)
+        except KafkaException as e:
+            err = kafka_error(e)
+            self.ledger.note(f"in transaction: {e}")
+            if err is None or err.fatal():
+                self.renew()
+                return "aborted"  # fenced by the new producer's InitProducerId before any commit
+            commit = False
+        commit_attempted = commit
+        outcome = self.finish(commit)
+        if outcome == "unknown":
+            self.renew()
+            return "unknown" if commit_attempted else "aborted"
+        return outcome
+
+
+def transactional_writer(bootstrap: str, ledger: Ledger, stop: threading.Event, deadline: float) -> None:
+    """Transactions of VALUES_PER_TXN values over every partition; every fourth one is aborted."""
+    producer = TxnProducer(bootstrap, "chaos-txn", ledger, deadline)
+    for n in range(MAX_TXNS):
+        if stop.is_set():
+            break
+        writes = [(TXN_TOPIC, b"t%d:%d" % (n, i), i % TXN_PARTITIONS) for i in range(VALUES_PER_TXN)]
+        outcome = producer.transaction(writes, commit=n % 4 != 3)
+        with ledger.lock:
+            {"committed": ledger.txn_committed, "aborted": ledger.txn_aborted,
+             "unknown": ledger.txn_unknown}[outcome].add(n)
+        time.sleep(0.02)  # spread the transactions over the kills
+    producer.producer.flush(5)
+
+
+def idempotent_writer(bootstrap: str, ledger: Ledger, stop: threading.Event, deadline: float) -> None:
+    def delivered(err, msg) -> None:
+        with ledger.lock:
+            if err is None:
+                ledger.idem_acked[msg.value()] = (msg.partition(), msg.offset())
+            else:
+                ledger.idem_failed.add(msg.value())
+
+    def on_error(err) -> None:
+        if err.fatal():
+            ledger.idem_fatal.append(str(err))
+
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
+                         "linger.ms": 5, "message.timeout.ms": 30000, "error_cb": on_error, **CLIENT})
+    k = 0
+    while not stop.is_set() and k < MAX_IDEM:
+        for _ in range(20):
+            try:
+                producer.produce(IDEM_TOPIC, value=b"i%d" % k, partition=k % IDEM_PARTITIONS, on_delivery=delivered)
+                k += 1
+            except BufferError:
+                break
+        producer.poll(0.02)
+    left = producer.flush(max(1.0, deadline - time.monotonic()))
+    assert left == 0, f"{left} idempotent messages never got a delivery report"
+
+
+def group_consumer(bootstrap: str, group: str, topics: list[str], **extra) -> Consumer:
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, **GROUP_CLIENT, **extra})
+    c.subscribe(topics)
+    return c
+
+
+def rewind_to_committed(c: Consumer, ledger: Ledger, deadline: float) -> None:
+    """After an aborted or unknown transaction: continue from the group's committed offsets."""
+    while time.monotonic() < deadline:
+        try:
+            assignment = c.assignment()
+            for tp in c.committed(assignment, timeout=5):
+                c.seek(TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else 0))
+            return
+        except KafkaException as e:
+            ledger.note(f"rewind: {e}")
+            time.sleep(0.05)
+
+
+def exactly_once_pipeline(bootstrap: str, ledger: Ledger, stop: threading.Event, deadline: float) -> None:
+    """Consume EOS_IN, write b'out:' + value to EOS_OUT and commit the input offsets in the same transaction."""
+    c = group_consumer(bootstrap, "chaos-eos", [EOS_IN], **{"isolation.level": "read_committed"})
+    producer = TxnProducer(bootstrap, "chaos-eos", ledger, deadline)
+    try:
+        while ledger.eos_committed_to < EOS_INPUTS and time.monotonic() < deadline:
+            messages = [m for m in c.consume(5, timeout=0.2) if not m.error()]
+            if not messages:
+                continue
+            writes = [(EOS_OUT, b"out:" + m.value(), 0) for m in messages]
+            positions: list = []
+
+            def send_offsets(p: Producer) -> None:
+                positions[:] = c.position(c.assignment())
+                p.send_offsets_to_transaction(positions, c.consumer_group_metadata(), 5)
+
+            outcome = producer.transaction(writes, commit=True, before_commit=send_offsets)
+            ledger.eos_txns += 1
+            ledger.note(f"{outcome} {[m.offset() for m in messages]} -> {positions}")
+            if outcome == "committed":
+                ledger.eos_committed_to = max([ledger.eos_committed_to] +
+                                              [tp.offset for tp in positions if tp.partition == 0])
+                time.sleep(0.1)  # spread the pipeline over the kills
+            else:
+                rewind_to_committed(c, ledger, deadline)
+    finally:
+        c.close()
+
+
+def plain_committer(bootstrap: str, ledger: Ledger, stop: threading.Event, deadline: float) -> None:
+    """Consume IDEM_TOPIC and commit (OffsetCommit, synchronously) every few dozen messages."""
+    c = group_consumer(bootstrap, "chaos-plain", [IDEM_TOPIC])
+    try:
+        while not stop.is_set():
+            if not [m for m in c.consume(50, timeout=0.2) if not m.error()]:
+                continue
+            try:
+                for tp in c.commit(asynchronous=False):
+                    if tp.error is None and tp.offset >= 0:
+                        with ledger.lock:
+                            ledger.plain_committed[tp.partition] = max(ledger.plain_committed.get(tp.partition, 0),
+                                                                       tp.offset)
+            except KafkaException:
+                pass  # not acknowledged: nothing promised
+    finally:
+        c.close()
+
+
+# ---------------------------------------------------------------------------------------------- reading back
+
+
+def read_everything(bootstrap: str, topic: str, partitions: int, committed: bool) -> list:
+    """Every message of `topic` from offset 0 to the end (the LSO for read_committed)."""
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "chaos-reader", "enable.auto.commit": False,
+                  "enable.partition.eof": True, "auto.offset.reset": "earliest",
+                  "isolation.level": "read_committed" if committed else "read_uncommitted", **CLIENT})
+    out: list = []
+    try:
+        c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+        at_end: set[int] = set()
+        deadline = time.monotonic() + 30
+        while len(at_end) < partitions:
+            assert time.monotonic() < deadline, f"reading {topic} did not reach the end"
+            for msg in c.consume(10000, timeout=0.2):
+                if msg.error():
+                    assert msg.error().code() == KafkaError._PARTITION_EOF, msg.error()
+                    at_end.add(msg.partition())
+                else:
+                    at_end.discard(msg.partition())
+                    out.append(msg)
+    finally:
+        c.close()
+    return out
+
+
+def committed_offsets(bootstrap: str, group: str, topic: str, partitions: int) -> dict[int, int]:
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False, **CLIENT})
+    try:
+        got = c.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=15)
+        return {tp.partition: tp.offset for tp in got}
+    finally:
+        c.close()
+
+
+def stable(bootstrap: str, topic: str, partitions: int) -> bool:
+    for p in range(partitions):
+        data, _ = fetch_records(bootstrap, topic, p, 0, isolation_level=1, max_bytes=1)
+        if data.last_stable_offset != data.high_watermark:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------- the run
+
+
+def crash_seed() -> int:
+    seed = int(os.environ.get("KAFKETTE_CRASH_SEED") or random.SystemRandom().randrange(2**32))
+    print(f"crash seed={seed}")
+    return seed
+
+
+@pytest.mark.parametrize("fsync", FSYNC)
+def test_kill_9_at_random_moments_loses_nothing_acknowledged(tmp_path, fsync):
+    seed = crash_seed()
+    rng = random.Random(seed)
+    broker = BrokerProcess(tmp_path / "data", fsync=fsync, fsync_interval_ms=50,
+                           transaction_abort_interval_ms=200).start()
+    bootstrap = broker.bootstrap
+    ledger = Ledger()
+    stop = threading.Event()
+    try:
+        create_topic(bootstrap, TXN_TOPIC, TXN_PARTITIONS)
+        create_topic(bootstrap, IDEM_TOPIC, IDEM_PARTITIONS)
+        create_topic(bootstrap, EOS_IN, 1)
+        create_topic(bootstrap, EOS_OUT, 1)
+        from tests.clients import produce_and_flush
+
+        produce_and_flush(bootstrap, EOS_IN, ({"value": b"in%d" % k} for k in range(EOS_INPUTS)), acks="all")
+
+        deadline = time.monotonic() + 60
+        threads = [worker(ledger, fn, bootstrap, ledger, stop, deadline)
+                   for fn in (transactional_writer, idempotent_writer, exactly_once_pipeline, plain_committer)]
+        kills = []
+        for _ in range(KILLS):
+            time.sleep(rng.uniform(0.05, 2.0))
+            broker.kill()
+            kills.append(time.monotonic())
+            time.sleep(rng.uniform(0.0, 0.3))
+            broker.start()
+        time.sleep(1.0)  # let every client get through a last round with the broker up
+        stop.set()
+        for thread in threads:
+            thread.join(max(1.0, deadline - time.monotonic()))
+        assert not [t.name for t in threads if t.is_alive()], "a client worker did not finish in time"
+        assert not ledger.errors, "\n".join(ledger.errors)
+
+        broker.kill()  # one more crash with every client quiet: the final state too must survive it
+        broker.start()
+        wait_for(lambda: all(stable(bootstrap, t, n) for t, n in ((TXN_TOPIC, TXN_PARTITIONS), (EOS_OUT, 1))),
+                 "every transaction to be closed", timeout=20)
+        print(f"fsync={fsync} kills={KILLS + 1} txns committed={len(ledger.txn_committed)} "
+              f"aborted={len(ledger.txn_aborted)} unknown={len(ledger.txn_unknown)} "
+              f"idempotent acked={len(ledger.idem_acked)} failed={len(ledger.idem_failed)} "
+              f"eos txns={ledger.eos_txns} producer restarts={ledger.producer_restarts}")
+        check_transactions(bootstrap, ledger)
+        check_idempotent(bootstrap, ledger)
+        check_pipeline(bootstrap, ledger)
+        check_plain_offsets(bootstrap, ledger)
+    except BaseException:
+        print("\n".join(ledger.trace[-200:]))
+        raise
+    finally:
+        stop.set()
+        broker.stop()
+
+
+def check_transactions(bootstrap: str, ledger: Ledger) -> None:
+    committed = read_everything(bootstrap, TXN_TOPIC, TXN_PARTITIONS, committed=True)
+    everything = read_everything(bootstrap, TXN_TOPIC, TXN_PARTITIONS, committed=False)
+    seen = Counter(m.value() for m in committed)
+    assert not [v for v, n in seen.items() if n > 1], "a transactional value is visible twice"
+    per_txn = Counter(int(v.split(b":")[0][1:]) for v in seen)
+    assert {n for n, count in per_txn.items() if count != VALUES_PER_TXN} == set(), "a transaction is half visible"
+    visible = set(per_txn)
+    assert ledger.txn_committed - visible == set(), "an acknowledged commit is missing"
+    assert ledger.txn_aborted & visible == set(), "an aborted transaction is visible to read_committed"
+    assert set(seen) <= {m.value() for m in everything}
+
+
+def check_idempotent(bootstrap: str, ledger: Ledger) -> None:
+    assert ledger.idem_fatal == [], "the idempotent producer hit a fatal error"
+    messages = read_everything(bootstrap, IDEM_TOPIC, IDEM_PARTITIONS, committed=False)
+    at = {(m.partition(), m.offset()): m.value() for m in messages}
+    lost = {v: where for v, where in ledger.idem_acked.items() if at.get(where) != v}
+    assert not lost, f"{len(lost)} acknowledged messages are not where their ack said, e.g. {list(lost.items())[:5]}"
+    copies = Counter(m.value() for m in messages)
+    duplicated = {v for v, n in copies.items() if n > 1} - ledger.idem_failed
+    assert not duplicated, f"idempotent producer duplicates: {sorted(duplicated)[:10]}"
+
+
+def check_pipeline(bootstrap: str, ledger: Ledger) -> None:
+    out = Counter(m.value() for m in read_everything(bootstrap, EOS_OUT, 1, committed=True))
+    assert not [v for v, n in out.items() if n > 1], "the exactly-once pipeline wrote an input twice"
+    expected = {b"out:in%d" % k for k in range(ledger.eos_committed_to)}
+    assert expected - set(out) == set(), "output of an acknowledged pipeline transaction is missing"
+    assert committed_offsets(bootstrap, "chaos-eos", EOS_IN, 1)[0] >= ledger.eos_committed_to
+    assert ledger.eos_committed_to == EOS_INPUTS, "the pipeline did not get through its input"
+    assert set(out) == {b"out:in%d" % k for k in range(EOS_INPUTS)}
+
+
+def check_plain_offsets(bootstrap: str, ledger: Ledger) -> None:
+    got = committed_offsets(bootstrap, "chaos-plain", IDEM_TOPIC, IDEM_PARTITIONS)
+    behind = {p: (got.get(p), acked) for p, acked in ledger.plain_committed.items() if got.get(p, -1) < acked}
+    assert not behind, f"committed group offsets went backwards: {behind}"
