@@ -70,7 +70,7 @@ def produce_and_flush(bootstrap: str, topic: str, messages: Iterable[dict[str, A
 
 
 def consumer(bootstrap: str, **config: Any) -> Consumer:
-    """An assign-mode consumer: no group, no commits."""
+    """A consumer for assign(): librdkafka wants a group.id, but nothing is committed or stored."""
     return Consumer({"bootstrap.servers": bootstrap, "enable.auto.commit": False,
                      "enable.auto.offset.store": False, "group.id": config.pop("group_id", "kafkette-tests"),
                      "auto.offset.reset": "earliest", **config})
