@@ -12,16 +12,13 @@ from broker.arrivals import Arrivals
 from broker.config import BrokerConfig
 from broker.groups import GroupCoordinator
 from broker.internal_topic import INTERNAL_TOPICS, OFFSETS_TOPIC
+from broker.topic_configs import validate_topic_configs
 from broker.transactions.coordinator import TransactionCoordinator
 from protocol.errors import ErrorCode
 from storage.config import FsyncPolicy, LogConfig
 from storage.store import LogStore, valid_topic_name
 
 log = structlog.get_logger("kafkette.broker")
-
-TOPIC_CONFIG_KEYS = {"retention.ms", "retention.bytes", "segment.bytes", "cleanup.policy", "max.message.bytes",
-                     "min.insync.replicas", "compression.type", "message.timestamp.type", "segment.ms",
-                     "delete.retention.ms", "min.compaction.lag.ms", "unclean.leader.election.enable"}
 
 
 def now_ms() -> int:
@@ -102,37 +99,28 @@ class Broker:
             partitions = self.config.default_partitions
         if partitions <= 0:
             return ErrorCode.INVALID_PARTITIONS
-        error = self.validate_configs(configs or {})
+        error = validate_topic_configs(configs or {})
         if error:
             return error
         self.store.create_topic(name, partitions, configs or {})
         log.info("topic created", topic=name, partitions=partitions, configs=configs or {})
         return ErrorCode.NONE
 
-    def validate_configs(self, configs: dict[str, str]) -> ErrorCode:
-        for key, value in configs.items():
-            if key not in TOPIC_CONFIG_KEYS:
-                return ErrorCode.INVALID_CONFIG
-            if key in ("retention.ms", "retention.bytes", "segment.bytes") and value is not None:
-                try:
-                    int(value)
-                except ValueError:
-                    return ErrorCode.INVALID_CONFIG
-        return ErrorCode.NONE
-
     def topic_by_id(self, topic_id: bytes):
         return next((t for t in self.store.topics() if t.topic_id == topic_id), None)
 
+    def unknown_topic_error(self, name: str) -> ErrorCode:
+        return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if valid_topic_name(name) else ErrorCode.INVALID_TOPIC_EXCEPTION
+
     def auto_create(self, name: str) -> ErrorCode:
-        """Create an unknown topic if auto-creation is on; UNKNOWN_TOPIC_OR_PARTITION otherwise.
+        """Create an unknown topic if auto-creation is on; INVALID_TOPIC_EXCEPTION or UNKNOWN_TOPIC_OR_PARTITION if not.
 
         Kafka answers LEADER_NOT_AVAILABLE until the new leader is elected; here the
         topic is usable at once, so the caller answers with it straight away.
         """
-        if not self.config.auto_create_topics or name in INTERNAL_TOPICS:
-            return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-        error = self.create_topic(name, self.config.default_partitions)
-        return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if error == ErrorCode.INVALID_TOPIC_EXCEPTION else error
+        if not self.config.auto_create_topics or name in INTERNAL_TOPICS or not valid_topic_name(name):
+            return self.unknown_topic_error(name)
+        return self.create_topic(name, self.config.default_partitions)
 
     # ------------------------------------------------------------------ hooks used by the handlers
 

@@ -51,28 +51,43 @@ class Request:
 
 
 class FrameSplitter:
-    """Turns a byte stream into frames (without their size prefix)."""
+    """Turns a byte stream into frames (memoryviews, without their size prefix).
+
+    A frame that arrives whole inside one chunk is a view of that chunk; one
+    spread over several chunks is joined once, when its last byte arrives.
+    """
 
     def __init__(self, max_frame: int = DEFAULT_MAX_FRAME) -> None:
         self.max_frame = max_frame
-        self._buf = bytearray()
-        self._need = -1
+        self._parts: list[bytes] = []  # the start of an incomplete frame
+        self._have = 0
+        self._want = 4
 
-    def feed(self, data: bytes) -> list[bytes]:
+    def feed(self, data: bytes) -> list[memoryview]:
         """Add received bytes; return the frames now complete. Raises FrameTooLarge."""
-        self._buf += data
+        if self._parts:
+            self._parts.append(data)
+            self._have += len(data)
+            if self._have < self._want:
+                return []
+            data = b"".join(self._parts)
+            self._parts = []
         frames = []
-        while True:
-            if self._need < 0:
-                if len(self._buf) < 4:
-                    return frames
-                self._need = frame_size(bytes(self._buf[:4]), self.max_frame)
-                del self._buf[:4]
-            if len(self._buf) < self._need:
-                return frames
-            frames.append(bytes(self._buf[: self._need]))
-            del self._buf[: self._need]
-            self._need = -1
+        view = memoryview(data)
+        pos, end = 0, len(data)
+        while end - pos >= 4:
+            size = frame_size(data[pos:pos + 4], self.max_frame)
+            if end - pos - 4 < size:
+                self._want = 4 + size
+                break
+            frames.append(view[pos + 4:pos + 4 + size])
+            pos += 4 + size
+        else:
+            self._want = 4
+        if pos < end:
+            self._parts = [data[pos:]]
+            self._have = end - pos
+        return frames
 
 
 def frame_size(prefix: bytes, max_frame: int) -> int:

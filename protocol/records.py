@@ -134,7 +134,7 @@ def split_batches(buf: bytes | bytearray | memoryview) -> list[tuple[BatchHeader
             raise RecordsError(ErrorCode.CORRUPT_MESSAGE, "truncated batch header")
         magic = view[pos + MAGIC_OFFSET]
         if magic != 2:
-            code = ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT if magic < 2 else ErrorCode.CORRUPT_MESSAGE
+            code = ErrorCode.INVALID_RECORD if magic < 2 else ErrorCode.CORRUPT_MESSAGE
             raise RecordsError(code, f"magic {magic}")
         if total - pos < HEADER_SIZE:
             raise RecordsError(ErrorCode.CORRUPT_MESSAGE, "truncated batch header")

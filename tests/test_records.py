@@ -78,7 +78,7 @@ def test_split_batches_rejects_old_message_formats():
     batch[rec.MAGIC_OFFSET] = 1
     with pytest.raises(RecordsError) as err:
         rec.split_batches(batch)
-    assert err.value.error == ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT
+    assert err.value.error == ErrorCode.INVALID_RECORD
 
 
 def test_control_batch_layout_and_type():

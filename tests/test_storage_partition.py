@@ -113,7 +113,7 @@ def test_corrupt_batches_are_rejected_and_nothing_is_written(tmp_path):
     assert log.append(batch()[:-3], now_ms=0).error == ErrorCode.CORRUPT_MESSAGE
     old = bytearray(batch())
     old[16] = 1
-    assert log.append(bytes(old), now_ms=0).error == ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT
+    assert log.append(bytes(old), now_ms=0).error == ErrorCode.INVALID_RECORD
     assert log.next_offset == 0 and log.segments[-1].size == 0
 
 

@@ -1,6 +1,6 @@
 """AlterConfigs: replace a topic's whole set of configs."""
 
-from broker.handlers.topic_configs import alter_topic_configs
+from broker.topic_configs import alter_topic_configs
 from broker.registry import handles
 from protocol.messages import ALTER_CONFIGS
 

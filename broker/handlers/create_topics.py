@@ -1,6 +1,6 @@
 """CreateTopics: validate_only, num_partitions=-1 (broker default), configs stored and reported."""
 
-from broker.handlers.topic_configs import effective_topic_configs
+from broker.topic_configs import effective_topic_configs, validate_topic_configs
 from broker.registry import handles
 from protocol.errors import ErrorCode
 from protocol.messages import CREATE_TOPICS
@@ -41,4 +41,4 @@ def _check(broker, wanted, configs: dict[str, str], partitions: int) -> ErrorCod
         return ErrorCode.INVALID_REPLICATION_FACTOR
     if partitions == 0 or partitions < -1:
         return ErrorCode.INVALID_PARTITIONS
-    return broker.validate_configs(configs)
+    return validate_topic_configs(configs)

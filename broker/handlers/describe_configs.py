@@ -1,6 +1,6 @@
 """DescribeConfigs for topics (2) and brokers (4)."""
 
-from broker.handlers.topic_configs import (BROKER_RESOURCE, CONFIG_SOURCE_STATIC_BROKER, TOPIC_RESOURCE,
+from broker.topic_configs import (BROKER_RESOURCE, CONFIG_SOURCE_STATIC_BROKER, TOPIC_RESOURCE,
                                            broker_configs, effective_topic_configs)
 from broker.registry import handles
 from protocol.errors import ErrorCode

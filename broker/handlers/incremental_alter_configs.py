@@ -1,6 +1,6 @@
 """IncrementalAlterConfigs: set, delete, append to or subtract from a topic's configs."""
 
-from broker.handlers.topic_configs import alter_topic_configs
+from broker.topic_configs import alter_topic_configs
 from broker.registry import handles
 from protocol.errors import ErrorCode
 from protocol.messages import INCREMENTAL_ALTER_CONFIGS

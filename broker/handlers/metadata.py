@@ -45,7 +45,7 @@ def _one_topic(broker, wanted, auto_create: bool) -> R.MetadataResponseTopic:
         return topic_metadata(broker, topic)
     topic = broker.store.topic(name)
     if topic is None:
-        error = broker.auto_create(name) if auto_create else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        error = broker.auto_create(name) if auto_create else broker.unknown_topic_error(name)
         topic = broker.store.topic(name) if error == ErrorCode.NONE else None
         if topic is None:
             return R.MetadataResponseTopic(error_code=error, name=name)

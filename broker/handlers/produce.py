@@ -10,9 +10,10 @@ from __future__ import annotations
 from broker.registry import handles
 from broker.internal_topic import INTERNAL_TOPICS
 from broker.state import now_ms
+from broker.topic_configs import max_message_bytes
 from protocol.errors import ErrorCode
 from protocol.messages import PRODUCE
-from protocol.records import HEADER_SIZE, BatchHeader
+from protocol.records import HEADER_SIZE, MAGIC_OFFSET, ZSTD, BatchHeader, RecordsError, split_batches
 
 R = PRODUCE.Response
 
@@ -20,6 +21,8 @@ R = PRODUCE.Response
 @handles(PRODUCE)
 def produce(broker, request):
     body, version = request.body, request.header.api_version
+    if body.acks not in (-1, 0, 1):
+        return _everywhere(body, ErrorCode.INVALID_REQUIRED_ACKS)
     now = now_ms()
     appended = []
     responses = []
@@ -39,6 +42,13 @@ def produce(broker, request):
     return R(responses=responses, throttle_time_ms=0)
 
 
+def _everywhere(body, error: ErrorCode):
+    return R(throttle_time_ms=0, responses=[R.TopicProduceResponse(name=t.name, partition_responses=[
+        R.PartitionProduceResponse(index=p.index, error_code=error, base_offset=-1, log_append_time_ms=-1,
+                                   log_start_offset=-1, record_errors=[], error_message=None)
+        for p in t.partition_data]) for t in body.topic_data])
+
+
 def _topic(broker, name: str):
     topic = broker.store.topic(name)
     if topic is None and broker.auto_create(name) == ErrorCode.NONE:
@@ -56,18 +66,36 @@ def _append(broker, topic, name: str, data, transactional_id, now: int, version:
         return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
     if name in INTERNAL_TOPICS:
         return failed(ErrorCode.INVALID_TOPIC_EXCEPTION, "clients cannot write to internal topics")
-    records = data.records
-    if records is None or len(records) < HEADER_SIZE:
-        return failed(ErrorCode.CORRUPT_MESSAGE, "no record batch")
-    first = BatchHeader.parse(records)
-    if first.magic == 2 and first.is_transactional:
+    error, message = _validate(data.records, version, max_message_bytes(topic.configs))
+    if error != ErrorCode.NONE:
+        return failed(error, message)
+    first = BatchHeader.parse(data.records)
+    if first.is_transactional:
         error = broker.verify_transactional_produce(transactional_id, first, name, data.index, version)
         if error != ErrorCode.NONE:
             return failed(error)
     log = topic.partitions[data.index]
-    result = log.append(records, now_ms=now)
+    result = log.append(data.records, now_ms=now)
     if result.error != ErrorCode.NONE:
         return failed(result.error)
     return R.PartitionProduceResponse(index=data.index, error_code=0, base_offset=result.base_offset,
                                       log_append_time_ms=result.log_append_time, log_start_offset=result.log_start_offset,
                                       record_errors=[], error_message=None)
+
+
+def _validate(records, version: int, max_bytes: int) -> tuple[ErrorCode, str | None]:
+    """Kafka's ProduceRequest.validateRecords and its batch size check, before anything is appended."""
+    if records is None or len(records) < HEADER_SIZE:
+        return ErrorCode.INVALID_RECORD, "a Produce request must carry at least one record batch per partition"
+    if records[MAGIC_OFFSET] != 2:
+        return ErrorCode.INVALID_RECORD, "Produce v3 and later must carry record batches with magic 2"
+    if version < 7 and BatchHeader.parse(records).compression == ZSTD:
+        return ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, "zstd needs Produce v7 or later"
+    if len(records) > max_bytes:
+        try:
+            sizes = [header.size for header, _ in split_batches(records)]
+        except RecordsError as e:
+            return e.error, str(e)
+        if max(sizes) > max_bytes:
+            return ErrorCode.MESSAGE_TOO_LARGE, f"a batch is larger than max.message.bytes ({max_bytes})"
+    return ErrorCode.NONE, None

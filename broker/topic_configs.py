@@ -1,4 +1,4 @@
-"""The configs a topic reports: its own (set at creation or altered) over the broker's defaults."""
+"""Topic configs: which exist, which values are valid, and what a topic reports (its own over the defaults)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,59 @@ CONFIG_SOURCE_DEFAULT = 5
 TOPIC_RESOURCE, BROKER_RESOURCE = 2, 4
 
 
+def _integer(low: int):
+    def valid(value: str) -> bool:
+        try:
+            return int(value) >= low
+        except ValueError:
+            return False
+    return valid
+
+
+def _one_of(*choices: str):
+    return lambda value: value in choices
+
+
+def _list_of(*choices: str):
+    return lambda value: bool(value) and all(v.strip() in choices for v in value.split(","))
+
+
+# name -> whether a value is valid, as Kafka's LogConfig ConfigDef validates it
+VALIDATORS = {
+    "cleanup.policy": _list_of("delete", "compact"),
+    "compression.type": _one_of("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"),
+    "delete.retention.ms": _integer(0),
+    "max.message.bytes": _integer(0),
+    "message.timestamp.type": _one_of("CreateTime", "LogAppendTime"),
+    "min.compaction.lag.ms": _integer(0),
+    "min.insync.replicas": _integer(1),
+    "retention.bytes": _integer(-(1 << 63)),
+    "retention.ms": _integer(-1),
+    "segment.bytes": _integer(14),
+    "segment.ms": _integer(1),
+    "unclean.leader.election.enable": _one_of("true", "false"),
+}
+DEFAULT_MAX_MESSAGE_BYTES = 1048588
+
+
+def validate_topic_configs(configs: dict[str, str]) -> ErrorCode:
+    """INVALID_CONFIG for an unknown name or an invalid value, as Kafka answers CreateTopics/AlterConfigs."""
+    for name, value in configs.items():
+        valid = VALIDATORS.get(name)
+        if valid is None or value is None or not valid(value):
+            return ErrorCode.INVALID_CONFIG
+    return ErrorCode.NONE
+
+
+def max_message_bytes(topic_configs: dict[str, str]) -> int:
+    return int(topic_configs.get("max.message.bytes", DEFAULT_MAX_MESSAGE_BYTES))
+
+
 def topic_defaults(config) -> dict[str, str]:
     return {
         "cleanup.policy": "delete",
         "compression.type": "producer",
-        "max.message.bytes": "1048588",
+        "max.message.bytes": str(DEFAULT_MAX_MESSAGE_BYTES),
         "message.timestamp.type": "CreateTime",
         "min.insync.replicas": "1",
         "retention.bytes": str(config.retention_bytes),
@@ -57,7 +105,7 @@ def alter_topic_configs(broker, resource_type: int, name: str, configs: dict[str
         return ErrorCode.INVALID_REQUEST, "only topic configs can be altered; broker configs are flags"
     if broker.store.topic(name) is None:
         return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {name} does not exist"
-    error = broker.validate_configs(configs)
+    error = validate_topic_configs(configs)
     if error:
         return error, "unknown config name or invalid value"
     if not validate_only:
