@@ -40,6 +40,7 @@ class Connection(asyncio.Protocol):
         self.pending: deque[_Pending] = deque()
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
+        self.client_host = ""
         self.paused = False
         self.closed = False
 
@@ -49,6 +50,7 @@ class Connection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
+        self.client_host = f"/{peer[0]}" if peer else ""
         self.broker.connections.add(self)
         log.debug("connection opened", peer=self.peer)
 
@@ -89,6 +91,7 @@ class Connection(asyncio.Protocol):
             log.warning("closing connection: malformed request", peer=self.peer, error=str(e))
             self.close()
             return
+        request.client_host = self.client_host
         handler = lookup(request.header.api_key, request.header.api_version)
         if handler is None:
             self._unsupported(framing.UnsupportedRequest(request.header, f"{request.api.name} "

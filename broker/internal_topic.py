@@ -23,6 +23,10 @@ REPLAY_CHUNK_BYTES = 1024 * 1024
 class InternalTopicError(RuntimeError):
     """An append to an internal topic failed; the state change it carried did not happen."""
 
+    def __init__(self, topic: str, error: ErrorCode) -> None:
+        super().__init__(f"append to {topic} failed with {error.name}")
+        self.error = error
+
 
 class InternalTopic:
     def __init__(self, broker: Broker, name: str) -> None:
@@ -42,7 +46,7 @@ class InternalTopic:
         log = self.log
         result = log.append(data, now_ms=now_ms)
         if result.error != ErrorCode.NONE:
-            raise InternalTopicError(f"append to {self.name} failed with {ErrorCode(result.error).name}")
+            raise InternalTopicError(self.name, ErrorCode(result.error))
         self.broker.appended(log)
         return result.base_offset
 

@@ -41,6 +41,7 @@ class Server:
         """Stop accepting, let in-flight requests finish briefly, then flush and close the log."""
         if self._server is not None:
             self._server.close()
+        self.broker.groups.close()  # group joins and syncs waiting for a rebalance are answered no more
         deadline = time.monotonic() + 2.0
         while time.monotonic() < deadline and any(c.pending for c in self.broker.connections):
             await asyncio.sleep(0.01)

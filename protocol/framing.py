@@ -48,6 +48,7 @@ class Request:
     header: RequestHeader
     api: Api
     body: Any
+    client_host: str = ""  # the peer address, as DescribeGroups reports it ("/127.0.0.1")
 
 
 class FrameSplitter:

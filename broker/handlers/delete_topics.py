@@ -29,4 +29,5 @@ def _delete(broker, name, topic_id) -> R.DeletableTopicResult:
                                       error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED,
                                       error_message="internal topics cannot be deleted")
     broker.store.delete_topic(topic.name)
+    broker.groups.topic_deleted(topic.name, broker.now_ms())
     return R.DeletableTopicResult(name=topic.name, topic_id=topic.topic_id, error_code=0, error_message=None)

@@ -15,7 +15,7 @@ def join_group(broker, request):
         member_id=body.member_id,
         group_instance_id=body.group_instance_id if version >= 5 else None,
         client_id=request.header.client_id or "",
-        client_host=getattr(request, "client_host", None) or "",
+        client_host=request.client_host,
         session_timeout_ms=body.session_timeout_ms,
         rebalance_timeout_ms=body.rebalance_timeout_ms if version >= 1 else body.session_timeout_ms,
         protocol_type=body.protocol_type,
