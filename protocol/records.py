@@ -15,6 +15,7 @@ import cramjam
 from crc32c import crc32c
 
 from protocol.errors import ErrorCode
+from protocol.primitives import DecodeError, read_varint, varint
 
 HEADER = struct.Struct(">qiibIhiqqqhii")
 HEADER_SIZE = HEADER.size  # 61
@@ -231,29 +232,19 @@ def build_control_batch(producer_id: int, producer_epoch: int, commit: bool,
 
 
 def _encode_record(offset_delta: int, timestamp_delta: int, record: NewRecord) -> bytes:
-    parts = [b"\x00", _varint(timestamp_delta), _varint(offset_delta), _bytes_field(record.key),
-             _bytes_field(record.value), _varint(len(record.headers))]
+    parts = [b"\x00", varint(timestamp_delta), varint(offset_delta), _bytes_field(record.key),
+             _bytes_field(record.value), varint(len(record.headers))]
     for name, value in record.headers:
         parts.append(_bytes_field(name.encode() if isinstance(name, str) else name))
         parts.append(_bytes_field(value))
     body = b"".join(parts)
-    return _varint(len(body)) + body
+    return varint(len(body)) + body
 
 
 def _bytes_field(data: bytes | None) -> bytes:
     if data is None:
-        return _varint(-1)
-    return _varint(len(data)) + data
-
-
-def _varint(value: int) -> bytes:
-    zigzag = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while zigzag > 0x7F:
-        out.append((zigzag & 0x7F) | 0x80)
-        zigzag >>= 7
-    out.append(zigzag)
-    return bytes(out)
+        return varint(-1)
+    return varint(len(data)) + data
 
 
 # --- reading ----------------------------------------------------------------
@@ -340,17 +331,10 @@ def control_type(batch: bytes | bytearray | memoryview) -> int:
 
 
 def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
-    shift = 0
-    raw = 0
-    while True:
-        if pos >= len(buf):
-            raise RecordsError(ErrorCode.CORRUPT_MESSAGE, "truncated varint")
-        byte = buf[pos]
-        pos += 1
-        raw |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return (raw >> 1) ^ -(raw & 1), pos
-        shift += 7
+    try:
+        return read_varint(buf, pos)
+    except DecodeError as e:
+        raise RecordsError(ErrorCode.CORRUPT_MESSAGE, str(e)) from e
 
 
 def _read_bytes(buf: bytes, pos: int) -> tuple[bytes | None, int]:
