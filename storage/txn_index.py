@@ -90,6 +90,10 @@ class TxnIndex:
             os.fsync(self._fd)
 
     def close(self) -> None:
+        try:
+            self.write_pending()  # a write that failed earlier: entries stay in memory for the next sync
+        except OSError as err:
+            log.error("txn index write failed", path=str(self.path), error=str(err))
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
