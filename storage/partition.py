@@ -29,6 +29,7 @@ from protocol.records import (
 from storage import recovery
 from storage.checkpoint import PartitionCheckpoint, read_checkpoint, write_checkpoint
 from storage.config import FsyncPolicy, LogConfig
+from storage.files import fsync_dir
 from storage.producer_state import Duplicate, ProducerInfo, write_snapshot
 from storage.segment import Segment
 from storage.txn_index import AbortedTxn
@@ -37,6 +38,10 @@ log = structlog.get_logger()
 
 MAX_OPEN_INACTIVE_SEGMENTS = 8
 MAX_RELATIVE_OFFSET = 2**31 - 1
+# Start-up replays the batch headers written after the newest producer snapshot; a snapshot is
+# written (unsynced: a lost or torn one only means a longer replay) once this much was appended
+# since the last one, even when no producer changed, so that replay stays short under every policy.
+SNAPSHOT_LAG_BYTES = 64 << 20
 
 
 class AppendResult(NamedTuple):
@@ -65,6 +70,7 @@ class PartitionLog:
         self.log_start_offset = log_start_offset
         self.producers = producers
         self.dirty = False  # bytes written since the last flush
+        self._unsnapshotted_bytes = 0  # appended since the newest producer snapshot
         # the recovery point: everything before (segment base, position) is synced and indexed
         self._recovery = (segments[-1].base_offset, segments[-1].size)
         self._open_inactive: OrderedDict[int, Segment] = OrderedDict()
@@ -72,7 +78,9 @@ class PartitionLog:
     @classmethod
     def open(cls, directory: Path, config: LogConfig, *, clean: bool = False) -> PartitionLog:
         """Open a partition directory, creating it if needed and recovering whatever a crash left."""
-        directory.mkdir(parents=True, exist_ok=True)
+        if not directory.exists():
+            directory.mkdir(parents=True)
+            fsync_dir(directory.parent)  # or a power cut could lose the whole partition's entry
         checkpoint = read_checkpoint(directory)
         segments, truncated = recovery.open_segments(directory, config, checkpoint)
         producers, replayed = recovery.restore_producers(directory, segments)
@@ -83,9 +91,9 @@ class PartitionLog:
             segment.close()  # reopened on demand, within the bound of _touch
         partition = cls(directory, config, segments, log_start, producers)
         verified_to = (checkpoint.recovery_segment, checkpoint.recovery_position)
-        if truncated or replayed or verified_to != partition._recovery:
+        if truncated or replayed or verified_to != partition._recovery or producers.snapshot_offset != end:
             partition._recovery = verified_to  # so flush syncs every segment after it
-            partition.flush(force=True)
+            partition.flush(force=True, snapshot=True)
         return partition
 
     # --- offsets -------------------------------------------------------------
@@ -144,6 +152,7 @@ class PartitionLog:
         if error:
             return self._failed(error)
         self.producers.commit(staged)
+        self._snapshot_if_lagging()
         return AppendResult(ErrorCode.NONE, placed[0][1].base_offset, -1, self.log_start_offset)
 
     def append_control(self, producer_id: int, producer_epoch: int, commit: bool, coordinator_epoch: int,
@@ -175,6 +184,7 @@ class PartitionLog:
             log.error("append failed", partition=self.directory.name, error=str(err))
             return ErrorCode.KAFKA_STORAGE_ERROR
         self.dirty = True
+        self._unsnapshotted_bytes += len(buf)
         return ErrorCode.NONE
 
     def _failed(self, error: ErrorCode) -> AppendResult:
@@ -204,7 +214,7 @@ class PartitionLog:
         self._touch(old)
         if self.config.fsync is not FsyncPolicy.NEVER:
             self._recovery = (segment.base_offset, 0)
-            self._snapshot_and_checkpoint(sync=True)
+            self._snapshot_and_checkpoint(sync=True, snapshot=True)
         return segment
 
     # --- read ----------------------------------------------------------------
@@ -342,27 +352,44 @@ class PartitionLog:
 
     # --- durability ----------------------------------------------------------
 
-    def flush(self, *, force: bool = False) -> None:
-        """Make everything appended so far durable and move the recovery point to the log end."""
+    def flush(self, *, force: bool = False, snapshot: bool = False) -> None:
+        """Make everything appended so far durable and move the recovery point to the log end.
+
+        The producer state is snapshotted when it changed, or with `snapshot` when only the log moved on.
+        """
         if not (self.dirty or force or self.producers.changed):
             return
         self.segments[-1].seal_time_index()
         for segment in self.segments[max(bisect_right(self._bases, self._recovery[0]) - 1, 0):]:
             segment.sync()
         self._recovery = (self.segments[-1].base_offset, self.segments[-1].size)
-        self._snapshot_and_checkpoint(sync=True)
+        self._snapshot_and_checkpoint(sync=True, snapshot=snapshot)
         self.dirty = False
 
     def close(self) -> None:
-        self.flush()
+        self.flush(force=self.producers.snapshot_offset != self.next_offset, snapshot=True)
         for segment in self.segments:
             segment.close()
         self._open_inactive.clear()
 
-    def _snapshot_and_checkpoint(self, *, sync: bool) -> None:
-        if self.producers.changed:
-            write_snapshot(self.directory, self.producers, self.next_offset, sync=sync)
+    def _snapshot_and_checkpoint(self, *, sync: bool, snapshot: bool = False) -> None:
+        if self.producers.changed or (snapshot and self.producers.snapshot_offset != self.next_offset):
+            self._write_snapshot(sync=sync)
         self._write_checkpoint(sync=sync)
+
+    def _snapshot_if_lagging(self) -> None:
+        if self._unsnapshotted_bytes < SNAPSHOT_LAG_BYTES:
+            return
+        try:
+            for segment in self.segments:  # replay would no longer re-index an aborted txn the snapshot covers
+                segment.txn_index.write_pending()
+            self._write_snapshot(sync=False)
+        except OSError as err:  # only start-up time depends on it
+            log.error("producer snapshot failed", partition=self.directory.name, error=str(err))
+
+    def _write_snapshot(self, *, sync: bool) -> None:
+        write_snapshot(self.directory, self.producers, self.next_offset, sync=sync)
+        self._unsnapshotted_bytes = 0
 
     def _write_checkpoint(self, *, sync: bool = True) -> None:
         checkpoint = PartitionCheckpoint(self.log_start_offset, *self._recovery)

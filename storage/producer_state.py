@@ -98,6 +98,7 @@ class ProducerStateTable:
         self.entries: dict[int, ProducerEntry] = {}
         self.open_txns: dict[int, int] = {}  # producer id -> first offset of its open txn
         self.changed = False  # since the last snapshot
+        self.snapshot_offset = -1  # the log offset the newest snapshot on disk describes
 
     # --- validation and staging (append path) --------------------------------
 
@@ -243,6 +244,7 @@ def snapshot_offsets(directory: Path) -> list[int]:
 def write_snapshot(directory: Path, table: ProducerStateTable, offset: int, *, sync: bool) -> None:
     atomic_write(directory / file_name(offset, SNAPSHOT_SUFFIX), table.to_json(offset), sync=sync)
     table.changed = False
+    table.snapshot_offset = offset
     for old in snapshot_offsets(directory)[:-SNAPSHOTS_TO_KEEP]:
         (directory / file_name(old, SNAPSHOT_SUFFIX)).unlink(missing_ok=True)
 

@@ -88,6 +88,7 @@ def restore_producers(directory: Path, segments: list[Segment]) -> tuple[Produce
             else:
                 table.replay(header)
     table.changed = loaded is None or replayed > 0
+    table.snapshot_offset = start if loaded else -1
     return table, replayed
 
 
