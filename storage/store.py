@@ -68,7 +68,11 @@ class LogStore:
 
     def open(self) -> None:
         started = time.monotonic()
-        (self.data_dir / META_DIR).mkdir(parents=True, exist_ok=True)
+        meta = self.data_dir / META_DIR
+        if not meta.exists():
+            meta.mkdir(parents=True)
+            fsync_dir(self.data_dir)  # a power cut must not lose the directory every topic is listed in
+            fsync_dir(self.data_dir.parent)
         marker = self.data_dir / CLEAN_MARKER
         clean = marker.exists()
         if clean:

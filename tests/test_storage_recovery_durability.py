@@ -22,9 +22,10 @@ import pytest
 
 from protocol.errors import ErrorCode
 from protocol.records import iter_records, split_batches
-from storage import FsyncPolicy, LogConfig, PartitionLog
+from storage import FsyncPolicy, LogConfig, LogStore, PartitionLog
 from storage import partition as partition_module
 from storage import segment as segment_module
+from storage import store as store_module
 from tests.test_storage_partition import batch, fill, offsets_in, read_all
 from tests.test_storage_producers import PID, produce
 
@@ -313,3 +314,11 @@ def test_a_torn_txn_index_entry_is_rebuilt_from_its_marker(tmp_path):
     again = open_with(crashed)
     assert read_all(again, committed=True).aborted == [(PID, 0)]
     assert again.last_stable_offset == again.high_watermark == 4
+
+
+def test_a_new_data_directory_is_fsynced_into_its_parent(tmp_path, monkeypatch):
+    synced: list[Path] = []
+    real = store_module.fsync_dir
+    monkeypatch.setattr(store_module, "fsync_dir", lambda path: synced.append(path) or real(path))
+    LogStore(tmp_path / "data", LogConfig()).open()
+    assert {tmp_path, tmp_path / "data"} <= set(synced)
