@@ -542,3 +542,55 @@ def check_plain_offsets(bootstrap: str, ledger: Ledger) -> None:
     got = committed_offsets(bootstrap, "chaos-plain", IDEM_TOPIC, IDEM_PARTITIONS)
     behind = {p: (got.get(p), acked) for p, acked in ledger.plain_committed.items() if got.get(p, -1) < acked}
     assert not behind, f"committed group offsets went backwards: {behind}"
+
+
+# ---------------------------------------------------------------------------------------------- one open EOS txn
+
+
+def test_an_open_exactly_once_transaction_at_the_kill_is_aborted_with_its_offsets(tmp_path):
+    """Consume-transform-produce: one transaction committed, the next one open (outputs and offsets sent) at
+    the kill. After the restart the next producer with the same transactional.id fences it: its outputs never
+    become visible and the group's offset stays at the committed transaction's."""
+    from tests.clients import produce_and_flush
+
+    broker = BrokerProcess(tmp_path / "data").start()
+    bootstrap = broker.bootstrap
+    try:
+        source, sink = create_topic(bootstrap, "eos-open-in"), create_topic(bootstrap, "eos-open-out")
+        produce_and_flush(bootstrap, source, ({"value": b"in%d" % k} for k in range(10)), acks="all")
+        c = group_consumer(bootstrap, "eos-open", [source], **{"isolation.level": "read_committed"})
+        ledger = Ledger()
+        try:
+            messages: list = []
+            deadline = time.monotonic() + 20
+            while len(messages) < 10:
+                assert time.monotonic() < deadline, "the consumer got no input"
+                messages += [m for m in c.consume(10 - len(messages), timeout=0.5) if not m.error()]
+            producer = TxnProducer(bootstrap, "eos-open", ledger, deadline)
+
+            def transaction(batch, commit: bool) -> None:
+                producer.producer.begin_transaction()
+                for m in batch:
+                    producer.produce(sink, b"out:" + m.value(), 0)
+                offsets = [TopicPartition(source, 0, batch[-1].offset() + 1)]
+                producer.producer.send_offsets_to_transaction(offsets, c.consumer_group_metadata(), 10)
+                if commit:
+                    producer.producer.commit_transaction(10)
+                else:
+                    producer.producer.flush(10)  # the outputs are in the log, the transaction open
+
+            transaction(messages[:5], commit=True)
+            transaction(messages[5:], commit=False)
+            broker.kill()
+            broker.start()
+            TxnProducer(bootstrap, "eos-open", ledger, time.monotonic() + 20)  # fences the open transaction
+        finally:
+            c.close()
+        assert ledger.errors == []
+        wait_for(lambda: stable(bootstrap, sink, 1), "the fenced transaction to be aborted")
+        out = [m.value() for m in read_everything(bootstrap, sink, 1, committed=True)]
+        assert out == [b"out:in%d" % k for k in range(5)]
+        assert len(read_everything(bootstrap, sink, 1, committed=False)) == 10
+        assert committed_offsets(bootstrap, "eos-open", source, 1) == {0: 5}
+    finally:
+        broker.stop()
