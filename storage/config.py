@@ -25,6 +25,7 @@ class LogConfig:
     index_interval_bytes: int = 4096
     cleanup_policy: str = "delete"
     fsync: FsyncPolicy = FsyncPolicy.INTERVAL
+    log_append_time: bool = False  # message.timestamp.type=LogAppendTime: batches get the broker's clock
 
     def with_topic_configs(self, configs: dict[str, str]) -> LogConfig:
         """Apply the topic-level overrides we honour; other keys are kept by the store only."""
@@ -47,4 +48,5 @@ _TOPIC_KEYS = (
     ("segment.bytes", "segment_bytes", int),
     ("index.interval.bytes", "index_interval_bytes", int),
     ("cleanup.policy", "cleanup_policy", str),
+    ("message.timestamp.type", "log_append_time", lambda value: value == "LogAppendTime"),
 )

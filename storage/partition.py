@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import OrderedDict
+import struct
 from pathlib import Path
 from typing import NamedTuple
 
 import structlog
+from crc32c import crc32c
 
 from protocol.errors import ErrorCode
 from protocol.records import (
     ABORT,
     COMMIT,
+    CRC_START,
+    TIMESTAMP_TYPE_BIT,
     BatchHeader,
     RecordsError,
     build_control_batch,
@@ -42,6 +46,19 @@ MAX_RELATIVE_OFFSET = 2**31 - 1
 # written (unsynced: a lost or torn one only means a longer replay) once this much was appended
 # since the last one, even when no producer changed, so that replay stays short under every policy.
 SNAPSHOT_LAG_BYTES = 64 << 20
+
+
+_ATTRIBUTES_AND_DELTA = struct.Struct(">hi")  # at CRC_START: attributes, last offset delta
+_MAX_TIMESTAMP_AT = CRC_START + 14  # after attributes, last offset delta and base timestamp
+_I64 = struct.Struct(">q")
+_U32 = struct.Struct(">I")
+
+
+def _stamp_log_append_time(buf: bytearray, position: int, header: BatchHeader) -> None:
+    """Kafka's LogAppendTime: set the timestamp-type bit and the max timestamp, then the CRC over them."""
+    _ATTRIBUTES_AND_DELTA.pack_into(buf, position + CRC_START, header.attributes, header.last_offset_delta)
+    _I64.pack_into(buf, position + _MAX_TIMESTAMP_AT, header.max_timestamp)
+    _U32.pack_into(buf, position + CRC_START - 4, crc32c(memoryview(buf)[position + CRC_START:position + header.size]))
 
 
 class AppendResult(NamedTuple):
@@ -130,11 +147,14 @@ class PartitionLog:
         placed: list[tuple[int, BatchHeader]] = []
         offset = self.next_offset
         position = 0
+        append_time = now_ms if self.config.log_append_time else -1
         for header, batch in batches:
             if not crc_ok(batch, header):
                 return self._failed(ErrorCode.CORRUPT_MESSAGE)
             if header.is_control:
                 return self._failed(ErrorCode.INVALID_RECORD)
+            if append_time >= 0:
+                header = header._replace(attributes=header.attributes | TIMESTAMP_TYPE_BIT, max_timestamp=append_time)
             if header.producer_id >= 0:
                 verdict = self.producers.check(header, offset, staged)
                 if isinstance(verdict, Duplicate):
@@ -148,12 +168,14 @@ class PartitionLog:
         for position, header in placed:
             set_base_offset(buf, header.base_offset, position)
             set_leader_epoch(buf, leader_epoch, position)
+            if append_time >= 0:
+                _stamp_log_append_time(buf, position, header)
         error = self._write(buf, placed)
         if error:
             return self._failed(error)
         self.producers.commit(staged)
         self._snapshot_if_lagging()
-        return AppendResult(ErrorCode.NONE, placed[0][1].base_offset, -1, self.log_start_offset)
+        return AppendResult(ErrorCode.NONE, placed[0][1].base_offset, append_time, self.log_start_offset)
 
     def append_control(self, producer_id: int, producer_epoch: int, commit: bool, coordinator_epoch: int,
                        now_ms: int, *, leader_epoch: int = 0) -> AppendResult:

@@ -322,3 +322,19 @@ def test_a_new_data_directory_is_fsynced_into_its_parent(tmp_path, monkeypatch):
     monkeypatch.setattr(store_module, "fsync_dir", lambda path: synced.append(path) or real(path))
     LogStore(tmp_path / "data", LogConfig()).open()
     assert {tmp_path, tmp_path / "data"} <= set(synced)
+
+
+def test_log_append_time_batches_carry_a_crc_that_recovery_accepts(tmp_path):
+    """The broker rewrites attributes and max timestamp of LogAppendTime batches: the CRC must follow,
+    or the next crash recovery would truncate every such batch as corrupt."""
+    log = open_with(tmp_path / "p", log_append_time=True)
+    result = log.append(batch(3, ts=1000), now_ms=5_000_000)
+    assert result.log_append_time == 5_000_000
+    fill(log, 2)
+    crashed = crash_copy(tmp_path, log)
+    (crashed / "checkpoint.json").unlink()  # verify every byte again
+    again = open_with(crashed, log_append_time=True)
+    assert again.next_offset == 5
+    (header, data), *_ = split_batches(b"".join(read_all(again).chunks))
+    assert header.is_log_append_time and header.max_timestamp == 5_000_000
+    assert [r.timestamp for r in iter_records(data)] == [5_000_000] * 3
