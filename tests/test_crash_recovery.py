@@ -21,7 +21,8 @@ import os
 import random
 import threading
 import time
-from collections import Counter, defaultdict
+import traceback
+from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
@@ -30,7 +31,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from protocol.errors import ErrorCode
 from protocol.messages import INIT_PRODUCER_ID, PRODUCE
 from protocol.records import build_batch
-from tests.clients import RawClient, create_topic, fetch_records
+from tests.clients import RawClient, create_topic, fetch_records, produce_and_flush
 from tests.conftest import BrokerProcess
 
 FSYNC = ["always", "interval", "never"]
@@ -181,7 +182,7 @@ class Ledger:
     plain_committed: dict[int, int] = field(default_factory=dict)  # partition -> highest acknowledged commit
     producer_restarts: int = 0
     errors: list[str] = field(default_factory=list)
-    trace: list[str] = field(default_factory=list)  # client errors seen, printed when the run fails
+    trace: list[str] = field(default_factory=list)  # client errors and pipeline outcomes, printed on failure
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note(self, what: str) -> None:
@@ -193,8 +194,6 @@ def worker(ledger: Ledger, fn, *args) -> threading.Thread:
         try:
             fn(*args)
         except Exception as e:  # noqa: BLE001 - reported and failed on at the end
-            import traceback
-
             ledger.errors.append(f"{fn.__name__}: {e!r}\n{traceback.format_exc()}")
 
     thread = threading.Thread(target=run, name=fn.__name__, daemon=True)
@@ -463,18 +462,14 @@ def test_kill_9_at_random_moments_loses_nothing_acknowledged(tmp_path, fsync):
         create_topic(bootstrap, IDEM_TOPIC, IDEM_PARTITIONS)
         create_topic(bootstrap, EOS_IN, 1)
         create_topic(bootstrap, EOS_OUT, 1)
-        from tests.clients import produce_and_flush
-
         produce_and_flush(bootstrap, EOS_IN, ({"value": b"in%d" % k} for k in range(EOS_INPUTS)), acks="all")
 
         deadline = time.monotonic() + 60
         threads = [worker(ledger, fn, bootstrap, ledger, stop, deadline)
                    for fn in (transactional_writer, idempotent_writer, exactly_once_pipeline, plain_committer)]
-        kills = []
         for _ in range(KILLS):
             time.sleep(rng.uniform(0.05, 2.0))
             broker.kill()
-            kills.append(time.monotonic())
             time.sleep(rng.uniform(0.0, 0.3))
             broker.start()
         time.sleep(1.0)  # let every client get through a last round with the broker up
@@ -551,8 +546,6 @@ def test_an_open_exactly_once_transaction_at_the_kill_is_aborted_with_its_offset
     """Consume-transform-produce: one transaction committed, the next one open (outputs and offsets sent) at
     the kill. After the restart the next producer with the same transactional.id fences it: its outputs never
     become visible and the group's offset stays at the committed transaction's."""
-    from tests.clients import produce_and_flush
-
     broker = BrokerProcess(tmp_path / "data").start()
     bootstrap = broker.bootstrap
     try:
