@@ -17,7 +17,11 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-test
 	$(BIN)/kafkette serve --host 127.0.0.1 --port 9092 --data-dir ./data
 
-test: $(VENV)/.installed-test
+# kafkajs for the Node.js client test (npm comes with Node.js)
+$(VENV)/js/node_modules/kafkajs: | $(BIN)/python
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/js kafkajs@2.2.4
+
+test: $(VENV)/.installed-test $(VENV)/js/node_modules/kafkajs
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-bench
