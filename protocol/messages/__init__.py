@@ -34,6 +34,8 @@ from protocol.messages.describe_cluster import DESCRIBE_CLUSTER
 from protocol.messages.describe_producers import DESCRIBE_PRODUCERS
 from protocol.messages.describe_transactions import DESCRIBE_TRANSACTIONS
 from protocol.messages.list_transactions import LIST_TRANSACTIONS
+from protocol.messages.consumer_group_heartbeat import CONSUMER_GROUP_HEARTBEAT
+from protocol.messages.consumer_group_describe import CONSUMER_GROUP_DESCRIBE
 
 
 ALL = (
@@ -71,4 +73,6 @@ ALL = (
     DESCRIBE_PRODUCERS,
     DESCRIBE_TRANSACTIONS,
     LIST_TRANSACTIONS,
+    CONSUMER_GROUP_HEARTBEAT,
+    CONSUMER_GROUP_DESCRIBE,
 )
