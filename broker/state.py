@@ -11,7 +11,7 @@ import structlog
 from broker.arrivals import Arrivals
 from broker.config import BrokerConfig
 from broker.groups import GroupCoordinator
-from broker.internal_topic import INTERNAL_TOPICS, OFFSETS_TOPIC
+from broker.internal_topic import INTERNAL_TOPICS
 from broker.topic_configs import validate_topic_configs
 from broker.transactions.coordinator import TransactionCoordinator
 from protocol.errors import ErrorCode
@@ -31,10 +31,8 @@ class Broker:
         self.store = LogStore(config.data_dir, self.log_config())
         self.arrivals = Arrivals()
         self.connections: set[Any] = set()
-        self.started_ms = now_ms()
         self._tasks: list[asyncio.Task] = []
         self.coordinators: list[Any] = []  # objects with load(), tick(now_ms), tick_interval_ms, close()
-        self.offsets_topic = OFFSETS_TOPIC
         self.transactions = TransactionCoordinator(self)
         self.groups = GroupCoordinator(self)
         self.coordinators += [self.transactions, self.groups]

@@ -207,7 +207,7 @@ class _Compiler:
             lines.append(f"{ind}    {lst} = []")
             lines.append(f"{ind}    for _ in range({n}):")
             elem = self.name("e")
-            lines += self._read_single(cls, fd, elem, ind + "        ", element=True)
+            lines += self._read_single(cls, fd, elem, ind + "        ")
             if fd.element in ("string", "bytes"):
                 lines.append(f"{ind}        if {elem} is None: raise _DE('null element in {fd.name}')")
             lines.append(f"{ind}        {lst}.append({elem})")
@@ -222,7 +222,7 @@ class _Compiler:
             lines.append(f"{ind}if {target} is None: raise _DE('non-nullable field {fd.name} was null')")
         return lines
 
-    def _read_single(self, cls: type, fd: Field, target: str, ind: str, element: bool = False) -> list[str]:
+    def _read_single(self, cls: type, fd: Field, target: str, ind: str) -> list[str]:
         flex = self.flexible
         t = fd.element
         if fd.is_struct:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from broker.internal_topic import OFFSETS_TOPIC
 from protocol.errors import ErrorCode
 
 if TYPE_CHECKING:
@@ -19,6 +20,6 @@ def write_marker(broker: Broker, topic: str, partition: int, producer_id: int, p
     if result.error != ErrorCode.NONE:
         return ErrorCode(result.error)
     broker.appended(log)
-    if topic == broker.offsets_topic and broker.groups is not None:
+    if topic == OFFSETS_TOPIC:
         broker.groups.complete_transaction(producer_id, producer_epoch, commit)
     return ErrorCode.NONE
