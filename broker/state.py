@@ -61,10 +61,21 @@ class Broker:
     async def start(self) -> None:
         self.open()
         if self.config.fsync != "never":  # with "always" this moves the recovery point and snapshots on
-            self.every(self.config.fsync_interval_ms, self.store.flush_all)
+            self.every(self.config.fsync_interval_ms, self.flush_partitions)
         self.every(self.config.retention_check_interval_ms, lambda: self.store.enforce_retention(now_ms()))
         for coordinator in self.coordinators:
             self.every(coordinator.tick_interval_ms, lambda c=coordinator: c.tick(now_ms()))
+
+    async def flush_partitions(self) -> None:
+        """Flush one partition at a time, letting requests run in between, so no answer waits for them all."""
+        for topic in self.store.topics():
+            for partition in topic.partitions:
+                if self.store.topic(topic.name) is not topic:
+                    break  # deleted while we yielded
+                wrote = partition.dirty
+                partition.flush()
+                if wrote:
+                    await asyncio.sleep(0)
 
     def every(self, interval_ms: int, fn: Callable[[], Any]) -> None:
         async def loop() -> None:
