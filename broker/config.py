@@ -36,6 +36,8 @@ class BrokerConfig:
     group_initial_rebalance_delay_ms: int = 0
     group_min_session_timeout_ms: int = 6000
     group_max_session_timeout_ms: int = 1_800_000
+    group_consumer_heartbeat_interval_ms: int = 5000
+    group_consumer_session_timeout_ms: int = 45000
     log_level: str = "info"
 
     @property
@@ -66,6 +68,10 @@ HELP = {
     "group_initial_rebalance_delay_ms": "wait before the first rebalance of a new group (Kafka: 3000)",
     "group_min_session_timeout_ms": "smallest session.timeout.ms a consumer may ask for",
     "group_max_session_timeout_ms": "largest session.timeout.ms a consumer may ask for",
+    "group_consumer_heartbeat_interval_ms": "heartbeat interval told to consumer-protocol (KIP-848) members "
+                                            "(Kafka's group.consumer.heartbeat.interval.ms)",
+    "group_consumer_session_timeout_ms": "a consumer-protocol member silent this long is removed "
+                                         "(Kafka's group.consumer.session.timeout.ms)",
     "log_level": "debug, info, warning or error",
 }
 

@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any, Iterable
 import structlog
 
 from broker.groups import records
-from broker.internal_topic import OFFSETS_TOPIC, InternalTopic
+from broker.groups.consumer_group import (
+    ConsumerGroup,
+    ConsumerGroupSettings,
+    HeartbeatRequest,
+    HeartbeatResult,
+    TopicMeta,
+    TopicsImage,
+    validate_request,
+)
+from broker.internal_topic import INTERNAL_TOPICS, OFFSETS_TOPIC, InternalTopic
 from broker.groups.offsets import OffsetAndMetadata, TopicPartition
 from broker.groups.state import (
     STORE,
@@ -40,6 +49,7 @@ log = structlog.get_logger("kafkette.groups")
 
 MAX_METADATA_BYTES = 4096  # Kafka's offset.metadata.max.bytes
 CLASSIC = "classic"
+CONSUMER = "consumer"
 # A failed write as Kafka's GroupMetadataManager reports it to the committer (others pass through,
 # e.g. INVALID_PRODUCER_EPOCH for a fenced transactional producer).
 STORE_ERRORS = {E.UNKNOWN_TOPIC_OR_PARTITION: E.COORDINATOR_NOT_AVAILABLE,
@@ -88,7 +98,9 @@ class GroupCoordinator:
         config = broker.config
         self.settings = GroupSettings(config.group_min_session_timeout_ms, config.group_max_session_timeout_ms,
                                       config.group_initial_rebalance_delay_ms)
-        self.groups: dict[str, Group] = {}
+        self.consumer_settings = ConsumerGroupSettings(config.group_consumer_heartbeat_interval_ms,
+                                                       config.group_consumer_session_timeout_ms)
+        self.groups: dict[str, Group | ConsumerGroup] = {}  # classic and consumer-protocol groups share ids
         self.txn_groups: dict[int, set[str]] = {}  # producer id -> groups holding its pending offsets
         self.sequences: dict[int, tuple[int, int]] = {}  # producer id -> (epoch, next sequence) in the topic
         self.topic = InternalTopic(broker, OFFSETS_TOPIC)
@@ -112,11 +124,20 @@ class GroupCoordinator:
 
     def tick(self, now: int) -> None:
         for group in list(self.groups.values()):
+            if isinstance(group, ConsumerGroup):
+                epoch = group.group_epoch
+                for member_id in group.tick(now):
+                    log.info("consumer group member fenced", group=group.group_id, member=member_id,
+                             group_epoch=group.group_epoch)
+                self._consumer_group_changed(group, epoch, now)
+                continue
             self._apply(group, group.tick(now), now)
             self._forget_if_idle(group)
 
     def close(self) -> None:
         for group in self.groups.values():
+            if isinstance(group, ConsumerGroup):
+                continue
             for member in group.members.values():
                 for token in (member.join_token, member.sync_token):
                     if isinstance(token, asyncio.Future) and not token.done():
@@ -132,6 +153,12 @@ class GroupCoordinator:
         if not s.min_session_timeout_ms <= req.session_timeout_ms <= s.max_session_timeout_ms:
             return JoinResult(E.INVALID_SESSION_TIMEOUT, req.member_id)
         group = self.groups.get(group_id)
+        if isinstance(group, ConsumerGroup):
+            if group.members:
+                # Kafka 4 lets a classic member into a consumer group (KIP-848 migration); kafkette, like
+                # Kafka 3.7, does not mix the protocols in one group.
+                return JoinResult(E.INCONSISTENT_GROUP_PROTOCOL, req.member_id)
+            group = self._replace(group, now)  # an empty consumer group becomes a classic one, offsets kept
         if group is None:
             if req.member_id:
                 return JoinResult(E.UNKNOWN_MEMBER_ID, req.member_id)
@@ -147,7 +174,7 @@ class GroupCoordinator:
         if not group_id:
             return SyncResult(E.INVALID_GROUP_ID)
         group = self.groups.get(group_id)
-        if group is None:
+        if group is None or isinstance(group, ConsumerGroup):
             return SyncResult(E.UNKNOWN_MEMBER_ID)
         future = asyncio.get_running_loop().create_future()
         self._apply(group, group.sync(member_id, instance_id, generation, protocol_type, protocol_name,
@@ -158,7 +185,7 @@ class GroupCoordinator:
         if not group_id:
             return E.INVALID_GROUP_ID
         group = self.groups.get(group_id)
-        if group is None:
+        if group is None or isinstance(group, ConsumerGroup):
             return E.UNKNOWN_MEMBER_ID
         return group.heartbeat(member_id, instance_id, generation, now)
 
@@ -167,11 +194,77 @@ class GroupCoordinator:
         if not group_id:
             return E.INVALID_GROUP_ID, [E.INVALID_GROUP_ID] * len(leaving)
         group = self.groups.get(group_id)
-        if group is None:
+        if group is None or isinstance(group, ConsumerGroup):
             return E.NONE, [E.UNKNOWN_MEMBER_ID] * len(leaving)
         errors, effects = group.leave(leaving, now)
         self._apply(group, effects, now)
         return E.NONE, errors
+
+    # ------------------------------------------------------------------ consumer protocol (KIP-848)
+
+    def consumer_group_heartbeat(self, group_id: str, req: HeartbeatRequest, version: int,
+                                 now: int) -> HeartbeatResult:
+        """ConsumerGroupHeartbeat: join (epoch 0), heartbeat, or leave (-1, or -2 for a static member)."""
+        invalid = validate_request(req, group_id, version)
+        if invalid is not None:
+            return invalid
+        group = self.groups.get(group_id)
+        joining = req.member_epoch == 0
+        if group is None:
+            if not joining:
+                return HeartbeatResult(E.GROUP_ID_NOT_FOUND, f"Consumer group {group_id} not found.")
+            group = self.groups[group_id] = ConsumerGroup(group_id, now, self.consumer_settings)
+        elif not isinstance(group, ConsumerGroup):
+            if joining and not group.members and not group.pending_members:
+                group = self._replace(group, now)  # Kafka's maybeDeleteEmptyClassicGroup
+            elif joining:
+                # Kafka with group.consumer.migration.policy=disabled: no online upgrade of a live classic group.
+                return HeartbeatResult(E.GROUP_ID_NOT_FOUND, f"Cannot upgrade classic group {group_id} to "
+                                                             "consumer group because online upgrade is disabled.")
+            else:
+                return HeartbeatResult(E.GROUP_ID_NOT_FOUND, f"Group {group_id} is not a consumer group.")
+        epoch = group.group_epoch
+        result = group.heartbeat(req, self.topics_image(), now)
+        self._consumer_group_changed(group, epoch, now)
+        return result
+
+    def consumer_group_describe(self, group_id: str) -> tuple[E, str | None, ConsumerGroup | None, TopicsImage]:
+        """ConsumerGroupDescribe of one group: (error, message, group, topics to name the assignments)."""
+        if not group_id:
+            return E.INVALID_GROUP_ID, "Group ID can't be empty.", None, self.topics_image()
+        group = self.groups.get(group_id)
+        if group is None:
+            return E.GROUP_ID_NOT_FOUND, f"Group {group_id} not found.", None, self.topics_image()
+        if not isinstance(group, ConsumerGroup):
+            return E.GROUP_ID_NOT_FOUND, f"Group {group_id} is not a consumer group.", None, self.topics_image()
+        return E.NONE, None, group, self.topics_image()
+
+    def topics_image(self) -> TopicsImage:
+        return TopicsImage.of([TopicMeta(t.name, t.topic_id, len(t.partitions)) for t in self.broker.store.topics()
+                               if t.name not in INTERNAL_TOPICS])
+
+    def _consumer_group_changed(self, group: ConsumerGroup, epoch_before: int, now: int) -> None:
+        """Log and persist a new group epoch (the one part of a consumer group that survives a restart)."""
+        if group.group_epoch != epoch_before:
+            log.info("consumer group epoch", group=group.group_id, group_epoch=group.group_epoch,
+                     state=group.state.value, members=len(group.members))
+            self._append([(records.consumer_group_key(group.group_id),
+                           records.consumer_group_value(group.group_epoch))], now)
+
+    def _replace(self, old: Group | ConsumerGroup, now: int) -> Group | ConsumerGroup:
+        """An empty group of one protocol gives way to a group of the other; the committed offsets stay."""
+        if isinstance(old, ConsumerGroup):
+            new: Group | ConsumerGroup = Group(old.group_id, now, self.settings)
+        else:
+            new = ConsumerGroup(old.group_id, now, self.consumer_settings)
+        new.offsets = old.offsets
+        self.groups[old.group_id] = new
+        self._seen.pop(old.group_id, None)
+        # No tombstone for the old group's record (Kafka writes one): on replay the later record wins anyway,
+        # and a tombstone replayed first would drop the offsets with the group.
+        log.info("group changes protocol", group=old.group_id, to=CONSUMER if isinstance(new, ConsumerGroup)
+                 else CLASSIC)
+        return new
 
     # ------------------------------------------------------------------ offsets
 
@@ -184,7 +277,10 @@ class GroupCoordinator:
                 # OffsetCommit v9+ says the group is gone; older versions get ILLEGAL_GENERATION.
                 return [E.GROUP_ID_NOT_FOUND if version >= 9 else E.ILLEGAL_GENERATION] * len(offsets)
             group = self._create(group_id, now)
-        error = group.validate_offset_commit(member_id, instance_id, generation, False, now)
+        if isinstance(group, ConsumerGroup):
+            error = group.validate_offset_commit(member_id, instance_id, generation, False, version)
+        else:
+            error = group.validate_offset_commit(member_id, instance_id, generation, False, now)
         errors = self._store_offsets(group, offsets, error, now) if offsets else []
         self._forget_if_idle(group)
         return errors
@@ -196,7 +292,10 @@ class GroupCoordinator:
         if not group_id:
             return [E.INVALID_GROUP_ID] * len(offsets)
         group = self.groups.get(group_id) or self._create(group_id, now)
-        error = group.validate_offset_commit(member_id, instance_id, generation, True, now)
+        if isinstance(group, ConsumerGroup):
+            error = group.validate_offset_commit(member_id, instance_id, generation, True, 3)
+        else:
+            error = group.validate_offset_commit(member_id, instance_id, generation, True, now)
         errors = self._store_offsets(group, offsets, error, now, producer_id, producer_epoch) if offsets else []
         self._forget_if_idle(group)
         return errors
@@ -209,6 +308,13 @@ class GroupCoordinator:
             if group is not None:
                 group.offsets.complete(producer_id, commit)
         log.debug("transactional offsets completed", producer_id=producer_id, epoch=producer_epoch, commit=commit)
+
+    def validate_offset_fetch(self, group_id: str, member_id: str | None, member_epoch: int) -> E:
+        """OffsetFetch v9 names the member: a consumer-protocol group checks it (classic groups do not)."""
+        group = self.groups.get(group_id)
+        if isinstance(group, ConsumerGroup):
+            return group.validate_offset_fetch(member_id, member_epoch)
+        return E.NONE
 
     def fetch_offsets(self, group_id: str, wanted: list[tuple[str, list[int]]] | None, require_stable: bool
                       ) -> list[tuple[str, list[tuple[int, OffsetAndMetadata | None, E]]]]:
@@ -237,11 +343,14 @@ class GroupCoordinator:
         if not group_id:
             return E.INVALID_GROUP_ID, []
         group = self.groups.get(group_id)
-        if group is None or group.state is GroupState.DEAD:
+        if isinstance(group, ConsumerGroup):
+            subscribed: set[str] | None = set(group.subscription_metadata) if group.members else set()
+        elif group is None or group.state is GroupState.DEAD:
             return E.GROUP_ID_NOT_FOUND, []
-        if group.state is not GroupState.EMPTY and group.protocol_type != "consumer":
+        elif group.state is not GroupState.EMPTY and group.protocol_type != "consumer":
             return E.NON_EMPTY_GROUP, []
-        subscribed = group.subscribed_topics() if group.state is not GroupState.EMPTY else set()
+        else:
+            subscribed = group.subscribed_topics() if group.state is not GroupState.EMPTY else set()
         errors, deleted = [], []
         for tp in tps:
             if not self._partition_exists(*tp):
@@ -268,7 +377,8 @@ class GroupCoordinator:
 
     def describe(self, group_id: str) -> GroupSummary:
         group = self.groups.get(group_id)
-        if group is None:
+        if group is None or isinstance(group, ConsumerGroup):
+            # Kafka describes classic groups only: "Group ... is not a classic group." (Dead below v6)
             return GroupSummary(group_id, GroupState.DEAD.value, "", "", [])
         stable = group.state is GroupState.STABLE
         members = [MemberSummary(m.member_id, m.group_instance_id, m.client_id, m.client_host,
@@ -282,10 +392,15 @@ class GroupCoordinator:
         """(group id, protocol type, state, group type) of the groups matching the filters (empty: all)."""
         states = {s.lower() for s in states}
         types = {t.lower() for t in types}
-        if types and CLASSIC not in types:
-            return []
-        return [(g.group_id, g.protocol_type or "", g.state.value, CLASSIC) for g in self.groups.values()
-                if not states or g.state.value.lower() in states]
+        listed = []
+        for g in self.groups.values():
+            if isinstance(g, ConsumerGroup):
+                row = (g.group_id, CONSUMER, g.state.value, CONSUMER)
+            else:
+                row = (g.group_id, g.protocol_type or "", g.state.value, CLASSIC)
+            if (not states or row[2].lower() in states) and (not types or row[3] in types):
+                listed.append(row)
+        return listed
 
     def delete_groups(self, group_ids: list[str], now: int) -> list[E]:
         errors = []
@@ -303,8 +418,12 @@ class GroupCoordinator:
         group = self.groups[group_id] = Group(group_id, now, self.settings)
         return group
 
-    def _forget_if_idle(self, group: Group) -> None:
+    def _forget_if_idle(self, group: Group | ConsumerGroup) -> None:
         """A group that never got anywhere (no generation, members, or offsets) is not kept."""
+        if isinstance(group, ConsumerGroup):
+            if group.group_epoch == 0 and not group.members and not group.offsets:
+                self.groups.pop(group.group_id, None)
+            return
         if (group.state is GroupState.EMPTY and group.generation == 0 and not group.members
                 and not group.pending_members and not group.offsets):
             self.groups.pop(group.group_id, None)
@@ -324,7 +443,7 @@ class GroupCoordinator:
                 if isinstance(token, asyncio.Future) and not token.done():
                     token.set_result(effect.result)
 
-    def _delete_group(self, group: Group, now: int) -> None:
+    def _delete_group(self, group: Group | ConsumerGroup, now: int) -> None:
         group.delete(now)
         del self.groups[group.group_id]
         self._seen.pop(group.group_id, None)
@@ -332,7 +451,8 @@ class GroupCoordinator:
         for producer_id in list(group.offsets.pending):
             self.txn_groups.get(producer_id, set()).discard(group.group_id)
         tombstones = [(records.offset_key(group.group_id, t, p), None) for t, p in group.offsets.committed]
-        tombstones.append((records.group_key(group.group_id), None))
+        tombstones.append((records.consumer_group_key(group.group_id) if isinstance(group, ConsumerGroup)
+                           else records.group_key(group.group_id), None))
         self._append(tombstones, now)
 
     def _store_offsets(self, group: Group, offsets: list[OffsetToCommit], error: E, now: int,
@@ -417,6 +537,8 @@ class GroupCoordinator:
                 self._replay_offset(decoded, producer_id, now)
             elif isinstance(decoded, records.GroupRecord):
                 self._replay_group(decoded, now)
+            elif isinstance(decoded, records.ConsumerGroupRecord):
+                self._replay_consumer_group(decoded, now)
 
     def _replay_offset(self, rec: records.OffsetRecord, producer_id: int, now: int) -> None:
         group = self.groups.get(rec.group_id) or self._create(rec.group_id, now)
@@ -431,15 +553,43 @@ class GroupCoordinator:
 
     def _replay_group(self, rec: records.GroupRecord, now: int) -> None:
         if rec.value is None:
-            group = self.groups.pop(rec.group_id, None)
-            if group is not None:
-                for producer_id in group.offsets.pending:
-                    self.txn_groups.get(producer_id, set()).discard(rec.group_id)
+            if not isinstance(self.groups.get(rec.group_id), ConsumerGroup):
+                self._forget_on_replay(rec.group_id)
             return
         v = rec.value
         group = self.groups.get(rec.group_id) or self._create(rec.group_id, now)
+        if isinstance(group, ConsumerGroup):
+            group = self._replace_on_replay(group, now)
         group.restore(v.generation, v.protocol_type, v.protocol, v.leader, records.members_of(v),
                       v.current_state_timestamp, now)
+
+
+    def _replay_consumer_group(self, rec: records.ConsumerGroupRecord, now: int) -> None:
+        group = self.groups.get(rec.group_id)
+        if rec.epoch is None:
+            if isinstance(group, ConsumerGroup):
+                self._forget_on_replay(rec.group_id)
+            return
+        if not isinstance(group, ConsumerGroup):
+            fresh = ConsumerGroup(rec.group_id, now, self.consumer_settings)
+            if group is not None:
+                fresh.offsets = group.offsets
+            group = self.groups[rec.group_id] = fresh
+        # Members are not kept: after a restart they get UNKNOWN_MEMBER_ID and rejoin at epoch 0.
+        group.group_epoch = group.assignment_epoch = rec.epoch
+
+    def _forget_on_replay(self, group_id: str) -> None:
+        """A deleted group (its offsets were tombstoned just before)."""
+        group = self.groups.pop(group_id, None)
+        if group is not None:
+            for producer_id in group.offsets.pending:
+                self.txn_groups.get(producer_id, set()).discard(group_id)
+
+    def _replace_on_replay(self, old: Group | ConsumerGroup, now: int) -> Group:
+        new = Group(old.group_id, now, self.settings)
+        new.offsets = old.offsets
+        self.groups[old.group_id] = new
+        return new
 
 
 def _now() -> int:

@@ -1,7 +1,10 @@
 """The records groups write to `__consumer_offsets`, laid out exactly as Kafka lays them out.
 
-Key: int16 version, then OffsetCommitKey (versions 0-1) or GroupMetadataKey (version 2).
-Value: int16 version, then OffsetCommitValue or GroupMetadataValue; a null value is a tombstone.
+Key: int16 version, then OffsetCommitKey (versions 0-1), GroupMetadataKey (version 2) or, for a
+consumer-protocol (KIP-848) group, ConsumerGroupMetadataKey (version 3).
+Value: int16 version, then OffsetCommitValue, GroupMetadataValue or ConsumerGroupMetadataValue;
+a null value is a tombstone. Of a consumer-protocol group only its epoch is kept (members rejoin
+after a restart), so the record types 4-8 Kafka also writes are not written here.
 """
 
 from __future__ import annotations
@@ -14,12 +17,21 @@ from broker.groups.state import Group, Member
 from protocol import codec
 from protocol.messages.internal import GROUP_METADATA_KEY, GROUP_METADATA_VALUE, OFFSET_COMMIT_KEY, OFFSET_COMMIT_VALUE
 from protocol.primitives import DecodeError
+from protocol.schema import Data, f
 
 OFFSET_KEY_VERSION = 1
 OFFSET_VALUE_VERSION = 3
 GROUP_KEY_VERSION = 2
 GROUP_VALUE_VERSION = 3
+CONSUMER_GROUP_KEY_VERSION = 3
+CONSUMER_GROUP_VALUE_VERSION = 0
 _VERSION = struct.Struct(">h")
+
+# Kafka's ConsumerGroupMetadataKey/Value (group-coordinator/src/main/resources/common/message).
+CONSUMER_GROUP_METADATA_KEY = Data(name='ConsumerGroupMetadataKey', versions=(3, 3), flexible=None,
+                                   fields=[f('group_id', 'string', v='3')])
+CONSUMER_GROUP_METADATA_VALUE = Data(name='ConsumerGroupMetadataValue', versions=(0, 0), flexible=0,
+                                     fields=[f('epoch', 'int32')])
 
 
 @dataclass
@@ -28,6 +40,12 @@ class OffsetRecord:
     topic: str
     partition: int
     value: OffsetAndMetadata | None  # None: tombstone
+
+
+@dataclass
+class ConsumerGroupRecord:
+    group_id: str
+    epoch: int | None  # None: tombstone
 
 
 @dataclass
@@ -73,7 +91,18 @@ def group_value(group: Group) -> bytes:
         leader=group.leader_id, current_state_timestamp=group.state_timestamp, members=members))
 
 
-def decode(key: bytes, value: bytes | None, record_offset: int) -> OffsetRecord | GroupRecord | None:
+def consumer_group_key(group_id: str) -> bytes:
+    return _encode(CONSUMER_GROUP_METADATA_KEY, CONSUMER_GROUP_KEY_VERSION,
+                   CONSUMER_GROUP_METADATA_KEY.Record(group_id=group_id))
+
+
+def consumer_group_value(epoch: int) -> bytes:
+    return _encode(CONSUMER_GROUP_METADATA_VALUE, CONSUMER_GROUP_VALUE_VERSION,
+                   CONSUMER_GROUP_METADATA_VALUE.Record(epoch=epoch))
+
+
+def decode(key: bytes, value: bytes | None, record_offset: int
+           ) -> OffsetRecord | GroupRecord | ConsumerGroupRecord | None:
     """One `__consumer_offsets` record; None for a key this broker does not know."""
     try:
         (version,) = _VERSION.unpack_from(key, 0)
@@ -88,6 +117,10 @@ def decode(key: bytes, value: bytes | None, record_offset: int) -> OffsetRecord 
         if version == 2:
             k = _decode(GROUP_METADATA_KEY, key)
             return GroupRecord(k.group, None if value is None else _decode(GROUP_METADATA_VALUE, value))
+        if version == CONSUMER_GROUP_KEY_VERSION:
+            k = _decode(CONSUMER_GROUP_METADATA_KEY, key)
+            return ConsumerGroupRecord(k.group_id, None if value is None
+                                       else _decode(CONSUMER_GROUP_METADATA_VALUE, value).epoch)
     except (DecodeError, struct.error):
         return None
     return None

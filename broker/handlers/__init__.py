@@ -5,6 +5,8 @@ from broker.handlers import (  # noqa: F401
     add_partitions_to_txn,
     alter_configs,
     api_versions,
+    consumer_group_describe,
+    consumer_group_heartbeat,
     create_partitions,
     create_topics,
     delete_groups,

@@ -19,6 +19,11 @@ def offset_fetch(broker, request):
             for topic, rows in found])
     groups = []
     for g in body.groups:
+        if version >= 9:  # a consumer-protocol member names itself; a stale or unknown one is refused
+            error = broker.groups.validate_offset_fetch(g.group_id, g.member_id, g.member_epoch)
+            if error:
+                groups.append(R.OffsetFetchResponseGroup(group_id=g.group_id, error_code=error, topics=[]))
+                continue
         wanted = None if g.topics is None else [(t.name, t.partition_indexes) for t in g.topics]
         found = broker.groups.fetch_offsets(g.group_id, wanted, stable)
         groups.append(R.OffsetFetchResponseGroup(group_id=g.group_id, error_code=0, topics=[

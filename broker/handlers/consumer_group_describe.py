@@ -1,0 +1,34 @@
+"""ConsumerGroupDescribe: state, epochs and members (with current and target assignments) of consumer-protocol groups."""
+
+from broker.registry import handles
+from protocol.messages import CONSUMER_GROUP_DESCRIBE
+
+R = CONSUMER_GROUP_DESCRIBE.Response
+
+
+@handles(CONSUMER_GROUP_DESCRIBE)
+def consumer_group_describe(broker, request):
+    return R(throttle_time_ms=0, groups=[_describe(broker, group_id) for group_id in request.body.group_ids])
+
+
+def _describe(broker, group_id: str):
+    error, message, group, topics = broker.groups.consumer_group_describe(group_id)
+    if group is None:
+        return R.DescribedGroup(error_code=error, error_message=message, group_id=group_id, group_state="",
+                                group_epoch=0, assignment_epoch=0, assignor_name="", members=[])
+
+    def assignment(partitions):
+        return R.Assignment(topic_partitions=[
+            R.TopicPartitions(topic_id=topic_id, topic_name=topics.name_of(topic_id) or "", partitions=sorted(ps))
+            for topic_id, ps in sorted(partitions.items())])
+
+    members = [R.Member(member_id=m.member_id, instance_id=m.instance_id, rack_id=m.rack_id,
+                        member_epoch=m.member_epoch, client_id=m.client_id, client_host=m.client_host,
+                        subscribed_topic_names=list(m.subscribed_topic_names),
+                        subscribed_topic_regex=m.subscribed_topic_regex,
+                        assignment=assignment(m.assigned),
+                        target_assignment=assignment(group.target.get(m.member_id, {})))
+               for m in group.members.values()]
+    return R.DescribedGroup(error_code=0, group_id=group_id, group_state=group.state.value,
+                            group_epoch=group.group_epoch, assignment_epoch=group.assignment_epoch,
+                            assignor_name=group.preferred_assignor(), members=members)

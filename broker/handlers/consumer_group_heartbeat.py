@@ -1,0 +1,31 @@
+"""ConsumerGroupHeartbeat: join, stay in and leave a consumer-protocol (KIP-848) group; the broker assigns."""
+
+from broker.groups.consumer_group import HeartbeatRequest
+from broker.registry import handles
+from broker.state import now_ms
+from protocol.messages import CONSUMER_GROUP_HEARTBEAT
+
+R = CONSUMER_GROUP_HEARTBEAT.Response
+
+
+@handles(CONSUMER_GROUP_HEARTBEAT)
+def consumer_group_heartbeat(broker, request):
+    body, version = request.body, request.header.api_version
+    owned = None if body.topic_partitions is None else [(t.topic_id, list(t.partitions))
+                                                         for t in body.topic_partitions]
+    req = HeartbeatRequest(
+        member_id=body.member_id, member_epoch=body.member_epoch, instance_id=body.instance_id,
+        rack_id=body.rack_id, rebalance_timeout_ms=body.rebalance_timeout_ms,
+        subscribed_topic_names=body.subscribed_topic_names,
+        subscribed_topic_regex=body.subscribed_topic_regex if version >= 1 else None,
+        server_assignor=body.server_assignor, owned=owned,
+        client_id=request.header.client_id or "", client_host=request.client_host)
+    result = broker.groups.consumer_group_heartbeat(body.group_id, req, version, now_ms())
+    assignment = None
+    if result.assignment is not None:
+        assignment = R.Assignment(topic_partitions=[
+            R.Assignment.TopicPartitions(topic_id=topic_id, partitions=sorted(partitions))
+            for topic_id, partitions in sorted(result.assignment.items())])
+    return R(throttle_time_ms=0, error_code=result.error, error_message=result.message,
+             member_id=result.member_id, member_epoch=result.member_epoch,
+             heartbeat_interval_ms=result.heartbeat_interval_ms, assignment=assignment)
