@@ -15,6 +15,7 @@ from protocol.errors import ErrorCode as E
 from protocol.messages import (
     CONSUMER_GROUP_DESCRIBE,
     CONSUMER_GROUP_HEARTBEAT,
+    DELETE_GROUPS,
     DESCRIBE_GROUPS,
     LIST_GROUPS,
     OFFSET_COMMIT,
@@ -325,6 +326,14 @@ def test_heartbeat_and_offset_errors_on_the_wire(kip848):
         assert (left.error_code, left.member_epoch) == (0, -1)
         missing = raw.request(CONSUMER_GROUP_DESCRIBE, 0, CD(group_ids=["no-such-group"])).groups[0]
         assert missing.error_code == E.GROUP_ID_NOT_FOUND
+        raw.request(CONSUMER_GROUP_HEARTBEAT, 0, HB(group_id=group, member_id=v0.member_id, member_epoch=-1,
+                                                    topic_partitions=None))
+        empty = raw.request(CONSUMER_GROUP_DESCRIBE, 0, CD(group_ids=[group])).groups[0]
+        assert (empty.group_state, empty.members) == ("Empty", [])
+        deleted = raw.request(DELETE_GROUPS, 2, DELETE_GROUPS.Request(groups_names=[group]))
+        assert deleted.results[0].error_code == E.NONE
+        gone = raw.request(CONSUMER_GROUP_DESCRIBE, 0, CD(group_ids=[group])).groups[0]
+        assert gone.error_code == E.GROUP_ID_NOT_FOUND and fetch(None, -1) == E.NONE
 
 
 def test_after_a_restart_members_rejoin_and_resume_at_their_commits(tmp_path):

@@ -1,6 +1,8 @@
-"""Consumer groups: the classic group protocol, committed offsets and their `__consumer_offsets` records.
+"""Consumer groups: the classic and the consumer (KIP-848) group protocols, committed offsets, their records.
 
-- `state`: the membership state machine (no I/O);
+- `state`: the classic membership state machine (no I/O);
+- `consumer_group`: the consumer protocol's state machine (ConsumerGroupHeartbeat; no I/O);
+- `assignors`: the server-side assignors of the consumer protocol ("uniform", "range");
 - `offsets`: committed and pending transactional offsets of one group;
 - `records`: the `__consumer_offsets` key/value layouts;
 - `coordinator`: the edge that owns futures, timers and the log.

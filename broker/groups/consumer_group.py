@@ -320,7 +320,8 @@ class ConsumerGroup:
         member = self.members.get(member_id)
         if member is None:
             if not joining:
-                raise HeartbeatError(E.UNKNOWN_MEMBER_ID, f"Member {member_id} is not a member of group {self.group_id}.")
+                raise HeartbeatError(E.UNKNOWN_MEMBER_ID,
+                                     f"Member {member_id} is not a member of group {self.group_id}.")
             return ConsumerMember(member_id)
         self._check_epoch(member, req.member_epoch, req.owned)
         return member
@@ -357,8 +358,9 @@ class ConsumerGroup:
         if received > member.member_epoch or (
                 received < member.member_epoch
                 and (received != member.previous_member_epoch or not _is_subset(owned, member.assigned))):
+            which = "greater" if received > member.member_epoch else "smaller"
             raise HeartbeatError(E.FENCED_MEMBER_EPOCH,
-                                 f"The consumer group member has a {'greater' if received > member.member_epoch else 'smaller'} "
+                                 f"The consumer group member has a {which} "
                                  f"member epoch ({received}) than the one known by the group coordinator "
                                  f"({member.member_epoch}). The member must abandon all its partitions and rejoin.")
 

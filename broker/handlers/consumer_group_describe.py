@@ -1,4 +1,4 @@
-"""ConsumerGroupDescribe: state, epochs and members (with current and target assignments) of consumer-protocol groups."""
+"""ConsumerGroupDescribe: state, epochs and members (current and target assignments) of consumer-protocol groups."""
 
 from broker.registry import handles
 from protocol.messages import CONSUMER_GROUP_DESCRIBE
