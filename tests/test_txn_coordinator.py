@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from broker.config import BrokerConfig
-from broker.handlers.txn_errors import fencing_error
+from broker.transactions.fencing import fencing_error
 from broker.state import Broker
 from broker.transactions import coordinator as coordinator_module
 from broker.transactions.states import IllegalTransition, TxnState, check_transition

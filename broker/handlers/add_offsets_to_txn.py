@@ -1,6 +1,6 @@
 """AddOffsetsToTxn: the group's offsets partition joins the transaction (for send_offsets_to_transaction)."""
 
-from broker.handlers.txn_errors import fencing_error
+from broker.transactions.fencing import fencing_error
 from broker.registry import handles
 from protocol.messages import ADD_OFFSETS_TO_TXN
 

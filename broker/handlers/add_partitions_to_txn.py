@@ -1,6 +1,6 @@
 """AddPartitionsToTxn, the client versions (0-3): partitions join the producer's transaction."""
 
-from broker.handlers.txn_errors import fencing_error
+from broker.transactions.fencing import fencing_error
 from broker.registry import handles
 from protocol.errors import ErrorCode
 from protocol.messages import ADD_PARTITIONS_TO_TXN

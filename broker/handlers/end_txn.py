@@ -1,6 +1,6 @@
 """EndTxn: commit or abort; the markers are written before the answer."""
 
-from broker.handlers.txn_errors import fencing_error
+from broker.transactions.fencing import fencing_error
 from broker.registry import handles
 from protocol.messages import END_TXN
 

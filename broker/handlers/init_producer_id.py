@@ -1,6 +1,6 @@
 """InitProducerId: a producer id for idempotence, or an epoch bump for a transactional id."""
 
-from broker.handlers.txn_errors import fencing_error
+from broker.transactions.fencing import fencing_error
 from broker.registry import handles
 from protocol.messages import INIT_PRODUCER_ID
 
