@@ -36,6 +36,51 @@ def pwrite_all(fd: int, data: bytes | bytearray | memoryview, position: int) -> 
         position += written
 
 
+class EntryFile:
+    """An index file of fixed-size entries, opened on first use; `sync` fsyncs only if it was written to since."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._unsynced = False
+
+    def write_pending(self) -> None:
+        """Write entries kept in memory only; the subclass knows which."""
+
+    def sync(self) -> None:
+        self.write_pending()
+        if self._unsynced and self._fd is not None:
+            os.fsync(self._fd)
+            self._unsynced = False
+
+    def _read_entries(self, entry_size: int) -> bytes:
+        """The whole entries in the file; a torn last one (a crash mid-write) is cut off."""
+        fd = self._open()
+        size = os.fstat(fd).st_size
+        usable = size - size % entry_size
+        if usable != size:
+            self._truncate(usable)
+        return os.pread(fd, usable, 0) if usable else b""
+
+    def _open(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        return self._fd
+
+    def _pwrite(self, data: bytes | bytearray, position: int) -> None:
+        pwrite_all(self._open(), data, position)
+        self._unsynced = True
+
+    def _truncate(self, size: int) -> None:
+        os.ftruncate(self._open(), size)
+        self._unsynced = True
+
+    def _close_file(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

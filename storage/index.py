@@ -12,25 +12,23 @@ A torn trailing entry is dropped on load; deeper damage is reported by
 
 from __future__ import annotations
 
-import os
 import struct
 from array import array
 from bisect import bisect_right
 from pathlib import Path
 
-from storage.files import pwrite_all
+from storage.files import EntryFile
 
 
 _WRITE_EVERY = 32  # entries
 
 
-class _IndexFile:
+class _IndexFile(EntryFile):
     ENTRY: struct.Struct
     TYPECODES: tuple[str, str]
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
+        super().__init__(path)
         self._pending = bytearray()
         self._persisted = 0  # entries known to be in the file
         self.keys = array(self.TYPECODES[0])
@@ -38,13 +36,8 @@ class _IndexFile:
 
     def load(self) -> None:
         """Read entries from disk, dropping a partially written last entry."""
-        fd = self._open()
         self._pending.clear()
-        size = os.fstat(fd).st_size
-        usable = size - size % self.ENTRY.size
-        if usable != size:
-            os.ftruncate(fd, usable)
-        data = os.pread(fd, usable, 0) if usable else b""
+        data = self._read_entries(self.ENTRY.size)
         self.keys = array(self.TYPECODES[0])
         self.values = array(self.TYPECODES[1])
         for key, value in self.ENTRY.iter_unpack(data):
@@ -66,7 +59,7 @@ class _IndexFile:
 
     def write_pending(self) -> None:
         if self._pending:
-            pwrite_all(self._open(), self._pending, self._persisted * self.ENTRY.size)
+            self._pwrite(self._pending, self._persisted * self.ENTRY.size)
             self._persisted = len(self.keys)
             self._pending.clear()
 
@@ -75,26 +68,14 @@ class _IndexFile:
         if count >= len(self.keys):
             return
         self.write_pending()
-        os.ftruncate(self._open(), count * self.ENTRY.size)
+        self._truncate(count * self.ENTRY.size)
         del self.keys[count:]
         del self.values[count:]
         self._persisted = count
 
-    def sync(self) -> None:
-        self.write_pending()
-        if self._fd is not None:
-            os.fsync(self._fd)
-
     def close(self) -> None:
         self.write_pending()
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-    def _open(self) -> int:
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        return self._fd
+        self._close_file()
 
 
 class OffsetIndex(_IndexFile):

@@ -48,7 +48,7 @@ MAX_RELATIVE_OFFSET = 2**31 - 1
 SNAPSHOT_LAG_BYTES = 64 << 20
 
 
-_ATTRIBUTES_AND_DELTA = struct.Struct(">hi")  # at CRC_START: attributes, last offset delta
+_ATTRIBUTES = struct.Struct(">h")  # at CRC_START
 _MAX_TIMESTAMP_AT = CRC_START + 14  # after attributes, last offset delta and base timestamp
 _I64 = struct.Struct(">q")
 _U32 = struct.Struct(">I")
@@ -56,7 +56,7 @@ _U32 = struct.Struct(">I")
 
 def _stamp_log_append_time(buf: bytearray, position: int, header: BatchHeader) -> None:
     """Kafka's LogAppendTime: set the timestamp-type bit and the max timestamp, then the CRC over them."""
-    _ATTRIBUTES_AND_DELTA.pack_into(buf, position + CRC_START, header.attributes, header.last_offset_delta)
+    _ATTRIBUTES.pack_into(buf, position + CRC_START, header.attributes)
     _I64.pack_into(buf, position + _MAX_TIMESTAMP_AT, header.max_timestamp)
     _U32.pack_into(buf, position + CRC_START - 4, crc32c(memoryview(buf)[position + CRC_START:position + header.size]))
 
@@ -121,12 +121,12 @@ class PartitionLog:
 
     @property
     def high_watermark(self) -> int:
-        return self.segments[-1].next_offset
+        return self.next_offset  # a single replica: everything appended is committed
 
     @property
     def last_stable_offset(self) -> int:
         unstable = self.producers.first_unstable_offset()
-        end = self.segments[-1].next_offset
+        end = self.next_offset
         return end if unstable is None else min(unstable, end)
 
     @property

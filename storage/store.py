@@ -96,11 +96,6 @@ class LogStore:
                       for i in range(doc["partitions"])]
         return TopicInfo(name, bytes.fromhex(doc["topic_id"]), partitions, configs)
 
-    def flush_all(self) -> None:
-        for topic in self._topics.values():
-            for partition in topic.partitions:
-                partition.flush()
-
     def close(self) -> None:
         """Flush and close every partition, then mark the shutdown clean."""
         for topic in self._topics.values():

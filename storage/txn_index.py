@@ -7,14 +7,13 @@ lives in the segment that holds the marker. A read_committed fetch of
 
 from __future__ import annotations
 
-import os
 import struct
 from pathlib import Path
 from typing import NamedTuple
 
 import structlog
 
-from storage.files import pwrite_all
+from storage.files import EntryFile
 
 log = structlog.get_logger()
 
@@ -28,10 +27,9 @@ class AbortedTxn(NamedTuple):
     last_stable_offset: int  # the LSO right after the marker
 
 
-class TxnIndex:
+class TxnIndex(EntryFile):
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
+        super().__init__(path)
         self._persisted = 0  # entries known to be in the file
         self.entries: list[AbortedTxn] = []
 
@@ -39,13 +37,7 @@ class TxnIndex:
         if not self.path.exists():
             self.entries = []
             return
-        fd = self._open()
-        size = os.fstat(fd).st_size
-        usable = size - size % _ENTRY.size
-        if usable != size:
-            os.ftruncate(fd, usable)
-        data = os.pread(fd, usable, 0) if usable else b""
-        self.entries = [AbortedTxn(*e) for e in _ENTRY.iter_unpack(data)]
+        self.entries = [AbortedTxn(*e) for e in _ENTRY.iter_unpack(self._read_entries(_ENTRY.size))]
         self._persisted = len(self.entries)
 
     @property
@@ -63,7 +55,7 @@ class TxnIndex:
     def write_pending(self) -> None:
         if self._persisted < len(self.entries):
             data = b"".join(_ENTRY.pack(*e) for e in self.entries[self._persisted:])
-            pwrite_all(self._open(), data, self._persisted * _ENTRY.size)
+            self._pwrite(data, self._persisted * _ENTRY.size)
             self._persisted = len(self.entries)
 
     def truncate_from_offset(self, offset: int) -> None:
@@ -72,7 +64,7 @@ class TxnIndex:
         if len(keep) == len(self.entries):
             return
         self.entries = keep
-        os.ftruncate(self._open(), len(keep) * _ENTRY.size)
+        self._truncate(len(keep) * _ENTRY.size)
         self._persisted = len(keep)
 
     def collect(self, fetch_offset: int, upper_bound: int, out: list[AbortedTxn]) -> bool:
@@ -84,21 +76,9 @@ class TxnIndex:
                 return True
         return False
 
-    def sync(self) -> None:
-        self.write_pending()
-        if self._fd is not None:
-            os.fsync(self._fd)
-
     def close(self) -> None:
         try:
             self.write_pending()  # a write that failed earlier: entries stay in memory for the next sync
         except OSError as err:
             log.error("txn index write failed", path=str(self.path), error=str(err))
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-    def _open(self) -> int:
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        return self._fd
+        self._close_file()
