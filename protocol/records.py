@@ -21,12 +21,15 @@ HEADER = struct.Struct(">qiibIhiqqqhii")
 HEADER_SIZE = HEADER.size  # 61
 LOG_OVERHEAD = 12  # baseOffset + batchLength: the bytes not counted by batchLength
 CRC_START = 21  # CRC-32C covers attributes .. end
+CRC_OFFSET = 17
 MAGIC_OFFSET = 16  # same position in every message format version
 LEADER_EPOCH_OFFSET = 12
+MAX_TIMESTAMP_OFFSET = 35  # after attributes, last offset delta and base timestamp
 
-_OFFSET_AND_LENGTH = struct.Struct(">qi")
 _I64 = struct.Struct(">q")
 _I32 = struct.Struct(">i")
+_I16 = struct.Struct(">h")
+_U32 = struct.Struct(">I")
 _CONTROL_KEY = struct.Struct(">hh")
 _CONTROL_VALUE = struct.Struct(">hi")
 
@@ -149,12 +152,8 @@ def split_batches(buf: bytes | bytearray | memoryview) -> list[tuple[BatchHeader
 
 
 def crc_ok(batch: bytes | bytearray | memoryview, header: BatchHeader | None = None) -> bool:
-    expected = header.crc if header is not None else _crc_field(batch)
+    expected = header.crc if header is not None else _U32.unpack_from(batch, CRC_OFFSET)[0]
     return crc32c(memoryview(batch)[CRC_START:]) == expected
-
-
-def _crc_field(batch: bytes | bytearray | memoryview) -> int:
-    return struct.unpack_from(">I", batch, 17)[0]
 
 
 def set_base_offset(buf: bytearray | memoryview, offset: int, pos: int = 0) -> None:
@@ -163,6 +162,15 @@ def set_base_offset(buf: bytearray | memoryview, offset: int, pos: int = 0) -> N
 
 def set_leader_epoch(buf: bytearray | memoryview, epoch: int, pos: int = 0) -> None:
     _I32.pack_into(buf, pos + LEADER_EPOCH_OFFSET, epoch)
+
+
+def set_log_append_time(buf: bytearray, timestamp: int, pos: int = 0) -> None:
+    """Kafka's LogAppendTime: the timestamp-type bit and the max timestamp set, the CRC redone over them."""
+    attributes = _I16.unpack_from(buf, pos + CRC_START)[0]
+    _I16.pack_into(buf, pos + CRC_START, attributes | TIMESTAMP_TYPE_BIT)
+    _I64.pack_into(buf, pos + MAX_TIMESTAMP_OFFSET, timestamp)
+    end = pos + LOG_OVERHEAD + _I32.unpack_from(buf, pos + 8)[0]
+    _U32.pack_into(buf, pos + CRC_OFFSET, crc32c(memoryview(buf)[pos + CRC_START:end]))
 
 
 # --- building ---------------------------------------------------------------
@@ -212,8 +220,7 @@ def assemble_batch(body: bytes, *, attributes: int, base_offset: int, last_offse
         base_offset, HEADER_SIZE - LOG_OVERHEAD + len(body), -1, 2, 0, attributes, last_offset_delta,
         base_timestamp, max_timestamp, producer_id, producer_epoch, base_sequence, record_count,
     ))
-    crc = crc32c(body, crc32c(memoryview(header)[CRC_START:]))
-    struct.pack_into(">I", header, 17, crc)
+    _U32.pack_into(header, CRC_OFFSET, crc32c(body, crc32c(memoryview(header)[CRC_START:])))
     return bytes(header) + body
 
 

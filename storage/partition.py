@@ -9,18 +9,15 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import OrderedDict
-import struct
 from pathlib import Path
 from typing import NamedTuple
 
 import structlog
-from crc32c import crc32c
 
 from protocol.errors import ErrorCode
 from protocol.records import (
     ABORT,
     COMMIT,
-    CRC_START,
     TIMESTAMP_TYPE_BIT,
     BatchHeader,
     RecordsError,
@@ -28,6 +25,7 @@ from protocol.records import (
     crc_ok,
     set_base_offset,
     set_leader_epoch,
+    set_log_append_time,
     split_batches,
 )
 from storage import recovery
@@ -47,18 +45,6 @@ MAX_RELATIVE_OFFSET = 2**31 - 1
 # since the last one, even when no producer changed, so that replay stays short under every policy.
 SNAPSHOT_LAG_BYTES = 64 << 20
 
-
-_ATTRIBUTES = struct.Struct(">h")  # at CRC_START
-_MAX_TIMESTAMP_AT = CRC_START + 14  # after attributes, last offset delta and base timestamp
-_I64 = struct.Struct(">q")
-_U32 = struct.Struct(">I")
-
-
-def _stamp_log_append_time(buf: bytearray, position: int, header: BatchHeader) -> None:
-    """Kafka's LogAppendTime: set the timestamp-type bit and the max timestamp, then the CRC over them."""
-    _ATTRIBUTES.pack_into(buf, position + CRC_START, header.attributes)
-    _I64.pack_into(buf, position + _MAX_TIMESTAMP_AT, header.max_timestamp)
-    _U32.pack_into(buf, position + CRC_START - 4, crc32c(memoryview(buf)[position + CRC_START:position + header.size]))
 
 
 class AppendResult(NamedTuple):
@@ -169,7 +155,7 @@ class PartitionLog:
             set_base_offset(buf, header.base_offset, position)
             set_leader_epoch(buf, leader_epoch, position)
             if append_time >= 0:
-                _stamp_log_append_time(buf, position, header)
+                set_log_append_time(buf, append_time, position)
         error = self._write(buf, placed)
         if error:
             return self._failed(error)
