@@ -17,7 +17,7 @@ import struct
 from typing import Any, Callable
 
 from protocol import primitives as p
-from protocol.model import Message, _MISSING
+from protocol.model import Message
 from protocol.schema import FIXED_TYPES, Field
 
 INLINE_RECORDS_LIMIT = 4096
@@ -52,20 +52,14 @@ def _write_records(w: Writer, records: Any, flexible: bool) -> None:
     if records is None:
         w.buf += b"\x00" if flexible else b"\xff\xff\xff\xff"
         return
-    if isinstance(records, list):
-        size = sum(len(c) for c in records)
-        w.buf += p.uvarint(size + 1) if flexible else p.pack_i32(size)
-        for chunk in records:
-            if len(chunk) <= INLINE_RECORDS_LIMIT:
-                w.buf += chunk
-            else:
-                w.add_chunk(chunk)
-        return
-    w.buf += p.uvarint(len(records) + 1) if flexible else p.pack_i32(len(records))
-    if len(records) <= INLINE_RECORDS_LIMIT:
-        w.buf += records
-    else:
-        w.add_chunk(records)
+    chunks = records if isinstance(records, list) else [records]
+    size = sum(len(c) for c in chunks)
+    w.buf += p.uvarint(size + 1) if flexible else p.pack_i32(size)
+    for chunk in chunks:
+        if len(chunk) <= INLINE_RECORDS_LIMIT:
+            w.buf += chunk
+        else:
+            w.add_chunk(chunk)
 
 
 def _read_tagged(buf, pos: int, obj: Any, table: dict[int, tuple[str, Callable]]) -> int:
@@ -102,9 +96,10 @@ class _Compiler:
         self.flexible = flexible
         self.env: dict[str, Any] = {
             "_new": object.__new__, "_rtags": _read_tagged, "_tagbuf": _tag_buffer, "_wrec": _write_records,
-            "_Writer": Writer, "_uv": p.uvarint, "_P": p, "_MISSING": _MISSING, "_DE": p.DecodeError,
+            "_Writer": Writer, "_P": p, "_DE": p.DecodeError,
         }
         self.source: list[str] = []
+        self.tag_tables: list[dict[int, tuple[str, str]]] = []  # reader names, resolved by build()
         self.count = 0
         self.done: dict[int, tuple[str, str]] = {}
 
@@ -162,7 +157,7 @@ class _Compiler:
         tagged = self._tagged_fields(fields)
         for fd in fields:
             if fd not in plain:
-                lines.append(f"    o.{fd.name} = {self._default_expr(cls, fd)}")
+                lines.append(f"    o.{fd.name} = {self._default_expr(fd)}")
         for run in self._runs(plain):
             if run[0].type in FIXED_TYPES:
                 s = self.fixed([fd.type for fd in run])
@@ -174,13 +169,14 @@ class _Compiler:
         if self.flexible:
             if tagged:
                 table = {fd.tag: (fd.name, self._tag_reader(cls, fd)) for fd in tagged}
+                self.tag_tables.append(table)
                 lines.append(f"    pos = _rtags(buf, pos, o, {self.const(table)})")
             else:
                 lines.append("    pos = _P.skip_tagged_fields(buf, pos)")
         lines.append("    return o, pos")
         self.source.append("\n".join(lines))
 
-    def _default_expr(self, cls: type, fd: Field) -> str:
+    def _default_expr(self, fd: Field) -> str:
         value = fd.default_value()
         if isinstance(value, list):
             return "[]"
@@ -188,11 +184,11 @@ class _Compiler:
             return self.const(value)
         return f"{self.const(fd)}.default_value()"
 
-    def _tag_reader(self, cls: type, fd: Field) -> Callable:
+    def _tag_reader(self, cls: type, fd: Field) -> str:
         fname = self.name("t")
         lines = [f"def {fname}(buf, pos):", *self._read_field(cls, fd, "v", "    "), "    return v, pos"]
         self.source.append("\n".join(lines))
-        return _Deferred(self, fname)  # resolved once the source is executed
+        return fname
 
     def _read_field(self, cls: type, fd: Field, target: str, ind: str) -> list[str]:
         flex = self.flexible
@@ -313,18 +309,9 @@ class _Compiler:
 
     def build(self) -> None:
         exec("\n\n".join(self.source), self.env)
-
-
-class _Deferred:
-    """A tagged-field reader that exists only after the generated source runs."""
-
-    __slots__ = ("compiler", "name")
-
-    def __init__(self, compiler: _Compiler, name: str) -> None:
-        self.compiler, self.name = compiler, name
-
-    def __call__(self, buf, pos):
-        return self.compiler.env[self.name](buf, pos)
+        for table in self.tag_tables:  # the tagged-field readers exist only now
+            for tag, (field_name, reader) in table.items():
+                table[tag] = (field_name, self.env[reader])
 
 
 Reader = Callable[[Any, int], tuple[Message, int]]
