@@ -58,8 +58,3 @@ def make_class(name: str, fields: list[Field] | tuple[Field, ...], _seen: dict[s
         for sub_name, sub in seen.items():
             setattr(cls, sub_name, sub)
     return cls
-
-
-def struct_class(owner: type, fd: Field) -> type:
-    """The class a struct field's values have."""
-    return getattr(owner, fd.element)

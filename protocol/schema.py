@@ -22,7 +22,6 @@ FIXED_TYPES = {
     "float64": "d",
     "uuid": "16s",
 }
-VARIABLE_TYPES = {"string", "bytes", "records"}
 ZERO_UUID = bytes(16)
 _TYPE_DEFAULTS: dict[str, Any] = {
     "bool": False,

@@ -53,10 +53,6 @@ class Segment:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         return self._fd
 
-    @property
-    def is_open(self) -> bool:
-        return self._fd is not None
-
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)

@@ -81,9 +81,6 @@ class BrokerProcess:
         self.stop()
         return self.start()
 
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
 
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory) -> BrokerProcess:

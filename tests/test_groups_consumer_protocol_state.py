@@ -31,7 +31,7 @@ def image(**topics: int) -> TopicsImage:
 class Harness:
     def __init__(self, topics: TopicsImage) -> None:
         self.topics = topics
-        self.group = ConsumerGroup("g", 0, SETTINGS)
+        self.group = ConsumerGroup("g", SETTINGS)
 
     def join(self, member: str, names=("foo",), now: int = 0, instance: str | None = None, regex: str | None = None,
              assignor: str | None = None):

@@ -201,7 +201,7 @@ def _is_subset(owned: list[tuple[TopicId, list[int]]] | None, assigned: Assignme
 class ConsumerGroup:
     kind = "consumer"
 
-    def __init__(self, group_id: str, now: int, settings: ConsumerGroupSettings = ConsumerGroupSettings(),
+    def __init__(self, group_id: str, settings: ConsumerGroupSettings = ConsumerGroupSettings(),
                  make_member_id: Callable[[], str] = new_member_id) -> None:
         self.group_id = group_id
         self.settings = settings
@@ -215,7 +215,6 @@ class ConsumerGroup:
         self.partition_epochs: dict[tuple[TopicId, int], int] = {}  # owned partition -> its owner's epoch
         self.offsets = GroupOffsets()
         self.dead = False
-        self.created_ms = now
 
     # ------------------------------------------------------------------ state
 

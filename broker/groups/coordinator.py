@@ -213,7 +213,7 @@ class GroupCoordinator:
         if group is None:
             if not joining:
                 return HeartbeatResult(E.GROUP_ID_NOT_FOUND, f"Consumer group {group_id} not found.")
-            group = self.groups[group_id] = ConsumerGroup(group_id, now, self.consumer_settings)
+            group = self.groups[group_id] = ConsumerGroup(group_id, self.consumer_settings)
         elif not isinstance(group, ConsumerGroup):
             if joining and not group.members and not group.pending_members:
                 group = self._replace(group, now)  # Kafka's maybeDeleteEmptyClassicGroup
@@ -256,7 +256,7 @@ class GroupCoordinator:
         if isinstance(old, ConsumerGroup):
             new: Group | ConsumerGroup = Group(old.group_id, now, self.settings)
         else:
-            new = ConsumerGroup(old.group_id, now, self.consumer_settings)
+            new = ConsumerGroup(old.group_id, self.consumer_settings)
         new.offsets = old.offsets
         self.groups[old.group_id] = new
         self._seen.pop(old.group_id, None)
@@ -571,7 +571,7 @@ class GroupCoordinator:
                 self._forget_on_replay(rec.group_id)
             return
         if not isinstance(group, ConsumerGroup):
-            fresh = ConsumerGroup(rec.group_id, now, self.consumer_settings)
+            fresh = ConsumerGroup(rec.group_id, self.consumer_settings)
             if group is not None:
                 fresh.offsets = group.offsets
             group = self.groups[rec.group_id] = fresh
