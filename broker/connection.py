@@ -8,7 +8,6 @@ awaitable, and the responses behind it are held until it is done.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ import structlog
 from broker.registry import lookup
 from protocol import framing
 from protocol.messages import API_VERSIONS
+from protocol.model import Message
 from protocol.primitives import DecodeError
 
 if TYPE_CHECKING:
@@ -99,22 +99,22 @@ class Connection(asyncio.Protocol):
             return
         try:
             result = handler.fn(self.broker, request)
-        except Exception:
-            self._failed(request)
+        except Exception as e:
+            self._failed(request, e)
             return
-        if inspect.isawaitable(result):
-            future = asyncio.ensure_future(result)
-            entry = _Pending(request, future, None)
-            future.add_done_callback(lambda _f: self.flush())
+        if isinstance(result, Message):  # the common case, checked first: the hot path
+            entry = _Pending(request, None, self._encode(request, result))
         elif result is None:
             entry = _Pending(request, None, None)
         else:
-            entry = _Pending(request, None, self._encode(request, result))
+            future = asyncio.ensure_future(result)
+            entry = _Pending(request, future, None)
+            future.add_done_callback(lambda _f: self.flush())
         self.pending.append(entry)
         self.flush()
 
     def _encode(self, request: framing.Request, body: Any) -> list | None:
-        if body is None:
+        if body is None:  # an awaited handler that answers nothing
             return None
         header = request.header
         return framing.encode_response(header.correlation_id, request.api, header.api_version, body)
@@ -133,9 +133,9 @@ class Connection(asyncio.Protocol):
                     hint="the client must use a version advertised in ApiVersions")
         self.close()
 
-    def _failed(self, request: framing.Request) -> None:
-        log.exception("request failed; closing the connection", peer=self.peer, api=request.api.name,
-                      version=request.header.api_version, client_id=request.header.client_id)
+    def _failed(self, request: framing.Request, error: BaseException) -> None:
+        log.error("request failed; closing the connection", peer=self.peer, api=request.api.name,
+                  version=request.header.api_version, client_id=request.header.client_id, exc_info=error)
         self.close()
 
     def flush(self) -> None:
@@ -149,10 +149,7 @@ class Connection(asyncio.Protocol):
                     self.pending.popleft()
                     continue
                 if entry.future.exception() is not None:
-                    exc = entry.future.exception()
-                    log.error("request failed; closing the connection", peer=self.peer, api=entry.request.api.name,
-                              client_id=entry.request.header.client_id, exc_info=exc)
-                    self.close()
+                    self._failed(entry.request, entry.future.exception())
                     return
                 entry.chunks = self._encode(entry.request, entry.future.result())
             self.pending.popleft()
