@@ -16,7 +16,7 @@ from broker.topic_configs import validate_topic_configs
 from broker.transactions.coordinator import TransactionCoordinator
 from protocol.errors import ErrorCode
 from storage.config import FsyncPolicy, LogConfig
-from storage.store import LogStore, valid_topic_name
+from storage.store import LogStore, TopicError, valid_topic_name
 
 log = structlog.get_logger("kafkette.broker")
 
@@ -100,18 +100,15 @@ class Broker:
 
     def create_topic(self, name: str, partitions: int, configs: dict[str, str] | None = None) -> ErrorCode:
         """Create a topic as CreateTopics or auto-creation does; the error Kafka gives if it cannot."""
-        if not valid_topic_name(name):
-            return ErrorCode.INVALID_TOPIC_EXCEPTION
-        if self.store.topic(name) is not None:
-            return ErrorCode.TOPIC_ALREADY_EXISTS
         if partitions == -1:
             partitions = self.config.default_partitions
-        if partitions <= 0:
-            return ErrorCode.INVALID_PARTITIONS
         error = validate_topic_configs(configs or {})
         if error:
             return error
-        self.store.create_topic(name, partitions, configs or {})
+        try:
+            self.store.create_topic(name, partitions, configs or {})
+        except TopicError as e:  # the name, a duplicate, the partition count
+            return e.error
         log.info("topic created", topic=name, partitions=partitions, configs=configs or {})
         return ErrorCode.NONE
 
@@ -139,10 +136,3 @@ class Broker:
 
     def now_ms(self) -> int:
         return now_ms()
-
-    def verify_transactional_produce(self, transactional_id: str | None, header: Any, topic: str, partition: int,
-                                     version: int) -> ErrorCode:
-        """May this transactional batch be written? Answered by the transaction coordinator."""
-        if self.transactions is None:
-            return ErrorCode.NONE
-        return self.transactions.verify_produce(transactional_id, header, topic, partition, version)

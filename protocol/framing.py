@@ -13,6 +13,7 @@ from typing import Any
 
 from protocol import codec
 from protocol import primitives as p
+from protocol.errors import ErrorCode
 from protocol.messages import ALL
 from protocol.messages.api_versions import API_VERSIONS
 from protocol.schema import Api
@@ -122,13 +123,17 @@ def decode_request(frame: bytes) -> Request:
     view = memoryview(frame)
     if flexible:
         pos = p.skip_tagged_fields(view, pos)
-    body, end = codec.read(api.Request, header.api_version, flexible, view, pos)
+    body, _ = codec.read(api.Request, header.api_version, flexible, view, pos)
     return Request(header, api, body)
 
 
+def _response_header_has_tags(api: Api, version: int) -> bool:
+    """Header v1 (with a tag buffer) for flexible versions, except ApiVersions which always uses v0 (KIP-511)."""
+    return api.is_flexible(version) and api.key != API_VERSIONS.key
+
+
 def response_header(correlation_id: int, api: Api, version: int) -> bytes:
-    """Header v1 (with an empty tag buffer) for flexible versions, except ApiVersions which always uses v0."""
-    if api.is_flexible(version) and api.key != API_VERSIONS.key:
+    if _response_header_has_tags(api, version):
         return _SIZE.pack(correlation_id) + b"\x00"
     return _SIZE.pack(correlation_id)
 
@@ -147,7 +152,7 @@ def encode_response(correlation_id: int, api: Api, version: int, body: Any) -> l
 def unsupported_api_versions(correlation_id: int, served: tuple[int, int]) -> list[Any]:
     """Kafka's answer to an ApiVersions version it does not know: the v0 layout, error 35, its own range."""
     R = API_VERSIONS.Response
-    body = R(error_code=35, api_keys=[R.ApiVersion(api_key=API_VERSIONS.key, min_version=served[0],
+    body = R(error_code=ErrorCode.UNSUPPORTED_VERSION, api_keys=[R.ApiVersion(api_key=API_VERSIONS.key, min_version=served[0],
                                                    max_version=served[1])])
     return encode_response(correlation_id, API_VERSIONS, 0, body)
 
@@ -169,7 +174,7 @@ def decode_response(frame: bytes, api: Api, version: int) -> tuple[int, Any]:
     """(correlation id, body) of a response frame without its size prefix (the client side)."""
     correlation_id = _SIZE.unpack_from(frame, 0)[0]
     pos = 4
-    if api.is_flexible(version) and api.key != API_VERSIONS.key:
+    if _response_header_has_tags(api, version):
         pos = p.skip_tagged_fields(frame, pos)
     body, _ = codec.read(api.Response, version, api.is_flexible(version), memoryview(frame), pos)
     return correlation_id, body

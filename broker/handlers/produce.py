@@ -22,31 +22,22 @@ R = PRODUCE.Response
 def produce(broker, request):
     body, version = request.body, request.header.api_version
     if body.acks not in (-1, 0, 1):
-        return _everywhere(body, ErrorCode.INVALID_REQUIRED_ACKS)
+        return R(throttle_time_ms=0, responses=[R.TopicProduceResponse(name=t.name, partition_responses=[
+            _failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS) for p in t.partition_data]) for t in body.topic_data])
     now = now_ms()
-    appended = []
     responses = []
-    for topic_data in body.topic_data:
-        topic = _topic(broker, topic_data.name)
-        partitions = []
-        for data in topic_data.partition_data:
-            result = _append(broker, topic, topic_data.name, data, body.transactional_id, now, version)
-            partitions.append(result)
-            if result.error_code == 0 and topic is not None:
-                appended.append(topic.partitions[data.index])
-        responses.append(R.TopicProduceResponse(name=topic_data.name, partition_responses=partitions))
-    for log in appended:
-        broker.appended(log)
+    for t in body.topic_data:
+        topic = _topic(broker, t.name)
+        responses.append(R.TopicProduceResponse(name=t.name, partition_responses=[
+            _append(broker, topic, t.name, data, body.transactional_id, now, version) for data in t.partition_data]))
     if body.acks == 0:
         return None
     return R(responses=responses, throttle_time_ms=0)
 
 
-def _everywhere(body, error: ErrorCode):
-    return R(throttle_time_ms=0, responses=[R.TopicProduceResponse(name=t.name, partition_responses=[
-        R.PartitionProduceResponse(index=p.index, error_code=error, base_offset=-1, log_append_time_ms=-1,
-                                   log_start_offset=-1, record_errors=[], error_message=None)
-        for p in t.partition_data]) for t in body.topic_data])
+def _failed(index: int, error: ErrorCode, message: str | None = None) -> R.PartitionProduceResponse:
+    return R.PartitionProduceResponse(index=index, error_code=error, base_offset=-1, log_append_time_ms=-1,
+                                      log_start_offset=-1, record_errors=[], error_message=message)
 
 
 def _topic(broker, name: str):
@@ -57,27 +48,23 @@ def _topic(broker, name: str):
 
 
 def _append(broker, topic, name: str, data, transactional_id, now: int, version: int) -> R.PartitionProduceResponse:
-    def failed(error: ErrorCode, message: str | None = None) -> R.PartitionProduceResponse:
-        return R.PartitionProduceResponse(index=data.index, error_code=error, base_offset=-1,
-                                          log_append_time_ms=-1, log_start_offset=-1, record_errors=[],
-                                          error_message=message)
-
     if topic is None or not 0 <= data.index < len(topic.partitions):
-        return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+        return _failed(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
     if name in INTERNAL_TOPICS:
-        return failed(ErrorCode.INVALID_TOPIC_EXCEPTION, "clients cannot write to internal topics")
+        return _failed(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, "clients cannot write to internal topics")
     error, message = _validate(data.records, version, max_message_bytes(topic.configs))
     if error != ErrorCode.NONE:
-        return failed(error, message)
+        return _failed(data.index, error, message)
     first = BatchHeader.parse(data.records)
     if first.is_transactional:
-        error = broker.verify_transactional_produce(transactional_id, first, name, data.index, version)
+        error = broker.transactions.verify_produce(transactional_id, first, name, data.index, version)
         if error != ErrorCode.NONE:
-            return failed(error)
+            return _failed(data.index, error)
     log = topic.partitions[data.index]
     result = log.append(data.records, now_ms=now)
     if result.error != ErrorCode.NONE:
-        return failed(result.error)
+        return _failed(data.index, result.error)
+    broker.appended(log)
     return R.PartitionProduceResponse(index=data.index, error_code=0, base_offset=result.base_offset,
                                       log_append_time_ms=result.log_append_time, log_start_offset=result.log_start_offset,
                                       record_errors=[], error_message=None)
