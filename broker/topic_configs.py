@@ -83,7 +83,7 @@ def broker_configs(config) -> dict[str, str]:
         "log.retention.bytes": str(config.retention_bytes),
         "log.retention.ms": str(config.retention_ms),
         "log.segment.bytes": str(config.segment_bytes),
-        "message.max.bytes": "1048588",
+        "message.max.bytes": str(DEFAULT_MAX_MESSAGE_BYTES),
         "num.partitions": str(config.default_partitions),
         "socket.request.max.bytes": str(config.max_request_bytes),
         "transaction.max.timeout.ms": str(config.transaction_max_timeout_ms),

@@ -1,7 +1,7 @@
 """DescribeConfigs for topics (2) and brokers (4)."""
 
-from broker.topic_configs import (BROKER_RESOURCE, CONFIG_SOURCE_STATIC_BROKER, TOPIC_RESOURCE,
-                                           broker_configs, effective_topic_configs)
+from broker.topic_configs import (BROKER_RESOURCE, CONFIG_SOURCE_DEFAULT, CONFIG_SOURCE_STATIC_BROKER,
+                                  TOPIC_RESOURCE, broker_configs, effective_topic_configs)
 from broker.registry import handles
 from protocol.errors import ErrorCode
 from protocol.messages import DESCRIBE_CONFIGS
@@ -11,11 +11,10 @@ R = DESCRIBE_CONFIGS.Response
 
 @handles(DESCRIBE_CONFIGS)
 def describe_configs(broker, request):
-    version = request.header.api_version
-    return R(throttle_time_ms=0, results=[_describe(broker, res, version) for res in request.body.resources])
+    return R(throttle_time_ms=0, results=[_describe(broker, res) for res in request.body.resources])
 
 
-def _describe(broker, resource, version: int) -> R.DescribeConfigsResult:
+def _describe(broker, resource) -> R.DescribeConfigsResult:
     if resource.resource_type == TOPIC_RESOURCE:
         topic = broker.store.topic(resource.resource_name)
         if topic is None:
@@ -29,7 +28,7 @@ def _describe(broker, resource, version: int) -> R.DescribeConfigsResult:
         return _error(resource, ErrorCode.INVALID_REQUEST, "only topic and broker resources are supported")
     keys = resource.configuration_keys
     configs = [R.DescribeConfigsResourceResult(name=n, value=v, read_only=resource.resource_type == BROKER_RESOURCE,
-                                               is_default=s == 5, config_source=s, is_sensitive=False,
+                                               is_default=s == CONFIG_SOURCE_DEFAULT, config_source=s, is_sensitive=False,
                                                synonyms=[], documentation=None)
                for n, v, s in entries if keys is None or n in keys]
     return R.DescribeConfigsResult(error_code=0, error_message=None, resource_type=resource.resource_type,

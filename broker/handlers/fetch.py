@@ -25,7 +25,7 @@ def fetch(broker, request):
 
 
 async def _long_poll(broker, body, deadline: float):
-    keys = [log for t in body.topics for p in t.partitions if (log := _log(broker, t.topic, p.partition))]
+    keys = [log for t in body.topics for p in t.partitions if (log := broker.store.partition(t.topic, p.partition))]
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -47,7 +47,7 @@ def _read(broker, body):
     for wanted in body.topics:
         partitions = []
         for p in wanted.partitions:
-            log = _log(broker, wanted.topic, p.partition)
+            log = broker.store.partition(wanted.topic, p.partition)
             if log is None:
                 partitions.append(_error(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
                 any_error = True
@@ -68,10 +68,6 @@ def _read(broker, body):
                 records=result.chunks if size else b""))
         topics.append(R.FetchableTopicResponse(topic=wanted.topic, partitions=partitions))
     return R(throttle_time_ms=0, error_code=0, session_id=0, responses=topics), total, any_error
-
-
-def _log(broker, topic: str, partition: int):
-    return broker.store.partition(topic, partition)
 
 
 def _error(partition: int, error: ErrorCode) -> R.PartitionData:
