@@ -39,12 +39,8 @@ class InternalTopic:
 
     def append(self, records: Iterable[NewRecord], now_ms: int, **batch: object) -> int:
         """Append one batch of records; returns its base offset. Raises InternalTopicError."""
-        data = build_batch(list(records), timestamp_ms=now_ms, **batch)
-        return self.append_batch(data, now_ms)
-
-    def append_batch(self, data: bytes, now_ms: int) -> int:
         log = self.log
-        result = log.append(data, now_ms=now_ms)
+        result = log.append(build_batch(list(records), timestamp_ms=now_ms, **batch), now_ms=now_ms)
         if result.error != ErrorCode.NONE:
             raise InternalTopicError(self.name, ErrorCode(result.error))
         self.broker.appended(log)

@@ -10,7 +10,6 @@ Handlers call the public methods below; the transaction coordinator calls
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -26,7 +25,7 @@ from broker.groups.consumer_group import (
     TopicsImage,
     validate_request,
 )
-from broker.internal_topic import INTERNAL_TOPICS, OFFSETS_TOPIC, InternalTopic
+from broker.internal_topic import INTERNAL_TOPICS, OFFSETS_TOPIC, InternalTopic, InternalTopicError
 from broker.groups.offsets import OffsetAndMetadata, TopicPartition
 from broker.groups.state import (
     STORE,
@@ -40,7 +39,7 @@ from broker.groups.state import (
     SyncResult,
 )
 from protocol.errors import ErrorCode as E
-from protocol.records import COMMIT, NewRecord, build_batch, control_type, iter_records
+from protocol.records import COMMIT, NewRecord, control_type, iter_records
 
 if TYPE_CHECKING:
     from broker.state import Broker
@@ -112,7 +111,7 @@ class GroupCoordinator:
         """Rebuild groups and offsets from `__consumer_offsets` (called once, before serving)."""
         if self.topic.log is None:
             return
-        now = _now()
+        now = self.broker.now_ms()
         count = 0
         for header, batch in self.topic.replay():
             self._replay_batch(header, batch, now)
@@ -503,18 +502,15 @@ class GroupCoordinator:
             sequence = sequence if epoch == producer_epoch else 0
             batch = dict(producer_id=producer_id, producer_epoch=producer_epoch, base_sequence=sequence,
                          transactional=True)
-        partition = self.topic.log
-        if partition is None:
+        if self.topic.log is None:
             return E.COORDINATOR_NOT_AVAILABLE, -1
-        result = partition.append(build_batch([NewRecord(k, v) for k, v in pairs], timestamp_ms=now, **batch),
-                                  now_ms=now)
-        if result.error:
-            error = STORE_ERRORS.get(result.error, E(result.error))
-            log.warning("writing to __consumer_offsets failed", error=E(result.error).name, answered=error.name,
+        try:
+            base = self.topic.append([NewRecord(k, v) for k, v in pairs], now, **batch)
+        except InternalTopicError as e:
+            error = STORE_ERRORS.get(e.error, e.error)
+            log.warning("writing to __consumer_offsets failed", error=e.error.name, answered=error.name,
                         records=len(pairs), producer_id=producer_id, producer_epoch=producer_epoch)
             return error, -1
-        self.broker.appended(partition)
-        base = result.base_offset
         if producer_id >= 0:
             self.sequences[producer_id] = (producer_epoch, batch["base_sequence"] + len(pairs))
         return E.NONE, base
@@ -590,7 +586,3 @@ class GroupCoordinator:
         new.offsets = old.offsets
         self.groups[old.group_id] = new
         return new
-
-
-def _now() -> int:
-    return int(time.time() * 1000)

@@ -99,7 +99,7 @@ class TransactionCoordinator:
         if txn is None:
             fresh = TransactionMetadata(transactional_id, self.producer_ids.allocate(), 0, timeout_ms,
                                         last_update_ms=now)
-            return self._init_result(fresh, now)
+            return self._init_result(fresh)
         if txn.state in PREPARING:
             return InitResult(ErrorCode.CONCURRENT_TRANSACTIONS)
         if txn.state == S.ONGOING:
@@ -115,7 +115,7 @@ class TransactionCoordinator:
         bumped.state = S.EMPTY
         bumped.partitions = set()
         bumped.last_update_ms = now
-        return self._init_result(bumped, now)
+        return self._init_result(bumped)
 
     def add_partitions(self, transactional_id: str, producer_id: int, producer_epoch: int,
                        partitions: Iterable[TopicPartition]) -> ErrorCode:
@@ -186,7 +186,7 @@ class TransactionCoordinator:
             bumped.producer_epoch = txn.producer_epoch + 1
         return bumped
 
-    def _init_result(self, txn: TransactionMetadata, now: int) -> InitResult:
+    def _init_result(self, txn: TransactionMetadata) -> InitResult:
         error = self._store(txn)
         if error != ErrorCode.NONE:
             return InitResult(error)
