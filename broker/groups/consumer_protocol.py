@@ -1,40 +1,30 @@
-"""Reading the consumer protocol's subscription (JoinGroup metadata) for the topics a group consumes.
-
-ConsumerProtocolSubscription (every version, never flexible): int16 version,
-then topics as an int32 count of int16-length strings; later fields are not needed.
-"""
+"""The consumer protocol's subscription (JoinGroup metadata): which topics a classic group consumes."""
 
 from __future__ import annotations
 
 import struct
 
+from protocol import codec
+from protocol.messages.consumer_protocol import CONSUMER_PROTOCOL_SUBSCRIPTION as SUBSCRIPTION
+from protocol.primitives import DecodeError
+
+_VERSION = struct.Struct(">h")
+
 
 def subscription_topics(metadata: bytes) -> set[str] | None:
     """The subscribed topic names, or None if the bytes are not a consumer subscription."""
     try:
-        (version,) = struct.unpack_from(">h", metadata, 0)
+        version = _VERSION.unpack_from(metadata, 0)[0]
         if version < 0:
             return None
-        (count,) = struct.unpack_from(">i", metadata, 2)
-        pos = 6
-        topics = set()
-        for _ in range(max(count, 0)):
-            (size,) = struct.unpack_from(">h", metadata, pos)
-            pos += 2
-            if size < 0 or pos + size > len(metadata):
-                return None
-            topics.add(bytes(metadata[pos:pos + size]).decode())
-            pos += size
-        return topics
-    except (struct.error, UnicodeDecodeError):
+        layout = min(version, SUBSCRIPTION.versions[1])
+        subscription, _ = codec.read(SUBSCRIPTION.Record, layout, False, memoryview(metadata), _VERSION.size)
+    except (struct.error, DecodeError):
         return None
+    return set(subscription.topics)
 
 
 def encode_subscription(topics: list[str], user_data: bytes = b"") -> bytes:
     """Version 0 subscription (what tests hand to JoinGroup)."""
-    out = [struct.pack(">hi", 0, len(topics))]
-    for topic in topics:
-        raw = topic.encode()
-        out.append(struct.pack(">h", len(raw)) + raw)
-    out.append(struct.pack(">i", len(user_data)) + user_data)
-    return b"".join(out)
+    record = SUBSCRIPTION.Record(topics=list(topics), user_data=user_data)
+    return _VERSION.pack(0) + codec.write(SUBSCRIPTION.Record, 0, False, record).getvalue()

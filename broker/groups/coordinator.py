@@ -229,14 +229,15 @@ class GroupCoordinator:
 
     def consumer_group_describe(self, group_id: str) -> tuple[E, str | None, ConsumerGroup | None, TopicsImage]:
         """ConsumerGroupDescribe of one group: (error, message, group, topics to name the assignments)."""
+        image = self.topics_image()
         if not group_id:
-            return E.INVALID_GROUP_ID, "Group ID can't be empty.", None, self.topics_image()
+            return E.INVALID_GROUP_ID, "Group ID can't be empty.", None, image
         group = self.groups.get(group_id)
         if group is None:
-            return E.GROUP_ID_NOT_FOUND, f"Group {group_id} not found.", None, self.topics_image()
+            return E.GROUP_ID_NOT_FOUND, f"Group {group_id} not found.", None, image
         if not isinstance(group, ConsumerGroup):
-            return E.GROUP_ID_NOT_FOUND, f"Group {group_id} is not a consumer group.", None, self.topics_image()
-        return E.NONE, None, group, self.topics_image()
+            return E.GROUP_ID_NOT_FOUND, f"Group {group_id} is not a consumer group.", None, image
+        return E.NONE, None, group, image
 
     def topics_image(self) -> TopicsImage:
         return TopicsImage.of([TopicMeta(t.name, t.topic_id, len(t.partitions)) for t in self.broker.store.topics()

@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from broker.groups.consumer_protocol import subscription_topics
 from broker.groups.offsets import GroupOffsets
 from protocol.errors import ErrorCode as E
 
@@ -238,8 +239,6 @@ class Group:
 
     def subscribed_topics(self) -> set[str] | None:
         """Topics the members subscribe to (consumer protocol); None if unknown."""
-        from broker.groups.consumer_protocol import subscription_topics
-
         if self.protocol_type != "consumer" or self.protocol_name is None:
             return None
         topics: set[str] = set()
