@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from protocol import primitives as p
 from protocol.model import Message
-from protocol.schema import FIXED_TYPES, Field
+from protocol.schema import FIXED_TYPES, Data, Field
 
 INLINE_RECORDS_LIMIT = 4096
 
@@ -351,3 +351,19 @@ def write(cls: type, version: int, flexible: bool, msg: Any, w: Writer | None = 
     w = w if w is not None else Writer()
     writer(w, msg)
     return w
+
+
+_VERSION = struct.Struct(">h")
+
+
+def write_versioned(data: Data, version: int, record: Any) -> bytes:
+    """An int16 version, then the record: how Kafka frames internal-topic keys and values and group metadata."""
+    return _VERSION.pack(version) + write(data.Record, version, data.is_flexible(version), record).getvalue()
+
+
+def read_versioned(data: Data, buf) -> Any:
+    """The record after an int16 version; a version newer than declared is read with the latest layout."""
+    if len(buf) < _VERSION.size:
+        raise p.DecodeError("record too short for its version")
+    version = min(max(_VERSION.unpack_from(buf, 0)[0], data.versions[0]), data.versions[1])
+    return read(data.Record, version, data.is_flexible(version), memoryview(buf), _VERSION.size)[0]

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import struct
-
 from protocol import codec
 from protocol.messages.consumer_protocol import CONSUMER_PROTOCOL_SUBSCRIPTION as SUBSCRIPTION
 from protocol.primitives import DecodeError
 
-_VERSION = struct.Struct(">h")
-
 
 def subscription_topics(metadata: bytes) -> set[str] | None:
     """The subscribed topic names, or None if the bytes are not a consumer subscription."""
-    try:
-        version = _VERSION.unpack_from(metadata, 0)[0]
-        if version < 0:
-            return None
-        layout = min(version, SUBSCRIPTION.versions[1])
-        subscription, _ = codec.read(SUBSCRIPTION.Record, layout, False, memoryview(metadata), _VERSION.size)
-    except (struct.error, DecodeError):
+    if len(metadata) < 2 or metadata[0] & 0x80:  # too short, or a negative version
         return None
-    return set(subscription.topics)
+    try:
+        return set(codec.read_versioned(SUBSCRIPTION, metadata).topics)
+    except DecodeError:
+        return None
 
 
 def encode_subscription(topics: list[str], user_data: bytes = b"") -> bytes:
     """Version 0 subscription (what tests hand to JoinGroup)."""
-    record = SUBSCRIPTION.Record(topics=list(topics), user_data=user_data)
-    return _VERSION.pack(0) + codec.write(SUBSCRIPTION.Record, 0, False, record).getvalue()
+    return codec.write_versioned(SUBSCRIPTION, 0, SUBSCRIPTION.Record(topics=list(topics), user_data=user_data))

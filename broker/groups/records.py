@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from broker.groups.offsets import OffsetAndMetadata
 from broker.groups.state import Group, Member
 from protocol import codec
+from protocol.messages.consumer_group_records import CONSUMER_GROUP_METADATA_KEY, CONSUMER_GROUP_METADATA_VALUE
 from protocol.messages.internal import GROUP_METADATA_KEY, GROUP_METADATA_VALUE, OFFSET_COMMIT_KEY, OFFSET_COMMIT_VALUE
 from protocol.primitives import DecodeError
-from protocol.schema import Data, f
 
 OFFSET_KEY_VERSION = 1
 OFFSET_VALUE_VERSION = 3
@@ -25,13 +25,7 @@ GROUP_KEY_VERSION = 2
 GROUP_VALUE_VERSION = 3
 CONSUMER_GROUP_KEY_VERSION = 3
 CONSUMER_GROUP_VALUE_VERSION = 0
-_VERSION = struct.Struct(">h")
-
-# Kafka's ConsumerGroupMetadataKey/Value (group-coordinator/src/main/resources/common/message).
-CONSUMER_GROUP_METADATA_KEY = Data(name='ConsumerGroupMetadataKey', versions=(3, 3), flexible=None,
-                                   fields=[f('group_id', 'string', v='3')])
-CONSUMER_GROUP_METADATA_VALUE = Data(name='ConsumerGroupMetadataValue', versions=(0, 0), flexible=0,
-                                     fields=[f('epoch', 'int32')])
+_KEY_VERSION = struct.Struct(">h")  # the key's version says which record type it is
 
 
 @dataclass
@@ -54,29 +48,19 @@ class GroupRecord:
     value: object | None  # GroupMetadataValue, None: tombstone
 
 
-def _encode(data, version: int, obj) -> bytes:
-    return _VERSION.pack(version) + codec.write(data.Record, version, data.is_flexible(version), obj).getvalue()
-
-
-def _decode(data, buf: bytes):
-    (version,) = _VERSION.unpack_from(buf, 0)
-    version = min(max(version, data.versions[0]), data.versions[1])  # newer versions only add tagged fields
-    return codec.read(data.Record, version, data.is_flexible(version), buf, 2)[0]
-
-
 def offset_key(group_id: str, topic: str, partition: int) -> bytes:
-    return _encode(OFFSET_COMMIT_KEY, OFFSET_KEY_VERSION,
+    return codec.write_versioned(OFFSET_COMMIT_KEY, OFFSET_KEY_VERSION,
                    OFFSET_COMMIT_KEY.Record(group=group_id, topic=topic, partition=partition))
 
 
 def offset_value(offset: OffsetAndMetadata) -> bytes:
-    return _encode(OFFSET_COMMIT_VALUE, OFFSET_VALUE_VERSION, OFFSET_COMMIT_VALUE.Record(
+    return codec.write_versioned(OFFSET_COMMIT_VALUE, OFFSET_VALUE_VERSION, OFFSET_COMMIT_VALUE.Record(
         offset=offset.offset, leader_epoch=offset.leader_epoch, metadata=offset.metadata,
         commit_timestamp=offset.commit_timestamp))
 
 
 def group_key(group_id: str) -> bytes:
-    return _encode(GROUP_METADATA_KEY, GROUP_KEY_VERSION, GROUP_METADATA_KEY.Record(group=group_id))
+    return codec.write_versioned(GROUP_METADATA_KEY, GROUP_KEY_VERSION, GROUP_METADATA_KEY.Record(group=group_id))
 
 
 def group_value(group: Group) -> bytes:
@@ -86,18 +70,18 @@ def group_value(group: Group) -> bytes:
                                 session_timeout=m.session_timeout_ms, subscription=m.metadata(group.protocol_name),
                                 assignment=m.assignment)
                for m in group.members.values()]
-    return _encode(GROUP_METADATA_VALUE, GROUP_VALUE_VERSION, V(
+    return codec.write_versioned(GROUP_METADATA_VALUE, GROUP_VALUE_VERSION, V(
         protocol_type=group.protocol_type or "", generation=group.generation, protocol=group.protocol_name,
         leader=group.leader_id, current_state_timestamp=group.state_timestamp, members=members))
 
 
 def consumer_group_key(group_id: str) -> bytes:
-    return _encode(CONSUMER_GROUP_METADATA_KEY, CONSUMER_GROUP_KEY_VERSION,
+    return codec.write_versioned(CONSUMER_GROUP_METADATA_KEY, CONSUMER_GROUP_KEY_VERSION,
                    CONSUMER_GROUP_METADATA_KEY.Record(group_id=group_id))
 
 
 def consumer_group_value(epoch: int) -> bytes:
-    return _encode(CONSUMER_GROUP_METADATA_VALUE, CONSUMER_GROUP_VALUE_VERSION,
+    return codec.write_versioned(CONSUMER_GROUP_METADATA_VALUE, CONSUMER_GROUP_VALUE_VERSION,
                    CONSUMER_GROUP_METADATA_VALUE.Record(epoch=epoch))
 
 
@@ -105,22 +89,22 @@ def decode(key: bytes, value: bytes | None, record_offset: int
            ) -> OffsetRecord | GroupRecord | ConsumerGroupRecord | None:
     """One `__consumer_offsets` record; None for a key this broker does not know."""
     try:
-        (version,) = _VERSION.unpack_from(key, 0)
+        (version,) = _KEY_VERSION.unpack_from(key, 0)
         if version in (0, 1):
-            k = _decode(OFFSET_COMMIT_KEY, key)
+            k = codec.read_versioned(OFFSET_COMMIT_KEY, key)
             offset = None
             if value is not None:
-                v = _decode(OFFSET_COMMIT_VALUE, value)
+                v = codec.read_versioned(OFFSET_COMMIT_VALUE, value)
                 offset = OffsetAndMetadata(v.offset, v.leader_epoch, v.metadata or "", v.commit_timestamp,
                                            record_offset)
             return OffsetRecord(k.group, k.topic, k.partition, offset)
         if version == 2:
-            k = _decode(GROUP_METADATA_KEY, key)
-            return GroupRecord(k.group, None if value is None else _decode(GROUP_METADATA_VALUE, value))
+            k = codec.read_versioned(GROUP_METADATA_KEY, key)
+            return GroupRecord(k.group, None if value is None else codec.read_versioned(GROUP_METADATA_VALUE, value))
         if version == CONSUMER_GROUP_KEY_VERSION:
-            k = _decode(CONSUMER_GROUP_METADATA_KEY, key)
+            k = codec.read_versioned(CONSUMER_GROUP_METADATA_KEY, key)
             return ConsumerGroupRecord(k.group_id, None if value is None
-                                       else _decode(CONSUMER_GROUP_METADATA_VALUE, value).epoch)
+                                       else codec.read_versioned(CONSUMER_GROUP_METADATA_VALUE, value).epoch)
     except (DecodeError, struct.error):
         return None
     return None

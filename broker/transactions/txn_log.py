@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import struct
 from collections import defaultdict
 
 from broker.transactions.metadata import TransactionMetadata
@@ -13,18 +12,8 @@ from protocol.records import NewRecord
 
 KEY_VERSION = 0
 VALUE_VERSION = 1
-_VERSION = struct.Struct(">h")
 
 Key, Value = TRANSACTION_LOG_KEY.Record, TRANSACTION_LOG_VALUE.Record
-
-
-def _encode(data, version: int, obj) -> bytes:
-    return _VERSION.pack(version) + codec.write(data.Record, version, data.is_flexible(version), obj).getvalue()
-
-
-def _decode(data, buf: bytes):
-    version = _VERSION.unpack_from(buf)[0]
-    return codec.read(data.Record, version, data.is_flexible(version), memoryview(buf), 2)[0]
 
 
 def to_record(txn: TransactionMetadata) -> NewRecord:
@@ -37,16 +26,16 @@ def to_record(txn: TransactionMetadata) -> NewRecord:
         transaction_partitions=[Value.PartitionsSchema(topic=t, partition_ids=p) for t, p in by_topic.items()],
         transaction_last_update_timestamp_ms=txn.last_update_ms, transaction_start_timestamp_ms=txn.start_ms)
     key = Key(transactional_id=txn.transactional_id)
-    return NewRecord(_encode(TRANSACTION_LOG_KEY, KEY_VERSION, key),
-                     _encode(TRANSACTION_LOG_VALUE, VALUE_VERSION, value))
+    return NewRecord(codec.write_versioned(TRANSACTION_LOG_KEY, KEY_VERSION, key),
+                     codec.write_versioned(TRANSACTION_LOG_VALUE, VALUE_VERSION, value))
 
 
 def from_record(key: bytes, value: bytes | None) -> tuple[str, TransactionMetadata | None]:
     """(transactional id, its metadata) from one record; None for a tombstone."""
-    transactional_id = _decode(TRANSACTION_LOG_KEY, key).transactional_id
+    transactional_id = codec.read_versioned(TRANSACTION_LOG_KEY, key).transactional_id
     if value is None:
         return transactional_id, None
-    v = _decode(TRANSACTION_LOG_VALUE, value)
+    v = codec.read_versioned(TRANSACTION_LOG_VALUE, value)
     partitions = {(p.topic, i) for p in v.transaction_partitions or () for i in p.partition_ids}
     return transactional_id, TransactionMetadata(
         transactional_id=transactional_id, producer_id=v.producer_id, producer_epoch=v.producer_epoch,
