@@ -18,6 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from protocol import framing
+from protocol.messages import METADATA
+from protocol.primitives import DecodeError
+
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 TANSU_STORAGE = "memory://tansu/"  # the only engine this build has (sqlite: feature off, file: unsupported)
@@ -31,51 +35,29 @@ def free_port() -> int:
 
 # ---------------------------------------------------------------------- raw Kafka requests
 
-def _request(api_key: int, version: int, correlation_id: int, body: bytes) -> bytes:
-    client = b"bench-probe"
-    header = struct.pack(">hhih", api_key, version, correlation_id, len(client)) + client
-    payload = header + body
-    return struct.pack(">i", len(payload)) + payload
-
-
-def _read_response(sock: socket.socket) -> bytes:
-    def read(n: int) -> bytes:
-        buf = b""
-        while len(buf) < n:
-            chunk = sock.recv(n - len(buf))
-            if not chunk:
-                raise ConnectionError("connection closed mid-response")
-            buf += chunk
-        return buf
-
-    (size,) = struct.unpack(">i", read(4))
-    return read(size)
+def _read_exactly(sock: socket.socket, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError("connection closed mid-response")
+        buf += chunk
+    return buf
 
 
 def metadata_answered(port: int, timeout: float = 0.5) -> bool:
     """One Metadata v1 request (all topics); True once a well-formed answer comes back."""
+    request = framing.encode_request(framing.RequestHeader(METADATA.key, 1, 7, "bench-probe"),
+                                     METADATA.Request(topics=None))
     try:
         with socket.create_connection((HOST, port), timeout=timeout) as sock:
             sock.settimeout(timeout)
-            sock.sendall(_request(3, 1, 7, struct.pack(">i", -1)))
-            reply = _read_response(sock)
-            return len(reply) >= 4 and struct.unpack(">i", reply[:4])[0] == 7
-    except OSError:
+            sock.sendall(request)
+            (size,) = struct.unpack(">i", _read_exactly(sock, 4))
+            correlation_id, _ = framing.decode_response(_read_exactly(sock, size), METADATA, 1)
+            return correlation_id == 7
+    except (OSError, DecodeError):
         return False
-
-
-def api_versions(port: int, timeout: float = 2.0) -> dict[int, tuple[int, int]]:
-    """ApiVersions v0: api key -> (min, max) the broker advertises."""
-    with socket.create_connection((HOST, port), timeout=timeout) as sock:
-        sock.settimeout(timeout)
-        sock.sendall(_request(18, 0, 9, b""))
-        reply = _read_response(sock)
-    _corr, error, count = struct.unpack(">ihi", reply[:10])
-    out = {}
-    for i in range(count):
-        key, lo, hi = struct.unpack(">hhh", reply[10 + 6 * i:16 + 6 * i])
-        out[key] = (lo, hi)
-    return out
 
 
 # ---------------------------------------------------------------------- processes
