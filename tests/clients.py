@@ -21,6 +21,7 @@ from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from protocol.framing import APIS, RequestHeader, decode_response, encode_request
+from protocol.messages import PRODUCE
 from protocol.records import iter_records, split_batches
 from protocol.schema import Api
 
@@ -213,6 +214,14 @@ class RawClient:
         except socket.timeout:
             return False
         return data == b""
+
+
+def produce_request(topic: str, records: bytes, partition: int = 0, acks: int = -1,
+                    transactional_id: str | None = None):
+    """A ProduceRequest body for one partition."""
+    R = PRODUCE.Request
+    return R(transactional_id=transactional_id, acks=acks, timeout_ms=5000, topic_data=[
+        R.TopicProduceData(name=topic, partition_data=[R.PartitionProduceData(index=partition, records=records)])])
 
 
 def api(key: int) -> Api:

@@ -11,7 +11,7 @@ from broker.config import BrokerConfig
 from broker.groups.consumer_protocol import encode_subscription
 from broker.groups.coordinator import OffsetToCommit
 from broker.groups.state import JoinRequest
-from broker.internal_topic import INTERNAL_TOPICS, OFFSETS_TOPIC
+from broker.internal_topic import OFFSETS_TOPIC
 from broker.state import Broker
 from broker.transactions.markers import write_marker
 from protocol.errors import ErrorCode as E
@@ -23,13 +23,9 @@ PID, EPOCH = 4000, 3
 
 def open_broker(data_dir: Path) -> Broker:
     broker = Broker(BrokerConfig(data_dir=data_dir, fsync="never"))
-    broker.store.open()
-    for name in INTERNAL_TOPICS:
-        if broker.store.topic(name) is None:
-            broker.store.create_topic(name, 1, {"cleanup.policy": "compact"})
+    broker.open()
     if broker.store.topic("t") is None:
         broker.store.create_topic("t", 2, {})
-    broker.groups.load()
     return broker
 
 

@@ -15,7 +15,7 @@ from confluent_kafka import Producer
 
 from protocol.messages import ADD_PARTITIONS_TO_TXN, END_TXN, INIT_PRODUCER_ID, LIST_OFFSETS, PRODUCE
 from protocol.records import build_batch
-from tests.clients import DropProxy, RawClient, consume_assigned, create_topic, watermarks
+from tests.clients import DropProxy, RawClient, consume_assigned, create_topic, produce_request, watermarks
 from tests.conftest import BrokerProcess, unique
 
 TS = 1_700_000_000_000
@@ -35,16 +35,10 @@ def batch(producer_id: int, epoch: int, sequence: int, count: int = 5, transacti
                        transactional=transactional)
 
 
-def produce_request(topic: str, records: bytes, partition: int = 0, transactional_id: str | None = None):
-    R = PRODUCE.Request
-    return R(transactional_id=transactional_id, acks=-1, timeout_ms=5000, topic_data=[
-        R.TopicProduceData(name=topic, partition_data=[R.PartitionProduceData(index=partition, records=records)])])
-
-
 def produce(raw: RawClient, topic: str, records: bytes, partition: int = 0,
             transactional_id: str | None = None) -> tuple[int, int]:
     """(error code, base offset) of one partition's Produce."""
-    response = raw.request(PRODUCE, 9, produce_request(topic, records, partition, transactional_id))
+    response = raw.request(PRODUCE, 9, produce_request(topic, records, partition, transactional_id=transactional_id))
     part = response.responses[0].partition_responses[0]
     return part.error_code, part.base_offset
 

@@ -19,7 +19,7 @@ from protocol.messages import (
     API_VERSIONS, DESCRIBE_CONFIGS, FETCH, FIND_COORDINATOR, INIT_PRODUCER_ID, LIST_OFFSETS, METADATA, PRODUCE,
 )
 from protocol.records import build_batch
-from tests.clients import ConnectionClosed, RawClient, create_topic
+from tests.clients import ConnectionClosed, RawClient, create_topic, produce_request
 from tests.conftest import BrokerProcess, unique
 
 TS = 1_700_000_000_000
@@ -32,12 +32,6 @@ def raw_header(api_key: int, version: int, correlation_id: int, client_id: str =
 
 def framed(payload: bytes) -> bytes:
     return struct.pack(">i", len(payload)) + payload
-
-
-def produce_request(topic: str, records: bytes, partition: int = 0, acks: int = -1):
-    R = PRODUCE.Request
-    return R(transactional_id=None, acks=acks, timeout_ms=5000, topic_data=[
-        R.TopicProduceData(name=topic, partition_data=[R.PartitionProduceData(index=partition, records=records)])])
 
 
 def produce_error(response) -> tuple[int, int]:
