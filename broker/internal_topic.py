@@ -13,11 +13,19 @@ from protocol.records import BatchHeader, NewRecord, build_batch, split_batches
 
 if TYPE_CHECKING:
     from broker.state import Broker
+    from storage.store import LogStore
 
 OFFSETS_TOPIC = "__consumer_offsets"
 TRANSACTIONS_TOPIC = "__transaction_state"
 INTERNAL_TOPICS = (OFFSETS_TOPIC, TRANSACTIONS_TOPIC)
 REPLAY_CHUNK_BYTES = 1024 * 1024
+
+
+def ensure_internal_topics(store: LogStore) -> None:
+    """Create the broker's own topics in a store that lacks them (one partition each, as here)."""
+    for name in INTERNAL_TOPICS:
+        if store.topic(name) is None:
+            store.create_topic(name, 1, {"cleanup.policy": "compact"})
 
 
 class InternalTopicError(RuntimeError):

@@ -11,7 +11,7 @@ import structlog
 from broker.arrivals import Arrivals
 from broker.config import BrokerConfig
 from broker.groups import GroupCoordinator
-from broker.internal_topic import INTERNAL_TOPICS
+from broker.internal_topic import INTERNAL_TOPICS, ensure_internal_topics
 from broker.topic_configs import validate_topic_configs
 from broker.transactions.coordinator import TransactionCoordinator
 from protocol.errors import ErrorCode
@@ -47,9 +47,7 @@ class Broker:
     def open(self) -> None:
         """Open the log and rebuild the coordinators' state from their internal topics."""
         self.store.open()
-        for name in INTERNAL_TOPICS:
-            if self.store.topic(name) is None:
-                self.store.create_topic(name, 1, {"cleanup.policy": "compact"})
+        ensure_internal_topics(self.store)
         for coordinator in self.coordinators:
             coordinator.load()
 

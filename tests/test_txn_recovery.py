@@ -19,7 +19,7 @@ from confluent_kafka import TopicPartition
 from broker.config import BrokerConfig
 from broker.groups.offsets import OffsetAndMetadata
 from broker.groups.records import offset_key, offset_value
-from broker.internal_topic import INTERNAL_TOPICS, OFFSETS_TOPIC, TRANSACTIONS_TOPIC
+from broker.internal_topic import OFFSETS_TOPIC, TRANSACTIONS_TOPIC, ensure_internal_topics
 from broker.state import Broker
 from broker.transactions.metadata import TransactionMetadata
 from broker.transactions.states import TxnState
@@ -50,9 +50,7 @@ class Seed:
     def __init__(self, data_dir: Path, partitions: int = 2) -> None:
         self.store = LogStore(data_dir, LogConfig())
         self.store.open()
-        for name in INTERNAL_TOPICS:
-            if self.store.topic(name) is None:
-                self.store.create_topic(name, 1, {"cleanup.policy": "compact"})
+        ensure_internal_topics(self.store)
         if self.store.topic(TOPIC) is None:
             self.store.create_topic(TOPIC, partitions, {})
         self.sequences: dict[tuple[str, int, int], int] = {}
