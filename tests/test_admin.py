@@ -13,7 +13,8 @@ from confluent_kafka.admin import ConfigResource, ConfigSource, NewPartitions, N
 
 from protocol.messages import METADATA, PRODUCE
 from protocol.records import build_batch
-from tests.clients import RawClient, admin, consume_assigned, create_topic, produce_and_flush, watermarks
+from tests.clients import (RawClient, admin, consume_assigned, create_topic, produce_and_flush, produce_request,
+                           watermarks)
 from tests.conftest import BrokerProcess, unique
 
 TIMEOUT = 15
@@ -278,11 +279,9 @@ def test_no_auto_creation_when_disabled(strict_broker):
     assert md.error is not None and md.error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART
 
     # A raw Produce to the unknown topic is refused per partition.
-    R = PRODUCE.Request
     batch = build_batch([(None, b"v")], timestamp_ms=1_700_000_000_000)
     with RawClient(bootstrap) as raw:
-        response = raw.request(PRODUCE, 9, R(transactional_id=None, acks=-1, timeout_ms=5000, topic_data=[
-            R.TopicProduceData(name=topic, partition_data=[R.PartitionProduceData(index=0, records=batch)])]))
+        response = raw.request(PRODUCE, 9, produce_request(topic, batch))
     assert response.responses[0].partition_responses[0].error_code == 3
 
     # librdkafka gives up on the message: the topic never appears.

@@ -31,7 +31,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from protocol.errors import ErrorCode
 from protocol.messages import INIT_PRODUCER_ID, PRODUCE
 from protocol.records import build_batch
-from tests.clients import RawClient, create_topic, fetch_records, produce_and_flush
+from tests.clients import RawClient, create_topic, fetch_records, produce_and_flush, produce_request
 from tests.conftest import BrokerProcess
 
 FSYNC = ["always", "interval", "never"]
@@ -57,10 +57,8 @@ def idempotent_batch(pid: int, epoch: int, sequence: int, count: int = 3) -> byt
 
 def produce(bootstrap: str, topic: str, batch: bytes, partition: int = 0) -> tuple[int, int]:
     """One acks=all Produce v9 of one batch: (error code, base offset)."""
-    R = PRODUCE.Request
     with RawClient(bootstrap) as raw:
-        response = raw.request(PRODUCE, 9, R(transactional_id=None, acks=-1, timeout_ms=5000, topic_data=[
-            R.TopicProduceData(name=topic, partition_data=[R.PartitionProduceData(index=partition, records=batch)])]))
+        response = raw.request(PRODUCE, 9, produce_request(topic, batch, partition))
     answer = response.responses[0].partition_responses[0]
     return answer.error_code, answer.base_offset
 

@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-import pytest
-
 from protocol.errors import ErrorCode
 from protocol.records import NewRecord, build_batch, split_batches
 from storage import FsyncPolicy, LogConfig, PartitionLog
