@@ -11,7 +11,7 @@ $(BIN)/python:
 # One stamp per set of extras, redone when pyproject.toml changes.
 $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[$*]'
-	$(BIN)/python -m compileall -q protocol storage broker  # a first start without bytecode takes 0.8 s
+	$(BIN)/python -m compileall -q kafkette protocol storage broker  # a first start without bytecode takes 0.8 s
 	touch $@
 
 run: $(VENV)/.installed-test

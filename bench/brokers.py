@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from protocol import framing
-from protocol.messages import METADATA
-from protocol.primitives import DecodeError
+from kafkette.protocol import framing
+from kafkette.protocol.messages import METADATA
+from kafkette.protocol.primitives import DecodeError
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -146,7 +146,7 @@ class Broker:
 
     def command(self) -> list[str]:
         if self.kind == "kafkette":
-            return [sys.executable, "-m", "broker", "serve", "--host", HOST, "--port", str(self.port),
+            return [sys.executable, "-m", "kafkette", "serve", "--host", HOST, "--port", str(self.port),
                     "--data-dir", str(self.data_dir), "--fsync", self.fsync, *self.extra_args]
         if self.kind == "tansu":
             binary = find_tansu()

@@ -9,7 +9,7 @@ import sys
 
 import structlog
 
-from broker.config import add_arguments, from_arguments
+from kafkette.broker.config import add_arguments, from_arguments
 
 
 def configure_logging(level: str) -> None:
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency; this keeps odd platforms running
         uvloop = None
-    from broker.server import serve
+    from kafkette.broker.server import serve
 
     if uvloop is not None:
         uvloop.run(serve(config))

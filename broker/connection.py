@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from broker.registry import lookup
-from protocol import framing
-from protocol.messages import API_VERSIONS
-from protocol.model import Message
-from protocol.primitives import DecodeError
+from kafkette.broker.registry import lookup
+from kafkette.protocol import framing
+from kafkette.protocol.messages import API_VERSIONS
+from kafkette.protocol.model import Message
+from kafkette.protocol.primitives import DecodeError
 
 if TYPE_CHECKING:
-    from broker.state import Broker
+    from kafkette.broker.state import Broker
 
 log = structlog.get_logger("kafkette.connection")
 MAX_PENDING = 64  # responses queued on one connection before we stop reading from it

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from protocol.errors import ErrorCode
-from protocol.records import BatchHeader, NewRecord, build_batch, split_batches
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.records import BatchHeader, NewRecord, build_batch, split_batches
 
 if TYPE_CHECKING:
-    from broker.state import Broker
-    from storage.store import LogStore
+    from kafkette.broker.state import Broker
+    from kafkette.storage.store import LogStore
 
 OFFSETS_TOPIC = "__consumer_offsets"
 TRANSACTIONS_TOPIC = "__transaction_state"

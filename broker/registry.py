@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from protocol.framing import Request
-from protocol.schema import Api
+from kafkette.protocol.framing import Request
+from kafkette.protocol.schema import Api
 
 if TYPE_CHECKING:
-    from broker.state import Broker
+    from kafkette.broker.state import Broker
 
 HandlerFn = Callable[["Broker", Request], Any | Awaitable[Any] | None]
 

@@ -8,13 +8,13 @@ import time
 
 import structlog
 
-from broker import handlers  # noqa: F401  (registers every handler)
-from broker.config import BrokerConfig
-from broker.connection import Connection
-from broker.state import Broker
+from kafkette import __version__
+from kafkette.broker import handlers  # noqa: F401  (registers every handler)
+from kafkette.broker.config import BrokerConfig
+from kafkette.broker.connection import Connection
+from kafkette.broker.state import Broker
 
 log = structlog.get_logger("kafkette.server")
-VERSION = "0.1.0"
 
 
 class Server:
@@ -35,7 +35,7 @@ class Server:
             self.config.advertised_port = self.port
         log.info("kafkette listening", address=f"{self.config.host}:{self.port}",
                  advertised="%s:%d" % self.config.advertised, data_dir=str(self.config.data_dir),
-                 version=VERSION, startup_ms=round((time.perf_counter() - started) * 1000, 1))
+                 version=__version__, startup_ms=round((time.perf_counter() - started) * 1000, 1))
 
     async def stop(self) -> None:
         """Stop accepting, let in-flight requests finish briefly, then flush and close the log."""

@@ -8,15 +8,15 @@ from typing import Any, Awaitable, Callable
 
 import structlog
 
-from broker.arrivals import Arrivals
-from broker.config import BrokerConfig
-from broker.groups import GroupCoordinator
-from broker.internal_topic import INTERNAL_TOPICS, ensure_internal_topics
-from broker.topic_configs import validate_topic_configs
-from broker.transactions.coordinator import TransactionCoordinator
-from protocol.errors import ErrorCode
-from storage.config import FsyncPolicy, LogConfig
-from storage.store import LogStore, TopicError, valid_topic_name
+from kafkette.broker.arrivals import Arrivals
+from kafkette.broker.config import BrokerConfig
+from kafkette.broker.groups import GroupCoordinator
+from kafkette.broker.internal_topic import INTERNAL_TOPICS, ensure_internal_topics
+from kafkette.broker.topic_configs import validate_topic_configs
+from kafkette.broker.transactions.coordinator import TransactionCoordinator
+from kafkette.protocol.errors import ErrorCode
+from kafkette.storage.config import FsyncPolicy, LogConfig
+from kafkette.storage.store import LogStore, TopicError, valid_topic_name
 
 log = structlog.get_logger("kafkette.broker")
 

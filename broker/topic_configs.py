@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from protocol.errors import ErrorCode
+from kafkette.protocol.errors import ErrorCode
 
 CONFIG_SOURCE_TOPIC = 1
 CONFIG_SOURCE_STATIC_BROKER = 4

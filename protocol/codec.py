@@ -16,9 +16,9 @@ from __future__ import annotations
 import struct
 from typing import Any, Callable
 
-from protocol import primitives as p
-from protocol.model import Message
-from protocol.schema import FIXED_TYPES, Data, Field
+from kafkette.protocol import primitives as p
+from kafkette.protocol.model import Message
+from kafkette.protocol.schema import FIXED_TYPES, Data, Field
 
 INLINE_RECORDS_LIMIT = 4096
 

@@ -11,12 +11,12 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from protocol import codec
-from protocol import primitives as p
-from protocol.errors import ErrorCode
-from protocol.messages import ALL
-from protocol.messages.api_versions import API_VERSIONS
-from protocol.schema import Api
+from kafkette.protocol import codec
+from kafkette.protocol import primitives as p
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.messages import ALL
+from kafkette.protocol.messages.api_versions import API_VERSIONS
+from kafkette.protocol.schema import Api
 
 APIS: dict[int, Api] = {api.key: api for api in ALL}
 _HEADER = struct.Struct(">hhi")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from protocol.schema import Field
+from kafkette.protocol.schema import Field
 
 _MISSING: Any = object()
 

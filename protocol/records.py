@@ -14,8 +14,8 @@ from typing import NamedTuple
 import cramjam
 from crc32c import crc32c
 
-from protocol.errors import ErrorCode
-from protocol.primitives import DecodeError, read_varint, varint
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.primitives import DecodeError, read_varint, varint
 
 HEADER = struct.Struct(">qiibIhiqqqhii")
 HEADER_SIZE = HEADER.size  # 61

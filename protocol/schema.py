@@ -140,7 +140,7 @@ class Api:
     response: list[Field] = dc_field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
-        from protocol.model import make_class
+        from kafkette.protocol.model import make_class
 
         object.__setattr__(self, "Request", make_class(f"{self.name}Request", self.request))
         object.__setattr__(self, "Response", make_class(f"{self.name}Response", self.response))
@@ -162,7 +162,7 @@ class Data:
     fields: list[Field] = dc_field(default_factory=list)
 
     def __post_init__(self) -> None:
-        from protocol.model import make_class
+        from kafkette.protocol.model import make_class
 
         object.__setattr__(self, "Record", make_class(self.name, self.fields))
 

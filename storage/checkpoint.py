@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import NamedTuple
 
-from storage.files import atomic_write
+from kafkette.storage.files import atomic_write
 
 CHECKPOINT_NAME = "checkpoint.json"
 

@@ -17,7 +17,7 @@ from array import array
 from bisect import bisect_right
 from pathlib import Path
 
-from storage.files import EntryFile
+from kafkette.storage.files import EntryFile
 
 
 _WRITE_EVERY = 32  # entries

@@ -14,8 +14,8 @@ from typing import NamedTuple
 
 import structlog
 
-from protocol.errors import ErrorCode
-from protocol.records import (
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.records import (
     ABORT,
     COMMIT,
     TIMESTAMP_TYPE_BIT,
@@ -28,13 +28,13 @@ from protocol.records import (
     set_log_append_time,
     split_batches,
 )
-from storage import recovery
-from storage.checkpoint import PartitionCheckpoint, read_checkpoint, write_checkpoint
-from storage.config import FsyncPolicy, LogConfig
-from storage.files import fsync_dir
-from storage.producer_state import Duplicate, ProducerInfo, write_snapshot
-from storage.segment import Segment
-from storage.txn_index import AbortedTxn
+from kafkette.storage import recovery
+from kafkette.storage.checkpoint import PartitionCheckpoint, read_checkpoint, write_checkpoint
+from kafkette.storage.config import FsyncPolicy, LogConfig
+from kafkette.storage.files import fsync_dir
+from kafkette.storage.producer_state import Duplicate, ProducerInfo, write_snapshot
+from kafkette.storage.segment import Segment
+from kafkette.storage.txn_index import AbortedTxn
 
 log = structlog.get_logger()
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from protocol.errors import ErrorCode
-from protocol.records import ABORT, BatchHeader, add_sequence
-from storage.files import atomic_write, file_name
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.records import ABORT, BatchHeader, add_sequence
+from kafkette.storage.files import atomic_write, file_name
 
 BATCHES_TO_RETAIN = 5
 NO_EPOCH = -1

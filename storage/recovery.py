@@ -15,12 +15,12 @@ from pathlib import Path
 
 import structlog
 
-from protocol.records import ABORT, COMMIT, control_record
-from storage.checkpoint import PartitionCheckpoint
-from storage.config import LogConfig
-from storage.producer_state import ProducerStateTable, load_snapshot
-from storage.segment import LOG_SUFFIX, Segment
-from storage.txn_index import AbortedTxn
+from kafkette.protocol.records import ABORT, COMMIT, control_record
+from kafkette.storage.checkpoint import PartitionCheckpoint
+from kafkette.storage.config import LogConfig
+from kafkette.storage.producer_state import ProducerStateTable, load_snapshot
+from kafkette.storage.segment import LOG_SUFFIX, Segment
+from kafkette.storage.txn_index import AbortedTxn
 
 log = structlog.get_logger()
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import structlog
 from crc32c import crc32c
 
-from protocol.records import CRC_START, HEADER, HEADER_SIZE, LOG_OVERHEAD, BatchHeader, iter_records
-from storage.files import file_name, write_all
-from storage.index import OffsetIndex, TimeIndex
-from storage.txn_index import TxnIndex
+from kafkette.protocol.records import CRC_START, HEADER, HEADER_SIZE, LOG_OVERHEAD, BatchHeader, iter_records
+from kafkette.storage.files import file_name, write_all
+from kafkette.storage.index import OffsetIndex, TimeIndex
+from kafkette.storage.txn_index import TxnIndex
 
 log = structlog.get_logger()
 

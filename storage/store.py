@@ -21,10 +21,10 @@ from pathlib import Path
 
 import structlog
 
-from protocol.errors import ErrorCode
-from storage.config import LogConfig
-from storage.files import atomic_write, fsync_dir
-from storage.partition import PartitionLog
+from kafkette.protocol.errors import ErrorCode
+from kafkette.storage.config import LogConfig
+from kafkette.storage.files import atomic_write, fsync_dir
+from kafkette.storage.partition import PartitionLog
 
 log = structlog.get_logger()
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import structlog
 
-from storage.files import EntryFile
+from kafkette.storage.files import EntryFile
 
 log = structlog.get_logger()
 

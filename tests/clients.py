@@ -20,10 +20,10 @@ from typing import Any, Iterable
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from protocol.framing import APIS, RequestHeader, decode_response, encode_request
-from protocol.messages import PRODUCE
-from protocol.records import iter_records, split_batches
-from protocol.schema import Api
+from kafkette.protocol.framing import APIS, RequestHeader, decode_response, encode_request
+from kafkette.protocol.messages import PRODUCE
+from kafkette.protocol.records import iter_records, split_batches
+from kafkette.protocol.schema import Api
 
 # ---------------------------------------------------------------------------------------------- confluent_kafka
 
@@ -231,7 +231,7 @@ def api(key: int) -> Api:
 def fetch_records(bootstrap: str, topic: str, partition: int, offset: int, isolation_level: int = 0,
                   max_bytes: int = 50 * 1024 * 1024) -> tuple[Any, list]:
     """One Fetch v12 (no wait): (partition data, decoded records)."""
-    from protocol.messages import FETCH
+    from kafkette.protocol.messages import FETCH
 
     R = FETCH.Request
     body = R(max_wait_ms=0, min_bytes=0, max_bytes=max_bytes, isolation_level=isolation_level, session_id=0,

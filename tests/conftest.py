@@ -51,7 +51,7 @@ class BrokerProcess:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> BrokerProcess:
-        args = [sys.executable, "-m", "broker", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+        args = [sys.executable, "-m", "kafkette", "serve", "--host", "127.0.0.1", "--port", str(self.port),
                 "--data-dir", str(self.data_dir)]
         for key, value in self.settings.items():
             args += [f"--{key.replace('_', '-')}", str(value)]

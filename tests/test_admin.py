@@ -11,8 +11,8 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import ConfigResource, ConfigSource, NewPartitions, NewTopic, ResourceType
 
-from protocol.messages import METADATA, PRODUCE
-from protocol.records import build_batch
+from kafkette.protocol.messages import METADATA, PRODUCE
+from kafkette.protocol.records import build_batch
 from tests.clients import (RawClient, admin, consume_assigned, create_topic, produce_and_flush, produce_request,
                            watermarks)
 from tests.conftest import BrokerProcess, unique

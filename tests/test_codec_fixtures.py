@@ -11,9 +11,9 @@ import struct
 
 import pytest
 
-from protocol import codec
-from protocol import primitives as p
-from protocol.framing import (
+from kafkette.protocol import codec
+from kafkette.protocol import primitives as p
+from kafkette.protocol.framing import (
     RequestHeader,
     decode_request,
     decode_response,
@@ -21,10 +21,10 @@ from protocol.framing import (
     encode_response,
     unsupported_api_versions,
 )
-from protocol.messages.api_versions import API_VERSIONS
-from protocol.messages.create_topics import CREATE_TOPICS
-from protocol.messages.fetch import FETCH
-from protocol.messages.internal import (
+from kafkette.protocol.messages.api_versions import API_VERSIONS
+from kafkette.protocol.messages.create_topics import CREATE_TOPICS
+from kafkette.protocol.messages.fetch import FETCH
+from kafkette.protocol.messages.internal import (
     GROUP_METADATA_KEY,
     GROUP_METADATA_VALUE,
     OFFSET_COMMIT_KEY,
@@ -32,9 +32,9 @@ from protocol.messages.internal import (
     TRANSACTION_LOG_KEY,
     TRANSACTION_LOG_VALUE,
 )
-from protocol.messages.join_group import JOIN_GROUP
-from protocol.messages.metadata import METADATA
-from protocol.messages.produce import PRODUCE
+from kafkette.protocol.messages.join_group import JOIN_GROUP
+from kafkette.protocol.messages.metadata import METADATA
+from kafkette.protocol.messages.produce import PRODUCE
 
 
 # ---------------------------------------------------------------------------------------------- spelled-out encodings
@@ -592,7 +592,7 @@ def test_nullable_array_encodings(value, legacy, compact) -> None:
 
 def test_nullable_string_array_elements_in_describe_configs() -> None:
     """[]string nullable from v0 (ConfigurationKeys): -1 means all keys."""
-    from protocol.messages.describe_configs import DESCRIBE_CONFIGS
+    from kafkette.protocol.messages.describe_configs import DESCRIBE_CONFIGS
 
     R = DESCRIBE_CONFIGS.Request
     msg = R(resources=[R.DescribeConfigsResource(resource_type=2, resource_name="t", configuration_keys=None),
@@ -679,7 +679,7 @@ def test_group_metadata_key_and_value_v3() -> None:
 
 
 def _null_cases():
-    from protocol.messages.join_group import JOIN_GROUP as JG
+    from kafkette.protocol.messages.join_group import JOIN_GROUP as JG
 
     yield pytest.param(METADATA.Request, 0, False, arr(None), id="Metadata-v0-topics-array")
     yield pytest.param(METADATA.Request, 9, True, carr(1) + cs(None) + NO_TAGS + b"\x01\x00\x00" + NO_TAGS,
@@ -693,7 +693,7 @@ def _null_cases():
                        + b32(None), id="JoinGroup-v0-protocol-metadata-bytes")
     yield pytest.param(API_VERSIONS.Request, 3, True, cs(None) + cs("1") + NO_TAGS,
                        id="ApiVersions-v3-client-software-name")
-    from protocol.messages.describe_configs import DESCRIBE_CONFIGS as DC
+    from kafkette.protocol.messages.describe_configs import DESCRIBE_CONFIGS as DC
 
     yield pytest.param(DC.Request, 1, False, arr(1) + i8(2) + s16("t") + arr(1) + s16(None) + b"\x00",
                        id="DescribeConfigs-v1-configuration-key-element")
@@ -714,7 +714,7 @@ def test_null_in_a_non_nullable_field_is_a_decode_error(cls, version: int, flexi
 
 
 def test_offset_commit_request_v0_v1_v2() -> None:
-    from protocol.messages.offset_commit import OFFSET_COMMIT
+    from kafkette.protocol.messages.offset_commit import OFFSET_COMMIT
 
     R = OFFSET_COMMIT.Request
     msg = R(group_id="g", generation_id_or_member_epoch=4, member_id="m", retention_time_ms=86400000,
@@ -732,7 +732,7 @@ def test_offset_commit_request_v0_v1_v2() -> None:
 
 
 def test_offset_commit_response_v0() -> None:
-    from protocol.messages.offset_commit import OFFSET_COMMIT
+    from kafkette.protocol.messages.offset_commit import OFFSET_COMMIT
 
     R = OFFSET_COMMIT.Response
     msg = R(topics=[R.OffsetCommitResponseTopic(name="t", partitions=[
@@ -742,7 +742,7 @@ def test_offset_commit_response_v0() -> None:
 
 
 def test_offset_fetch_v0() -> None:
-    from protocol.messages.offset_fetch import OFFSET_FETCH
+    from kafkette.protocol.messages.offset_fetch import OFFSET_FETCH
 
     R = OFFSET_FETCH.Request
     msg = R(group_id="g", topics=[R.OffsetFetchRequestTopic(name="t", partition_indexes=[0, 1])])
@@ -772,7 +772,7 @@ def test_create_topics_v0_v1() -> None:
 
 
 def test_delete_topics_v0() -> None:
-    from protocol.messages.delete_topics import DELETE_TOPICS
+    from kafkette.protocol.messages.delete_topics import DELETE_TOPICS
 
     R = DELETE_TOPICS.Request
     msg = R(topic_names=["a", "b"], timeout_ms=5000)
@@ -781,7 +781,7 @@ def test_delete_topics_v0() -> None:
 
 
 def test_offset_for_leader_epoch_v0_v1() -> None:
-    from protocol.messages.offset_for_leader_epoch import OFFSET_FOR_LEADER_EPOCH as OLE
+    from kafkette.protocol.messages.offset_for_leader_epoch import OFFSET_FOR_LEADER_EPOCH as OLE
 
     R = OLE.Request
     msg = R(topics=[R.OffsetForLeaderTopic(topic="t", partitions=[R.OffsetForLeaderPartition(partition=1,
@@ -796,7 +796,7 @@ def test_offset_for_leader_epoch_v0_v1() -> None:
 
 
 def test_write_txn_markers_v0() -> None:
-    from protocol.messages.write_txn_markers import WRITE_TXN_MARKERS as WTM
+    from kafkette.protocol.messages.write_txn_markers import WRITE_TXN_MARKERS as WTM
 
     R = WTM.Request
     msg = R(markers=[R.WritableTxnMarker(producer_id=7, producer_epoch=1, transaction_result=True, topics=[
@@ -807,7 +807,7 @@ def test_write_txn_markers_v0() -> None:
 
 def test_describe_configs_response_v0_is_default() -> None:
     """v0 has IsDefault (v0 only) where v1+ has ConfigSource and synonyms."""
-    from protocol.messages.describe_configs import DESCRIBE_CONFIGS
+    from kafkette.protocol.messages.describe_configs import DESCRIBE_CONFIGS
 
     R = DESCRIBE_CONFIGS.Response
     msg = R(throttle_time_ms=0, results=[R.DescribeConfigsResult(error_code=0, error_message=None, resource_type=2,

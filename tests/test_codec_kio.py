@@ -35,9 +35,9 @@ from kio.serial._introspect import (
 )
 from kio.serial.readers import tz_aware_from_i64
 
-from protocol import codec
-from protocol.messages import ALL
-from protocol.schema import Api
+from kafkette.protocol import codec
+from kafkette.protocol.messages import ALL
+from kafkette.protocol.schema import Api
 from tests.test_codec_roundtrip import Populator, expected, plain
 
 # kio renames a few Kafka types to richer Python ones; on the wire they are these.
@@ -306,7 +306,7 @@ def test_we_decode_kio_bytes(api: Api, version: int, kind: str) -> None:
 
 def test_fetch_v12_response_with_tagged_structs_matches_kio() -> None:
     """Non-default DivergingEpoch / CurrentLeader / SnapshotId are written by both, in tag order."""
-    from protocol.messages.fetch import FETCH
+    from kafkette.protocol.messages.fetch import FETCH
     from kio.schema.fetch.v12.response import FetchResponse
 
     R = FETCH.Response
@@ -326,7 +326,7 @@ def test_default_valued_tagged_struct_is_omitted_like_kafka() -> None:
     """Kafka's generator writes a tagged struct only if it differs from a default instance
     (FieldSpec.generateNonDefaultValueCheck: `if (!this.currentLeader.equals(new LeaderIdAndEpoch()))`),
     and kio does the same. A struct holding only default values must therefore not be written."""
-    from protocol.messages.fetch import FETCH
+    from kafkette.protocol.messages.fetch import FETCH
     from kio.schema.fetch.v12.response import FetchResponse
 
     R = FETCH.Response
@@ -341,8 +341,8 @@ def test_default_valued_tagged_struct_is_omitted_like_kafka() -> None:
 def test_kio_request_header_v2_client_id_matches_framing() -> None:
     """kio's RequestHeader v2 (ClientId as an int16 string + tags) is what encode_request writes."""
     from kio.schema.request_header.v2.header import RequestHeader as KioHeader
-    from protocol.framing import RequestHeader, encode_request
-    from protocol.messages.api_versions import API_VERSIONS
+    from kafkette.protocol.framing import RequestHeader, encode_request
+    from kafkette.protocol.messages.api_versions import API_VERSIONS
     from kio.schema.api_versions.v3.request import ApiVersionsRequest
 
     body = API_VERSIONS.Request(client_software_name="kafkette-tests", client_software_version="0.1")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 
-from protocol import codec
-from protocol import primitives as p
-from protocol.messages import ALL
-from protocol.messages import internal
-from protocol.schema import Api, Data, Field, f
+from kafkette.protocol import codec
+from kafkette.protocol import primitives as p
+from kafkette.protocol.messages import ALL
+from kafkette.protocol.messages import internal
+from kafkette.protocol.schema import Api, Data, Field, f
 
 # ---------------------------------------------------------------------------------------------- helpers
 
@@ -288,7 +288,7 @@ def test_populator_fills_every_present_field_with_a_non_default() -> None:
 @pytest.mark.parametrize("version", [3, 8, 9, 10])
 def test_large_records_are_written_as_separate_chunks(version: int) -> None:
     """Records above the inline limit are not copied into the small-field buffer but kept as chunks."""
-    from protocol.messages.produce import PRODUCE
+    from kafkette.protocol.messages.produce import PRODUCE
 
     cls = PRODUCE.Request
     flexible = PRODUCE.is_flexible(version)
@@ -310,7 +310,7 @@ def test_large_records_are_written_as_separate_chunks(version: int) -> None:
 @pytest.mark.parametrize("version", [4, 11, 12])
 def test_records_given_as_a_list_of_chunks(version: int) -> None:
     """A records value may be a list of buffers (small and large); it is written as their concatenation."""
-    from protocol.messages.fetch import FETCH
+    from kafkette.protocol.messages.fetch import FETCH
 
     cls = FETCH.Response
     flexible = FETCH.is_flexible(version)
@@ -325,7 +325,7 @@ def test_records_given_as_a_list_of_chunks(version: int) -> None:
 
 @pytest.mark.parametrize("version", [4, 12])
 def test_empty_records_are_not_null(version: int) -> None:
-    from protocol.messages.fetch import FETCH
+    from kafkette.protocol.messages.fetch import FETCH
 
     R = FETCH.Response
     flexible = FETCH.is_flexible(version)

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
-from protocol.errors import ErrorCode
-from protocol.messages import INIT_PRODUCER_ID, PRODUCE
-from protocol.records import build_batch
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.messages import INIT_PRODUCER_ID, PRODUCE
+from kafkette.protocol.records import build_batch
 from tests.clients import RawClient, create_topic, fetch_records, produce_and_flush, produce_request
 from tests.conftest import BrokerProcess
 

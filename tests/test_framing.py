@@ -7,9 +7,9 @@ import struct
 
 import pytest
 
-from protocol import codec
-from protocol import primitives as p
-from protocol.framing import (
+from kafkette.protocol import codec
+from kafkette.protocol import primitives as p
+from kafkette.protocol.framing import (
     APIS,
     DEFAULT_MAX_FRAME,
     FrameSplitter,
@@ -24,11 +24,11 @@ from protocol.framing import (
     response_header,
     unsupported_api_versions,
 )
-from protocol.messages import ALL
-from protocol.messages.api_versions import API_VERSIONS
-from protocol.messages.fetch import FETCH
-from protocol.messages.metadata import METADATA
-from protocol.messages.produce import PRODUCE
+from kafkette.protocol.messages import ALL
+from kafkette.protocol.messages.api_versions import API_VERSIONS
+from kafkette.protocol.messages.fetch import FETCH
+from kafkette.protocol.messages.metadata import METADATA
+from kafkette.protocol.messages.produce import PRODUCE
 from tests.test_codec_roundtrip import Populator, expected, plain
 
 

@@ -11,8 +11,8 @@ import time
 import pytest
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
-from protocol.errors import ErrorCode as E
-from protocol.messages import (
+from kafkette.protocol.errors import ErrorCode as E
+from kafkette.protocol.messages import (
     CONSUMER_GROUP_DESCRIBE,
     CONSUMER_GROUP_HEARTBEAT,
     DELETE_GROUPS,

@@ -6,8 +6,8 @@ checks what Kafka's GroupMetadataManager / CurrentAssignmentBuilder would answer
 
 from __future__ import annotations
 
-from broker.groups.assignors import MemberSpec, range_, uniform
-from broker.groups.consumer_group import (
+from kafkette.broker.groups.assignors import MemberSpec, range_, uniform
+from kafkette.broker.groups.consumer_group import (
     ConsumerGroup,
     ConsumerGroupSettings,
     ConsumerGroupState,
@@ -17,7 +17,7 @@ from broker.groups.consumer_group import (
     TopicsImage,
     validate_request,
 )
-from protocol.errors import ErrorCode as E
+from kafkette.protocol.errors import ErrorCode as E
 
 FOO, BAR, BAZ = b"\x01" * 16, b"\x02" * 16, b"\x03" * 16
 SETTINGS = ConsumerGroupSettings(heartbeat_interval_ms=500, session_timeout_ms=10_000)

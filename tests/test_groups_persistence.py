@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from broker.config import BrokerConfig
-from broker.groups.consumer_protocol import encode_subscription
-from broker.groups.coordinator import OffsetToCommit
-from broker.groups.state import JoinRequest
-from broker.internal_topic import OFFSETS_TOPIC
-from broker.state import Broker
-from broker.transactions.markers import write_marker
-from protocol.errors import ErrorCode as E
-from protocol.records import split_batches
+from kafkette.broker.config import BrokerConfig
+from kafkette.broker.groups.consumer_protocol import encode_subscription
+from kafkette.broker.groups.coordinator import OffsetToCommit
+from kafkette.broker.groups.state import JoinRequest
+from kafkette.broker.internal_topic import OFFSETS_TOPIC
+from kafkette.broker.state import Broker
+from kafkette.broker.transactions.markers import write_marker
+from kafkette.protocol.errors import ErrorCode as E
+from kafkette.protocol.records import split_batches
 
 NOW = 1_700_000_000_000
 PID, EPOCH = 4000, 3

@@ -6,9 +6,9 @@ import itertools
 
 import pytest
 
-from broker.groups.consumer_protocol import encode_subscription, subscription_topics
-from broker.groups.offsets import GroupOffsets, OffsetAndMetadata
-from broker.groups.state import (
+from kafkette.broker.groups.consumer_protocol import encode_subscription, subscription_topics
+from kafkette.broker.groups.offsets import GroupOffsets, OffsetAndMetadata
+from kafkette.broker.groups.state import (
     NEW_MEMBER_JOIN_TIMEOUT_MS,
     STORE,
     Group,
@@ -20,7 +20,7 @@ from broker.groups.state import (
     Reply,
     SyncResult,
 )
-from protocol.errors import ErrorCode as E
+from kafkette.protocol.errors import ErrorCode as E
 
 S = GroupState
 SESSION = 10_000
@@ -375,7 +375,7 @@ def test_transitions_are_checked_against_the_table():
 
 
 def test_restored_group_is_stable_and_its_members_must_heartbeat():
-    from broker.groups.state import Member
+    from kafkette.broker.groups.state import Member
 
     group = make_group()
     member = Member("m-1", None, "c", "/h", SESSION, REBALANCE, "consumer", [("range", SUB)], assignment=b"A")

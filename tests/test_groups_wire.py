@@ -6,9 +6,9 @@ import time
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from broker.groups.consumer_protocol import encode_subscription
-from protocol.errors import ErrorCode as E
-from protocol.messages import (
+from kafkette.broker.groups.consumer_protocol import encode_subscription
+from kafkette.protocol.errors import ErrorCode as E
+from kafkette.protocol.messages import (
     DESCRIBE_GROUPS,
     HEARTBEAT,
     JOIN_GROUP,

@@ -13,8 +13,8 @@ import time
 
 from confluent_kafka import Producer
 
-from protocol.messages import ADD_PARTITIONS_TO_TXN, END_TXN, INIT_PRODUCER_ID, LIST_OFFSETS, PRODUCE
-from protocol.records import build_batch
+from kafkette.protocol.messages import ADD_PARTITIONS_TO_TXN, END_TXN, INIT_PRODUCER_ID, LIST_OFFSETS, PRODUCE
+from kafkette.protocol.records import build_batch
 from tests.clients import DropProxy, RawClient, consume_assigned, create_topic, produce_request, watermarks
 from tests.conftest import BrokerProcess, unique
 

@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from protocol import primitives as p
+from kafkette.protocol import primitives as p
 
 # (value, unsigned varint bytes)
 UVARINTS = [

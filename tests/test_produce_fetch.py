@@ -14,8 +14,8 @@ import pytest
 from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import OffsetSpec
 
-from protocol.messages import FETCH, PRODUCE
-from protocol.records import HEADER_SIZE, BatchHeader, NewRecord, build_batch
+from kafkette.protocol.messages import FETCH, PRODUCE
+from kafkette.protocol.records import HEADER_SIZE, BatchHeader, NewRecord, build_batch
 from tests.clients import (
     RawClient, admin, consume_assigned, consume_until, consumer, create_topic, produce_and_flush, produce_request,
     values, watermarks,

@@ -13,12 +13,12 @@ import zlib
 
 import pytest
 
-from protocol import primitives as p
-from protocol.framing import APIS
-from protocol.messages import (
+from kafkette.protocol import primitives as p
+from kafkette.protocol.framing import APIS
+from kafkette.protocol.messages import (
     API_VERSIONS, DESCRIBE_CONFIGS, FETCH, FIND_COORDINATOR, INIT_PRODUCER_ID, LIST_OFFSETS, METADATA, PRODUCE,
 )
-from protocol.records import build_batch
+from kafkette.protocol.records import build_batch
 from tests.clients import ConnectionClosed, RawClient, create_topic, produce_request
 from tests.conftest import BrokerProcess, unique
 

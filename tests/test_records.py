@@ -5,9 +5,9 @@ import struct
 import cramjam
 import pytest
 
-from protocol import records as rec
-from protocol.errors import ErrorCode
-from protocol.records import BatchHeader, NewRecord, RecordsError
+from kafkette.protocol import records as rec
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.records import BatchHeader, NewRecord, RecordsError
 
 
 def sample_batch(**kwargs) -> bytes:

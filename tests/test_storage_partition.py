@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from protocol.errors import ErrorCode
-from protocol.records import NewRecord, build_batch, split_batches
-from storage import FsyncPolicy, LogConfig, PartitionLog
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.records import NewRecord, build_batch, split_batches
+from kafkette.storage import FsyncPolicy, LogConfig, PartitionLog
 
 FAST = LogConfig(fsync=FsyncPolicy.NEVER)
 

@@ -1,8 +1,8 @@
 """Idempotent and transactional producer rules, LSO and the aborted-transaction index."""
 
-from protocol.errors import ErrorCode
-from protocol.records import control_type, split_batches
-from storage import ProducerInfo
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.records import control_type, split_batches
+from kafkette.storage import ProducerInfo
 from tests.test_storage_partition import batch, fill, offsets_in, open_log, read_all
 
 PID = 1000
@@ -161,7 +161,7 @@ def test_committed_read_stops_before_the_lso_even_with_budget_left(tmp_path):
 
 
 def test_a_failed_write_advances_nothing_and_the_retry_is_not_a_duplicate(tmp_path, monkeypatch):
-    from storage import segment as segment_module
+    from kafkette.storage import segment as segment_module
 
     log = open_log(tmp_path)
     produce(log, 0)

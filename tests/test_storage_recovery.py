@@ -5,9 +5,9 @@ import shutil
 
 import pytest
 
-from protocol.errors import ErrorCode
-from storage import FsyncPolicy, LogConfig, PartitionLog
-from storage import segment as segment_module
+from kafkette.protocol.errors import ErrorCode
+from kafkette.storage import FsyncPolicy, LogConfig, PartitionLog
+from kafkette.storage import segment as segment_module
 from tests.test_storage_partition import batch, fill, offsets_in, read_all
 from tests.test_storage_producers import PID, produce
 

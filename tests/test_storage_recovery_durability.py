@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from protocol.errors import ErrorCode
-from protocol.records import iter_records, split_batches
-from storage import FsyncPolicy, LogConfig, LogStore, PartitionLog
-from storage import partition as partition_module
-from storage import segment as segment_module
-from storage import store as store_module
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.records import iter_records, split_batches
+from kafkette.storage import FsyncPolicy, LogConfig, LogStore, PartitionLog
+from kafkette.storage import partition as partition_module
+from kafkette.storage import segment as segment_module
+from kafkette.storage import store as store_module
 from tests.test_storage_partition import batch, fill, offsets_in, read_all
 from tests.test_storage_producers import PID, produce
 
@@ -118,8 +118,8 @@ def test_a_new_partition_directory_is_fsynced_into_its_parent(tmp_path, monkeypa
 CHILD = """
 import sys
 from pathlib import Path
-from protocol.records import build_batch
-from storage import FsyncPolicy, LogConfig, PartitionLog
+from kafkette.protocol.records import build_batch
+from kafkette.storage import FsyncPolicy, LogConfig, PartitionLog
 
 log = PartitionLog.open(Path(sys.argv[1]), LogConfig(fsync=FsyncPolicy(sys.argv[2]), segment_bytes=4096,
                                                 index_interval_bytes=512))

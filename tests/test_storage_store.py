@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from protocol.errors import ErrorCode
-from storage import FsyncPolicy, LogConfig, LogStore, TopicError, valid_topic_name
+from kafkette.protocol.errors import ErrorCode
+from kafkette.storage import FsyncPolicy, LogConfig, LogStore, TopicError, valid_topic_name
 from tests.test_storage_partition import batch, fill
 
 DEFAULTS = LogConfig(fsync=FsyncPolicy.NEVER)

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from broker.config import BrokerConfig
-from broker.transactions.fencing import fencing_error
-from broker.state import Broker
-from broker.transactions import coordinator as coordinator_module
-from broker.transactions.states import IllegalTransition, TxnState, check_transition
-from broker.transactions.txn_log import to_record
-from protocol.errors import ErrorCode
-from protocol.records import BatchHeader, build_batch, control_type, split_batches
+from kafkette.broker.config import BrokerConfig
+from kafkette.broker.transactions.fencing import fencing_error
+from kafkette.broker.state import Broker
+from kafkette.broker.transactions import coordinator as coordinator_module
+from kafkette.broker.transactions.states import IllegalTransition, TxnState, check_transition
+from kafkette.broker.transactions.txn_log import to_record
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.records import BatchHeader, build_batch, control_type, split_batches
 
 E = ErrorCode
 TIMEOUT = 60_000

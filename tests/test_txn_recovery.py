@@ -16,17 +16,17 @@ from pathlib import Path
 import pytest
 from confluent_kafka import TopicPartition
 
-from broker.config import BrokerConfig
-from broker.groups.offsets import OffsetAndMetadata
-from broker.groups.records import offset_key, offset_value
-from broker.internal_topic import OFFSETS_TOPIC, TRANSACTIONS_TOPIC, ensure_internal_topics
-from broker.state import Broker
-from broker.transactions.metadata import TransactionMetadata
-from broker.transactions.states import TxnState
-from broker.transactions.txn_log import to_record
-from protocol.messages import DESCRIBE_TRANSACTIONS, LIST_TRANSACTIONS
-from protocol.records import NewRecord, build_batch, iter_records, split_batches
-from storage import LogConfig, LogStore
+from kafkette.broker.config import BrokerConfig
+from kafkette.broker.groups.offsets import OffsetAndMetadata
+from kafkette.broker.groups.records import offset_key, offset_value
+from kafkette.broker.internal_topic import OFFSETS_TOPIC, TRANSACTIONS_TOPIC, ensure_internal_topics
+from kafkette.broker.state import Broker
+from kafkette.broker.transactions.metadata import TransactionMetadata
+from kafkette.broker.transactions.states import TxnState
+from kafkette.broker.transactions.txn_log import to_record
+from kafkette.protocol.messages import DESCRIBE_TRANSACTIONS, LIST_TRANSACTIONS
+from kafkette.protocol.records import NewRecord, build_batch, iter_records, split_batches
+from kafkette.storage import LogConfig, LogStore
 from tests.clients import RawClient, consume_assigned, consumer, drain, fetch_records, values
 from tests.conftest import BrokerProcess
 

@@ -8,6 +8,6 @@
 - `coordinator`: the edge that owns futures, timers and the log.
 """
 
-from broker.groups.coordinator import GroupCoordinator
+from kafkette.broker.groups.coordinator import GroupCoordinator
 
 __all__ = ["GroupCoordinator"]

@@ -29,9 +29,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
-from broker.groups.assignors import ASSIGNORS, DEFAULT_ASSIGNOR, Assignment, MemberSpec, TopicId
-from broker.groups.offsets import GroupOffsets
-from protocol.errors import ErrorCode as E
+from kafkette.broker.groups.assignors import ASSIGNORS, DEFAULT_ASSIGNOR, Assignment, MemberSpec, TopicId
+from kafkette.broker.groups.offsets import GroupOffsets
+from kafkette.protocol.errors import ErrorCode as E
 
 LEAVE_EPOCH = -1  # a member leaves the group
 LEAVE_STATIC_EPOCH = -2  # a static member leaves for now; its instance id and partitions are kept

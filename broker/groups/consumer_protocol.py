@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from protocol import codec
-from protocol.messages.consumer_protocol import CONSUMER_PROTOCOL_SUBSCRIPTION as SUBSCRIPTION
-from protocol.primitives import DecodeError
+from kafkette.protocol import codec
+from kafkette.protocol.messages.consumer_protocol import CONSUMER_PROTOCOL_SUBSCRIPTION as SUBSCRIPTION
+from kafkette.protocol.primitives import DecodeError
 
 
 def subscription_topics(metadata: bytes) -> set[str] | None:

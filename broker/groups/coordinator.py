@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import structlog
 
-from broker.groups import records
-from broker.groups.consumer_group import (
+from kafkette.broker.groups import records
+from kafkette.broker.groups.consumer_group import (
     ConsumerGroup,
     ConsumerGroupSettings,
     HeartbeatRequest,
@@ -25,9 +25,9 @@ from broker.groups.consumer_group import (
     TopicsImage,
     validate_request,
 )
-from broker.internal_topic import INTERNAL_TOPICS, OFFSETS_TOPIC, InternalTopic, InternalTopicError
-from broker.groups.offsets import OffsetAndMetadata, TopicPartition
-from broker.groups.state import (
+from kafkette.broker.internal_topic import INTERNAL_TOPICS, OFFSETS_TOPIC, InternalTopic, InternalTopicError
+from kafkette.broker.groups.offsets import OffsetAndMetadata, TopicPartition
+from kafkette.broker.groups.state import (
     STORE,
     Effect,
     Group,
@@ -38,11 +38,11 @@ from broker.groups.state import (
     Reply,
     SyncResult,
 )
-from protocol.errors import ErrorCode as E
-from protocol.records import COMMIT, NewRecord, control_type, iter_records
+from kafkette.protocol.errors import ErrorCode as E
+from kafkette.protocol.records import COMMIT, NewRecord, control_type, iter_records
 
 if TYPE_CHECKING:
-    from broker.state import Broker
+    from kafkette.broker.state import Broker
 
 log = structlog.get_logger("kafkette.groups")
 

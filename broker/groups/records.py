@@ -12,12 +12,12 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from broker.groups.offsets import OffsetAndMetadata
-from broker.groups.state import Group, Member
-from protocol import codec
-from protocol.messages.consumer_group_records import CONSUMER_GROUP_METADATA_KEY, CONSUMER_GROUP_METADATA_VALUE
-from protocol.messages.internal import GROUP_METADATA_KEY, GROUP_METADATA_VALUE, OFFSET_COMMIT_KEY, OFFSET_COMMIT_VALUE
-from protocol.primitives import DecodeError
+from kafkette.broker.groups.offsets import OffsetAndMetadata
+from kafkette.broker.groups.state import Group, Member
+from kafkette.protocol import codec
+from kafkette.protocol.messages.consumer_group_records import CONSUMER_GROUP_METADATA_KEY, CONSUMER_GROUP_METADATA_VALUE
+from kafkette.protocol.messages.internal import GROUP_METADATA_KEY, GROUP_METADATA_VALUE, OFFSET_COMMIT_KEY, OFFSET_COMMIT_VALUE
+from kafkette.protocol.primitives import DecodeError
 
 OFFSET_KEY_VERSION = 1
 OFFSET_VALUE_VERSION = 3

@@ -19,9 +19,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from broker.groups.consumer_protocol import subscription_topics
-from broker.groups.offsets import GroupOffsets
-from protocol.errors import ErrorCode as E
+from kafkette.broker.groups.consumer_protocol import subscription_topics
+from kafkette.broker.groups.offsets import GroupOffsets
+from kafkette.protocol.errors import ErrorCode as E
 
 
 class GroupState(enum.Enum):

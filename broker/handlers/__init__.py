@@ -1,6 +1,6 @@
 """One module per API; importing this package registers every handler."""
 
-from broker.handlers import (  # noqa: F401
+from kafkette.broker.handlers import (  # noqa: F401
     add_offsets_to_txn,
     add_partitions_to_txn,
     alter_configs,

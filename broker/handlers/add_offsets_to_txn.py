@@ -1,8 +1,8 @@
 """AddOffsetsToTxn: the group's offsets partition joins the transaction (for send_offsets_to_transaction)."""
 
-from broker.transactions.fencing import fencing_error
-from broker.registry import handles
-from protocol.messages import ADD_OFFSETS_TO_TXN
+from kafkette.broker.transactions.fencing import fencing_error
+from kafkette.broker.registry import handles
+from kafkette.protocol.messages import ADD_OFFSETS_TO_TXN
 
 R = ADD_OFFSETS_TO_TXN.Response
 

@@ -1,9 +1,9 @@
 """AddPartitionsToTxn, the client versions (0-3): partitions join the producer's transaction."""
 
-from broker.transactions.fencing import fencing_error
-from broker.registry import handles
-from protocol.errors import ErrorCode
-from protocol.messages import ADD_PARTITIONS_TO_TXN
+from kafkette.broker.transactions.fencing import fencing_error
+from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.messages import ADD_PARTITIONS_TO_TXN
 
 R = ADD_PARTITIONS_TO_TXN.Response
 

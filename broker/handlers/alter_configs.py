@@ -1,8 +1,8 @@
 """AlterConfigs: replace a topic's whole set of configs."""
 
-from broker.topic_configs import alter_topic_configs
-from broker.registry import handles
-from protocol.messages import ALTER_CONFIGS
+from kafkette.broker.topic_configs import alter_topic_configs
+from kafkette.broker.registry import handles
+from kafkette.protocol.messages import ALTER_CONFIGS
 
 R = ALTER_CONFIGS.Response
 

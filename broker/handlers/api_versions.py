@@ -1,7 +1,7 @@
 """ApiVersions: what this broker serves, read from the handler registry."""
 
-from broker.registry import HANDLERS, handles
-from protocol.messages import API_VERSIONS
+from kafkette.broker.registry import HANDLERS, handles
+from kafkette.protocol.messages import API_VERSIONS
 
 R = API_VERSIONS.Response
 

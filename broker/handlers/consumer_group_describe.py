@@ -1,7 +1,7 @@
 """ConsumerGroupDescribe: state, epochs and members (current and target assignments) of consumer-protocol groups."""
 
-from broker.registry import handles
-from protocol.messages import CONSUMER_GROUP_DESCRIBE
+from kafkette.broker.registry import handles
+from kafkette.protocol.messages import CONSUMER_GROUP_DESCRIBE
 
 R = CONSUMER_GROUP_DESCRIBE.Response
 

@@ -1,9 +1,9 @@
 """ConsumerGroupHeartbeat: join, stay in and leave a consumer-protocol (KIP-848) group; the broker assigns."""
 
-from broker.groups.consumer_group import HeartbeatRequest
-from broker.registry import handles
-from broker.state import now_ms
-from protocol.messages import CONSUMER_GROUP_HEARTBEAT
+from kafkette.broker.groups.consumer_group import HeartbeatRequest
+from kafkette.broker.registry import handles
+from kafkette.broker.state import now_ms
+from kafkette.protocol.messages import CONSUMER_GROUP_HEARTBEAT
 
 R = CONSUMER_GROUP_HEARTBEAT.Response
 

@@ -1,8 +1,8 @@
 """CreatePartitions: grow a topic's partition count."""
 
-from broker.registry import handles
-from protocol.errors import ErrorCode
-from protocol.messages import CREATE_PARTITIONS
+from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.messages import CREATE_PARTITIONS
 
 R = CREATE_PARTITIONS.Response
 

@@ -1,9 +1,9 @@
 """CreateTopics: validate_only, num_partitions=-1 (broker default), configs stored and reported."""
 
-from broker.topic_configs import effective_topic_configs, validate_topic_configs
-from broker.registry import handles
-from protocol.errors import ErrorCode
-from protocol.messages import CREATE_TOPICS
+from kafkette.broker.topic_configs import effective_topic_configs, validate_topic_configs
+from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.messages import CREATE_TOPICS
 
 R = CREATE_TOPICS.Response
 

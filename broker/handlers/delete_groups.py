@@ -1,8 +1,8 @@
 """DeleteGroups: remove empty groups and their offsets."""
 
-from broker.registry import handles
-from broker.state import now_ms
-from protocol.messages import DELETE_GROUPS
+from kafkette.broker.registry import handles
+from kafkette.broker.state import now_ms
+from kafkette.protocol.messages import DELETE_GROUPS
 
 R = DELETE_GROUPS.Response
 

@@ -1,8 +1,8 @@
 """DeleteRecords: move a partition's log start offset forward (offset -1: to the high watermark)."""
 
-from broker.registry import handles
-from protocol.errors import ErrorCode
-from protocol.messages import DELETE_RECORDS
+from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.messages import DELETE_RECORDS
 
 R = DELETE_RECORDS.Response
 

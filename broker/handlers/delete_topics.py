@@ -1,9 +1,9 @@
 """DeleteTopics, by name (v0-5) or by name or topic id (v6)."""
 
-from broker.registry import handles
-from broker.internal_topic import INTERNAL_TOPICS
-from protocol.errors import ErrorCode
-from protocol.messages import DELETE_TOPICS
+from kafkette.broker.registry import handles
+from kafkette.broker.internal_topic import INTERNAL_TOPICS
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.messages import DELETE_TOPICS
 
 R = DELETE_TOPICS.Response
 

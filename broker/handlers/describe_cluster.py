@@ -1,7 +1,7 @@
 """DescribeCluster: this single node."""
 
-from broker.registry import handles
-from protocol.messages import DESCRIBE_CLUSTER
+from kafkette.broker.registry import handles
+from kafkette.protocol.messages import DESCRIBE_CLUSTER
 
 R = DESCRIBE_CLUSTER.Response
 

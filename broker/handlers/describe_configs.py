@@ -1,10 +1,10 @@
 """DescribeConfigs for topics (2) and brokers (4)."""
 
-from broker.topic_configs import (BROKER_RESOURCE, CONFIG_SOURCE_DEFAULT, CONFIG_SOURCE_STATIC_BROKER,
+from kafkette.broker.topic_configs import (BROKER_RESOURCE, CONFIG_SOURCE_DEFAULT, CONFIG_SOURCE_STATIC_BROKER,
                                   TOPIC_RESOURCE, broker_configs, effective_topic_configs)
-from broker.registry import handles
-from protocol.errors import ErrorCode
-from protocol.messages import DESCRIBE_CONFIGS
+from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.messages import DESCRIBE_CONFIGS
 
 R = DESCRIBE_CONFIGS.Response
 

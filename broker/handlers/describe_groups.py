@@ -1,7 +1,7 @@
 """DescribeGroups: state, protocol and members (with metadata and assignment when Stable) of groups."""
 
-from broker.registry import handles
-from protocol.messages import DESCRIBE_GROUPS
+from kafkette.broker.registry import handles
+from kafkette.protocol.messages import DESCRIBE_GROUPS
 
 R = DESCRIBE_GROUPS.Response
 

@@ -1,8 +1,8 @@
 """DescribeProducers: the producer state of partitions (ids, epochs, sequences, open transactions)."""
 
-from broker.registry import handles
-from protocol.errors import ErrorCode
-from protocol.messages import DESCRIBE_PRODUCERS
+from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.messages import DESCRIBE_PRODUCERS
 
 R = DESCRIBE_PRODUCERS.Response
 

@@ -2,9 +2,9 @@
 
 from collections import defaultdict
 
-from broker.registry import handles
-from protocol.errors import ErrorCode
-from protocol.messages import DESCRIBE_TRANSACTIONS
+from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.messages import DESCRIBE_TRANSACTIONS
 
 R = DESCRIBE_TRANSACTIONS.Response
 

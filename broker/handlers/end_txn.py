@@ -1,8 +1,8 @@
 """EndTxn: commit or abort; the markers are written before the answer."""
 
-from broker.transactions.fencing import fencing_error
-from broker.registry import handles
-from protocol.messages import END_TXN
+from kafkette.broker.transactions.fencing import fencing_error
+from kafkette.broker.registry import handles
+from kafkette.protocol.messages import END_TXN
 
 R = END_TXN.Response
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import time
 
-from broker.registry import handles
-from protocol.errors import ErrorCode
-from protocol.messages import FETCH
+from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.messages import FETCH
 
 R = FETCH.Response
 READ_COMMITTED = 1

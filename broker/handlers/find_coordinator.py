@@ -1,7 +1,7 @@
 """FindCoordinator: this single node coordinates every group and every transactional id."""
 
-from broker.registry import handles
-from protocol.messages import FIND_COORDINATOR
+from kafkette.broker.registry import handles
+from kafkette.protocol.messages import FIND_COORDINATOR
 
 R = FIND_COORDINATOR.Response
 

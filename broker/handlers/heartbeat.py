@@ -1,8 +1,8 @@
 """Heartbeat: keeps a member's session alive and tells it when the group rebalances."""
 
-from broker.registry import handles
-from broker.state import now_ms
-from protocol.messages import HEARTBEAT
+from kafkette.broker.registry import handles
+from kafkette.broker.state import now_ms
+from kafkette.protocol.messages import HEARTBEAT
 
 R = HEARTBEAT.Response
 

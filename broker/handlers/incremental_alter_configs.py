@@ -1,9 +1,9 @@
 """IncrementalAlterConfigs: set, delete, append to or subtract from a topic's configs."""
 
-from broker.topic_configs import alter_topic_configs
-from broker.registry import handles
-from protocol.errors import ErrorCode
-from protocol.messages import INCREMENTAL_ALTER_CONFIGS
+from kafkette.broker.topic_configs import alter_topic_configs
+from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.messages import INCREMENTAL_ALTER_CONFIGS
 
 R = INCREMENTAL_ALTER_CONFIGS.Response
 SET, DELETE, APPEND, SUBTRACT = range(4)

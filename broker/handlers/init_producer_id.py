@@ -1,8 +1,8 @@
 """InitProducerId: a producer id for idempotence, or an epoch bump for a transactional id."""
 
-from broker.transactions.fencing import fencing_error
-from broker.registry import handles
-from protocol.messages import INIT_PRODUCER_ID
+from kafkette.broker.transactions.fencing import fencing_error
+from kafkette.broker.registry import handles
+from kafkette.protocol.messages import INIT_PRODUCER_ID
 
 R = INIT_PRODUCER_ID.Response
 

@@ -1,9 +1,9 @@
 """JoinGroup: join or rejoin a classic group; a long poll while the group rebalances."""
 
-from broker.groups.state import JoinRequest, JoinResult
-from broker.registry import handles
-from broker.state import now_ms
-from protocol.messages import JOIN_GROUP
+from kafkette.broker.groups.state import JoinRequest, JoinResult
+from kafkette.broker.registry import handles
+from kafkette.broker.state import now_ms
+from kafkette.protocol.messages import JOIN_GROUP
 
 R = JOIN_GROUP.Response
 

@@ -1,8 +1,8 @@
 """LeaveGroup: one member (v0-2) or a batch of members, dynamic or static (v3+), leave a group."""
 
-from broker.registry import handles
-from broker.state import now_ms
-from protocol.messages import LEAVE_GROUP
+from kafkette.broker.registry import handles
+from kafkette.broker.state import now_ms
+from kafkette.protocol.messages import LEAVE_GROUP
 
 R = LEAVE_GROUP.Response
 

@@ -1,7 +1,7 @@
 """ListGroups: every group, filtered by state (v4+) and type (v5+)."""
 
-from broker.registry import handles
-from protocol.messages import LIST_GROUPS
+from kafkette.broker.registry import handles
+from kafkette.protocol.messages import LIST_GROUPS
 
 R = LIST_GROUPS.Response
 

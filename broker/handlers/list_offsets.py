@@ -1,9 +1,9 @@
 """ListOffsets: earliest (-2), latest (-1: HWM, or LSO for read_committed), max timestamp (-3), by time."""
 
-from broker.handlers.metadata import LEADER_EPOCH
-from broker.registry import handles
-from protocol.errors import ErrorCode
-from protocol.messages import LIST_OFFSETS
+from kafkette.broker.handlers.metadata import LEADER_EPOCH
+from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.messages import LIST_OFFSETS
 
 R = LIST_OFFSETS.Response
 LATEST, EARLIEST, MAX_TIMESTAMP = -1, -2, -3

@@ -1,8 +1,8 @@
 """ListTransactions: transactional ids filtered by state, producer id and (v1) open duration."""
 
-from broker.registry import handles
-from broker.transactions.states import TxnState
-from protocol.messages import LIST_TRANSACTIONS
+from kafkette.broker.registry import handles
+from kafkette.broker.transactions.states import TxnState
+from kafkette.protocol.messages import LIST_TRANSACTIONS
 
 R = LIST_TRANSACTIONS.Response
 

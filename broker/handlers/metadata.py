@@ -1,9 +1,9 @@
 """Metadata: this node as the only broker and leader of every partition; auto-creates topics."""
 
-from broker.registry import handles
-from broker.internal_topic import INTERNAL_TOPICS
-from protocol.errors import ErrorCode
-from protocol.messages import METADATA
+from kafkette.broker.registry import handles
+from kafkette.broker.internal_topic import INTERNAL_TOPICS
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.messages import METADATA
 
 R = METADATA.Response
 LEADER_EPOCH = 0

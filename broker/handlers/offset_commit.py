@@ -1,9 +1,9 @@
 """OffsetCommit: store a group's consumed positions in `__consumer_offsets`."""
 
-from broker.groups.coordinator import OffsetToCommit
-from broker.registry import handles
-from broker.state import now_ms
-from protocol.messages import OFFSET_COMMIT
+from kafkette.broker.groups.coordinator import OffsetToCommit
+from kafkette.broker.registry import handles
+from kafkette.broker.state import now_ms
+from kafkette.protocol.messages import OFFSET_COMMIT
 
 R = OFFSET_COMMIT.Response
 

@@ -1,8 +1,8 @@
 """OffsetDelete: forget a group's offsets for partitions it does not consume."""
 
-from broker.registry import handles
-from broker.state import now_ms
-from protocol.messages import OFFSET_DELETE
+from kafkette.broker.registry import handles
+from kafkette.broker.state import now_ms
+from kafkette.protocol.messages import OFFSET_DELETE
 
 R = OFFSET_DELETE.Response
 

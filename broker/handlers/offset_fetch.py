@@ -1,7 +1,7 @@
 """OffsetFetch: a group's committed offsets; one group (v0-7) or several (v8+); require_stable (v7+)."""
 
-from broker.registry import handles
-from protocol.messages import OFFSET_FETCH
+from kafkette.broker.registry import handles
+from kafkette.protocol.messages import OFFSET_FETCH
 
 R = OFFSET_FETCH.Response
 

@@ -1,9 +1,9 @@
 """OffsetForLeaderEpoch: the leader epoch never changes on this single node (it is always 0)."""
 
-from broker.handlers.metadata import LEADER_EPOCH
-from broker.registry import handles
-from protocol.errors import ErrorCode
-from protocol.messages import OFFSET_FOR_LEADER_EPOCH
+from kafkette.broker.handlers.metadata import LEADER_EPOCH
+from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.messages import OFFSET_FOR_LEADER_EPOCH
 
 R = OFFSET_FOR_LEADER_EPOCH.Response
 

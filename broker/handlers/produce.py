@@ -7,13 +7,13 @@ fsyncs before the append returns, so the answer always follows durability.
 
 from __future__ import annotations
 
-from broker.registry import handles
-from broker.internal_topic import INTERNAL_TOPICS
-from broker.state import now_ms
-from broker.topic_configs import max_message_bytes
-from protocol.errors import ErrorCode
-from protocol.messages import PRODUCE
-from protocol.records import HEADER_SIZE, MAGIC_OFFSET, ZSTD, BatchHeader, RecordsError, split_batches
+from kafkette.broker.registry import handles
+from kafkette.broker.internal_topic import INTERNAL_TOPICS
+from kafkette.broker.state import now_ms
+from kafkette.broker.topic_configs import max_message_bytes
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.messages import PRODUCE
+from kafkette.protocol.records import HEADER_SIZE, MAGIC_OFFSET, ZSTD, BatchHeader, RecordsError, split_batches
 
 R = PRODUCE.Response
 

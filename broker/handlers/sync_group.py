@@ -1,9 +1,9 @@
 """SyncGroup: the leader hands in the assignment; every member waits for its own share."""
 
-from broker.groups.state import SyncResult
-from broker.registry import handles
-from broker.state import now_ms
-from protocol.messages import SYNC_GROUP
+from kafkette.broker.groups.state import SyncResult
+from kafkette.broker.registry import handles
+from kafkette.broker.state import now_ms
+from kafkette.protocol.messages import SYNC_GROUP
 
 R = SYNC_GROUP.Response
 

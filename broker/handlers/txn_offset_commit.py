@@ -1,9 +1,9 @@
 """TxnOffsetCommit: offsets committed inside a transaction, visible once its COMMIT marker is written (KIP-447)."""
 
-from broker.groups.coordinator import OffsetToCommit
-from broker.registry import handles
-from broker.state import now_ms
-from protocol.messages import TXN_OFFSET_COMMIT
+from kafkette.broker.groups.coordinator import OffsetToCommit
+from kafkette.broker.registry import handles
+from kafkette.broker.state import now_ms
+from kafkette.protocol.messages import TXN_OFFSET_COMMIT
 
 R = TXN_OFFSET_COMMIT.Response
 

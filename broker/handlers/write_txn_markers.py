@@ -1,8 +1,8 @@
 """WriteTxnMarkers: served on the wire as a broker does; the coordinator uses the same marker path."""
 
-from broker.registry import handles
-from broker.transactions.markers import write_marker
-from protocol.messages import WRITE_TXN_MARKERS
+from kafkette.broker.registry import handles
+from kafkette.broker.transactions.markers import write_marker
+from kafkette.protocol.messages import WRITE_TXN_MARKERS
 
 R = WRITE_TXN_MARKERS.Response
 

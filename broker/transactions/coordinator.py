@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING, Iterable
 
 import structlog
 
-from broker.internal_topic import OFFSETS_TOPIC, TRANSACTIONS_TOPIC, InternalTopic, InternalTopicError
-from broker.transactions.markers import write_marker
-from broker.transactions.metadata import TopicPartition, TransactionMetadata
-from broker.transactions.producer_ids import ProducerIdAllocator
-from broker.transactions.states import COMPLETE, PREPARING, TxnState
-from broker.transactions.txn_log import from_record, to_record
-from protocol.errors import ErrorCode
-from protocol.records import BatchHeader, iter_records
+from kafkette.broker.internal_topic import OFFSETS_TOPIC, TRANSACTIONS_TOPIC, InternalTopic, InternalTopicError
+from kafkette.broker.transactions.markers import write_marker
+from kafkette.broker.transactions.metadata import TopicPartition, TransactionMetadata
+from kafkette.broker.transactions.producer_ids import ProducerIdAllocator
+from kafkette.broker.transactions.states import COMPLETE, PREPARING, TxnState
+from kafkette.broker.transactions.txn_log import from_record, to_record
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.records import BatchHeader, iter_records
 
 if TYPE_CHECKING:
-    from broker.state import Broker
+    from kafkette.broker.state import Broker
 
 log = structlog.get_logger("kafkette.transactions")
 MAX_EPOCH = 32766  # Short.MaxValue - 1: past it the producer gets a new id

@@ -1,6 +1,6 @@
 """Error codes that depend on the request version (KafkaApis maps them at the edge, and so do we)."""
 
-from protocol.errors import ErrorCode
+from kafkette.protocol.errors import ErrorCode
 
 
 def fencing_error(error: ErrorCode, version: int, fenced_since: int) -> ErrorCode:

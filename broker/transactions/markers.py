@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from broker.internal_topic import OFFSETS_TOPIC
-from protocol.errors import ErrorCode
+from kafkette.broker.internal_topic import OFFSETS_TOPIC
+from kafkette.protocol.errors import ErrorCode
 
 if TYPE_CHECKING:
-    from broker.state import Broker
+    from kafkette.broker.state import Broker
 
 
 def write_marker(broker: Broker, topic: str, partition: int, producer_id: int, producer_epoch: int, commit: bool,

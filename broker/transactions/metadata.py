@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from broker.transactions.states import TxnState, check_transition
+from kafkette.broker.transactions.states import TxnState, check_transition
 
 TopicPartition = tuple[str, int]
 

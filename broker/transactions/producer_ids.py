@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from storage.files import atomic_write
+from kafkette.storage.files import atomic_write
 
 BLOCK_SIZE = 1000
 

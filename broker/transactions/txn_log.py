@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from broker.transactions.metadata import TransactionMetadata
-from broker.transactions.states import TxnState
-from protocol import codec
-from protocol.messages.internal import TRANSACTION_LOG_KEY, TRANSACTION_LOG_VALUE
-from protocol.records import NewRecord
+from kafkette.broker.transactions.metadata import TransactionMetadata
+from kafkette.broker.transactions.states import TxnState
+from kafkette.protocol import codec
+from kafkette.protocol.messages.internal import TRANSACTION_LOG_KEY, TRANSACTION_LOG_VALUE
+from kafkette.protocol.records import NewRecord
 
 KEY_VERSION = 0
 VALUE_VERSION = 1

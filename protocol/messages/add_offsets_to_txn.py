@@ -1,6 +1,6 @@
 """AddOffsetsToTxn (API key 25): versions 0-3, as in Kafka's AddOffsetsToTxnRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 ADD_OFFSETS_TO_TXN = Api(

@@ -1,6 +1,6 @@
 """AddPartitionsToTxn (API key 24): versions 0-3, as in Kafka's AddPartitionsToTxnRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 ADD_PARTITIONS_TO_TXN = Api(

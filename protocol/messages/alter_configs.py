@@ -1,6 +1,6 @@
 """AlterConfigs (API key 33): versions 0-2, as in Kafka's AlterConfigsRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 ALTER_CONFIGS = Api(

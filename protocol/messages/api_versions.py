@@ -1,6 +1,6 @@
 """ApiVersions (API key 18): versions 0-3, as in Kafka's ApiVersionsRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 API_VERSIONS = Api(

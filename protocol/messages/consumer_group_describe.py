@@ -1,6 +1,6 @@
 """ConsumerGroupDescribe (API key 69): versions 0-0, as in Kafka's ConsumerGroupDescribeRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 CONSUMER_GROUP_DESCRIBE = Api(

@@ -1,6 +1,6 @@
 """ConsumerGroupHeartbeat (API key 68): versions 0-1, as in Kafka's ConsumerGroupHeartbeatRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 CONSUMER_GROUP_HEARTBEAT = Api(

@@ -4,7 +4,7 @@ Kafka's ConsumerGroupMetadataKey/Value (group-coordinator/src/main/resources/com
 the member and assignment records Kafka also writes are not kept here.
 """
 
-from protocol.schema import Data, f
+from kafkette.protocol.schema import Data, f
 
 
 CONSUMER_GROUP_METADATA_KEY = Data(

@@ -3,7 +3,7 @@
 Never flexible; a newer version is read with the latest layout known here, as Kafka's consumers do.
 """
 
-from protocol.schema import Data, f
+from kafkette.protocol.schema import Data, f
 
 
 CONSUMER_PROTOCOL_SUBSCRIPTION = Data(

@@ -1,6 +1,6 @@
 """CreatePartitions (API key 37): versions 0-3, as in Kafka's CreatePartitionsRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 CREATE_PARTITIONS = Api(

@@ -1,6 +1,6 @@
 """CreateTopics (API key 19): versions 0-7, as in Kafka's CreateTopicsRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 CREATE_TOPICS = Api(

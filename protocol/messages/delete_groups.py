@@ -1,6 +1,6 @@
 """DeleteGroups (API key 42): versions 0-2, as in Kafka's DeleteGroupsRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 DELETE_GROUPS = Api(

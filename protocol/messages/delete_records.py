@@ -1,6 +1,6 @@
 """DeleteRecords (API key 21): versions 0-2, as in Kafka's DeleteRecordsRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 DELETE_RECORDS = Api(

@@ -1,6 +1,6 @@
 """DeleteTopics (API key 20): versions 0-6, as in Kafka's DeleteTopicsRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 DELETE_TOPICS = Api(

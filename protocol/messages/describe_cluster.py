@@ -1,6 +1,6 @@
 """DescribeCluster (API key 60): versions 0-1, as in Kafka's DescribeClusterRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 DESCRIBE_CLUSTER = Api(

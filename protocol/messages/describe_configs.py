@@ -1,6 +1,6 @@
 """DescribeConfigs (API key 32): versions 0-4, as in Kafka's DescribeConfigsRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 DESCRIBE_CONFIGS = Api(

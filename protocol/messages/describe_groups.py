@@ -1,6 +1,6 @@
 """DescribeGroups (API key 15): versions 0-5, as in Kafka's DescribeGroupsRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 DESCRIBE_GROUPS = Api(

@@ -1,6 +1,6 @@
 """DescribeProducers (API key 61): versions 0-0, as in Kafka's DescribeProducersRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 DESCRIBE_PRODUCERS = Api(

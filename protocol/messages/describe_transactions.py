@@ -1,6 +1,6 @@
 """DescribeTransactions (API key 65): versions 0-0, as in Kafka's DescribeTransactionsRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 DESCRIBE_TRANSACTIONS = Api(

@@ -1,6 +1,6 @@
 """EndTxn (API key 26): versions 0-3, as in Kafka's EndTxnRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 END_TXN = Api(

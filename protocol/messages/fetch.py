@@ -1,6 +1,6 @@
 """Fetch (API key 1): versions 4-12, as in Kafka's FetchRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 FETCH = Api(

@@ -1,6 +1,6 @@
 """FindCoordinator (API key 10): versions 0-4, as in Kafka's FindCoordinatorRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 FIND_COORDINATOR = Api(

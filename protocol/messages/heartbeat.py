@@ -1,6 +1,6 @@
 """Heartbeat (API key 12): versions 0-4, as in Kafka's HeartbeatRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 HEARTBEAT = Api(

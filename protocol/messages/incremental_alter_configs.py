@@ -1,6 +1,6 @@
 """IncrementalAlterConfigs (API key 44): versions 0-1, as in Kafka's IncrementalAlterConfigsRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 INCREMENTAL_ALTER_CONFIGS = Api(

@@ -1,6 +1,6 @@
 """InitProducerId (API key 22): versions 0-4, as in Kafka's InitProducerIdRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 INIT_PRODUCER_ID = Api(

@@ -1,6 +1,6 @@
 """Records kafkette writes to its internal topics, as Kafka declares them (coordinator/*.json)."""
 
-from protocol.schema import Data, f
+from kafkette.protocol.schema import Data, f
 
 
 TRANSACTION_LOG_KEY = Data(

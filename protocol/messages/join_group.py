@@ -1,6 +1,6 @@
 """JoinGroup (API key 11): versions 0-9, as in Kafka's JoinGroupRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 JOIN_GROUP = Api(

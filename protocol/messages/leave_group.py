@@ -1,6 +1,6 @@
 """LeaveGroup (API key 13): versions 0-5, as in Kafka's LeaveGroupRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 LEAVE_GROUP = Api(

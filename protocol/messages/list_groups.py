@@ -1,6 +1,6 @@
 """ListGroups (API key 16): versions 0-5, as in Kafka's ListGroupsRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 LIST_GROUPS = Api(

@@ -1,6 +1,6 @@
 """ListOffsets (API key 2): versions 1-7, as in Kafka's ListOffsetsRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 LIST_OFFSETS = Api(

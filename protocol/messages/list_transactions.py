@@ -1,6 +1,6 @@
 """ListTransactions (API key 66): versions 0-1, as in Kafka's ListTransactionsRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 LIST_TRANSACTIONS = Api(

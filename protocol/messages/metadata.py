@@ -1,6 +1,6 @@
 """Metadata (API key 3): versions 0-12, as in Kafka's MetadataRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 METADATA = Api(

@@ -1,6 +1,6 @@
 """OffsetCommit (API key 8): versions 0-9, as in Kafka's OffsetCommitRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 OFFSET_COMMIT = Api(

@@ -1,6 +1,6 @@
 """OffsetDelete (API key 47): versions 0-0, as in Kafka's OffsetDeleteRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 OFFSET_DELETE = Api(

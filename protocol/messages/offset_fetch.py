@@ -1,6 +1,6 @@
 """OffsetFetch (API key 9): versions 0-9, as in Kafka's OffsetFetchRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 OFFSET_FETCH = Api(

@@ -1,6 +1,6 @@
 """OffsetForLeaderEpoch (API key 23): versions 0-4, as in Kafka's OffsetForLeaderEpochRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 OFFSET_FOR_LEADER_EPOCH = Api(

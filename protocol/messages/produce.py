@@ -1,6 +1,6 @@
 """Produce (API key 0): versions 3-10, as in Kafka's ProduceRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 PRODUCE = Api(

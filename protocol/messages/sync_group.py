@@ -1,6 +1,6 @@
 """SyncGroup (API key 14): versions 0-5, as in Kafka's SyncGroupRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 SYNC_GROUP = Api(

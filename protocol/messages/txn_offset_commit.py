@@ -1,6 +1,6 @@
 """TxnOffsetCommit (API key 28): versions 0-3, as in Kafka's TxnOffsetCommitRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 TXN_OFFSET_COMMIT = Api(

@@ -1,6 +1,6 @@
 """WriteTxnMarkers (API key 27): versions 0-1, as in Kafka's WriteTxnMarkersRequest/Response.json."""
 
-from protocol.schema import Api, f
+from kafkette.protocol.schema import Api, f
 
 
 WRITE_TXN_MARKERS = Api(

@@ -1,0 +1,5 @@
+import sys
+
+from kafkette.broker.cli import main
+
+sys.exit(main())
