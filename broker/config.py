@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 FSYNC_POLICIES = ("always", "interval", "never")
+STORAGE_ENGINES = ("disk", "memory")
 
 
 @dataclass
@@ -20,6 +21,7 @@ class BrokerConfig:
     advertised_host: str = ""
     advertised_port: int = 0
     data_dir: Path = Path("./data")
+    storage: str = "disk"
     node_id: int = 1
     cluster_id: str = "kafkette-cluster"
     default_partitions: int = 1
@@ -52,6 +54,7 @@ HELP = {
     "advertised_host": "host told to clients in Metadata/FindCoordinator (default: --host)",
     "advertised_port": "port told to clients (default: --port)",
     "data_dir": "directory holding the log, the transaction state and the group offsets",
+    "storage": "disk: the segment log in --data-dir; memory: nothing written, everything gone at exit",
     "node_id": "this broker's node id",
     "cluster_id": "cluster id reported in Metadata and DescribeCluster",
     "default_partitions": "partitions of an auto-created topic, or of CreateTopics with num_partitions=-1",
@@ -74,6 +77,9 @@ HELP = {
                                          "(Kafka's group.consumer.session.timeout.ms)",
     "log_level": "debug, info, warning or error",
 }
+
+
+CHOICES = {"fsync": FSYNC_POLICIES, "storage": STORAGE_ENGINES}
 
 
 def _parse_bool(text: str) -> bool:
@@ -101,7 +107,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default = getattr(defaults, fd.name)
         kind = _kind(default)
         env = f"KAFKETTE_{fd.name.upper()}"
-        extra = {"choices": FSYNC_POLICIES} if fd.name == "fsync" else {}
+        extra = {"choices": CHOICES[fd.name]} if fd.name in CHOICES else {}
         parser.add_argument(f"--{fd.name.replace('_', '-')}", dest=fd.name, type=kind, default=None,
                             help=f"{HELP[fd.name]} (env {env}; default {default})", **extra)
 
@@ -116,6 +122,7 @@ def from_arguments(args: argparse.Namespace, environ: dict[str, str] | None = No
             value = _kind(getattr(config, fd.name))(raw)
         if value is not None:
             setattr(config, fd.name, value)
-    if config.fsync not in FSYNC_POLICIES:
-        raise SystemExit(f"--fsync must be one of {', '.join(FSYNC_POLICIES)}, got {config.fsync!r}")
+    for name, choices in CHOICES.items():
+        if getattr(config, name) not in choices:
+            raise SystemExit(f"--{name} must be one of {', '.join(choices)}, got {getattr(config, name)!r}")
     return config

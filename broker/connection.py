@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from kafkette.broker.context import Listener, RequestContext
+from kafkette.broker.dispatch import CloseConnection
 from kafkette.broker.registry import lookup
 from kafkette.protocol import framing
 from kafkette.protocol.messages import API_VERSIONS
@@ -27,20 +29,20 @@ MAX_PENDING = 64  # responses queued on one connection before we stop reading fr
 
 
 class _Pending:
-    __slots__ = ("request", "future", "chunks")
+    __slots__ = ("ctx", "future", "chunks")
 
-    def __init__(self, request: framing.Request, future: asyncio.Future | None, chunks: list | None) -> None:
-        self.request, self.future, self.chunks = request, future, chunks
+    def __init__(self, ctx: RequestContext | None, future: asyncio.Future | None, chunks: list | None) -> None:
+        self.ctx, self.future, self.chunks = ctx, future, chunks
 
 
 class Connection(asyncio.Protocol):
-    def __init__(self, broker: Broker) -> None:
+    def __init__(self, broker: Broker, listener: Listener) -> None:
         self.broker = broker
+        self.listener = listener
         self.splitter = framing.FrameSplitter(broker.config.max_request_bytes)
         self.pending: deque[_Pending] = deque()
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
-        self.client_host = ""
         self.paused = False
         self.closed = False
 
@@ -50,7 +52,6 @@ class Connection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
-        self.client_host = f"/{peer[0]}" if peer else ""
         self.broker.connections.add(self)
         log.debug("connection opened", peer=self.peer)
 
@@ -81,61 +82,69 @@ class Connection(asyncio.Protocol):
 
     # ------------------------------------------------------------------ requests
 
-    def dispatch(self, frame: bytes) -> None:
+    def dispatch(self, frame: memoryview) -> None:
         try:
-            request = framing.decode_request(frame)
-        except framing.UnsupportedRequest as e:
-            self._unsupported(e)
-            return
+            header, pos = framing.read_request_header(frame)
         except DecodeError as e:
-            log.warning("closing connection: malformed request", peer=self.peer, error=str(e))
+            log.warning("closing connection: malformed request header", peer=self.peer, error=str(e))
             self.close()
             return
-        request.client_host = self.client_host
-        handler = lookup(request.header.api_key, request.header.api_version)
+        handler = lookup(header.api_key, header.api_version)
         if handler is None:
-            self._unsupported(framing.UnsupportedRequest(request.header, f"{request.api.name} "
-                                                         f"v{request.header.api_version} is not served"))
+            self._unsupported(header)
             return
         try:
-            result = handler.fn(self.broker, request)
+            body = framing.decode_request_body(handler.api, header.api_version, frame, pos)
+        except DecodeError as e:
+            log.warning("closing connection: malformed request", peer=self.peer, api=handler.api.name,
+                        version=header.api_version, client_id=header.client_id, error=str(e))
+            self.close()
+            return
+        ctx = RequestContext(self.broker, header, handler.api, self.listener, self.peer)
+        try:
+            result = self.broker.dispatcher.call(handler.fn, ctx, body)
         except Exception as e:
-            self._failed(request, e)
+            self._failed(ctx, e)
             return
         if isinstance(result, Message):  # the common case, checked first: the hot path
-            entry = _Pending(request, None, self._encode(request, result))
+            entry = _Pending(ctx, None, self._encode(ctx, result))
         elif result is None:
-            entry = _Pending(request, None, None)
+            entry = _Pending(ctx, None, None)
         else:
             future = asyncio.ensure_future(result)
-            entry = _Pending(request, future, None)
+            entry = _Pending(ctx, future, None)
             future.add_done_callback(lambda _f: self.flush())
         self.pending.append(entry)
         self.flush()
 
-    def _encode(self, request: framing.Request, body: Any) -> list | None:
+    def _encode(self, ctx: RequestContext, body: Any) -> list | None:
         if body is None:  # an awaited handler that answers nothing
             return None
-        header = request.header
-        return framing.encode_response(header.correlation_id, request.api, header.api_version, body)
+        header = ctx.header
+        return framing.encode_response(header.correlation_id, ctx.api, header.api_version, body)
 
-    def _unsupported(self, e: framing.UnsupportedRequest) -> None:
-        header = e.header
+    def _unsupported(self, header: framing.RequestHeader) -> None:
         if header.api_key == API_VERSIONS.key:
             handler = lookup(API_VERSIONS.key, 0)
             assert handler is not None
             chunks = framing.unsupported_api_versions(header.correlation_id, handler.versions)
-            self.pending.append(_Pending(None, None, chunks))  # type: ignore[arg-type]
+            self.pending.append(_Pending(None, None, chunks))
             self.flush()
             return
+        api = framing.APIS.get(header.api_key)
+        reason = f"unknown API key {header.api_key}" if api is None else \
+            f"{api.name} v{header.api_version} is not served"
         log.warning("closing connection: unsupported request", peer=self.peer, client_id=header.client_id,
-                    api_key=header.api_key, api_version=header.api_version, reason=str(e),
+                    api_key=header.api_key, api_version=header.api_version, reason=reason,
                     hint="the client must use a version advertised in ApiVersions")
         self.close()
 
-    def _failed(self, request: framing.Request, error: BaseException) -> None:
-        log.error("request failed; closing the connection", peer=self.peer, api=request.api.name,
-                  version=request.header.api_version, client_id=request.header.client_id, exc_info=error)
+    def _failed(self, ctx: RequestContext, error: BaseException) -> None:
+        if isinstance(error, CloseConnection):
+            log.info("closing connection as asked", peer=self.peer, api=ctx.api.name, reason=str(error))
+        else:
+            log.error("request failed; closing the connection", peer=self.peer, api=ctx.api.name,
+                      version=ctx.version, client_id=ctx.client_id, exc_info=error)
         self.close()
 
     def flush(self) -> None:
@@ -148,10 +157,13 @@ class Connection(asyncio.Protocol):
                 if entry.future.cancelled():
                     self.pending.popleft()
                     continue
-                if entry.future.exception() is not None:
-                    self._failed(entry.request, entry.future.exception())
+                error = entry.future.exception()
+                if error is not None:
+                    assert entry.ctx is not None
+                    self._failed(entry.ctx, error)
                     return
-                entry.chunks = self._encode(entry.request, entry.future.result())
+                assert entry.ctx is not None
+                entry.chunks = self._encode(entry.ctx, entry.future.result())
             self.pending.popleft()
             if entry.chunks:
                 self.transport.writelines(entry.chunks)

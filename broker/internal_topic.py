@@ -6,14 +6,11 @@ replay the topic at start, so one recovery path (the log's) restores everything.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.records import BatchHeader, NewRecord, build_batch, split_batches
-
-if TYPE_CHECKING:
-    from kafkette.broker.state import Broker
-    from kafkette.storage.store import LogStore
+from kafkette.storage.engine import LogEngine, PartitionEngine
 
 OFFSETS_TOPIC = "__consumer_offsets"
 TRANSACTIONS_TOPIC = "__transaction_state"
@@ -21,7 +18,7 @@ INTERNAL_TOPICS = (OFFSETS_TOPIC, TRANSACTIONS_TOPIC)
 REPLAY_CHUNK_BYTES = 1024 * 1024
 
 
-def ensure_internal_topics(store: LogStore) -> None:
+def ensure_internal_topics(store: LogEngine) -> None:
     """Create the broker's own topics in a store that lacks them (one partition each, as here)."""
     for name in INTERNAL_TOPICS:
         if store.topic(name) is None:
@@ -37,26 +34,31 @@ class InternalTopicError(RuntimeError):
 
 
 class InternalTopic:
-    def __init__(self, broker: Broker, name: str) -> None:
-        self.broker = broker
+    """Partition 0 of one internal topic: the coordinators' only way to write and replay their state."""
+
+    def __init__(self, store: LogEngine, name: str) -> None:
+        self.store = store
         self.name = name
 
     @property
-    def log(self):
-        return self.broker.store.partition(self.name, 0)
+    def log(self) -> PartitionEngine | None:
+        return self.store.partition(self.name, 0)
 
     def append(self, records: Iterable[NewRecord], now_ms: int, **batch: object) -> int:
         """Append one batch of records; returns its base offset. Raises InternalTopicError."""
         log = self.log
+        if log is None:
+            raise InternalTopicError(self.name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
         result = log.append(build_batch(list(records), timestamp_ms=now_ms, **batch), now_ms=now_ms)
         if result.error != ErrorCode.NONE:
             raise InternalTopicError(self.name, ErrorCode(result.error))
-        self.broker.appended(log)
         return result.base_offset
 
     def replay(self) -> Iterator[tuple[BatchHeader, memoryview]]:
         """Every batch in the topic, oldest first (data and control batches)."""
         log = self.log
+        if log is None:
+            return
         offset = log.log_start_offset
         while offset < log.high_watermark:
             result = log.read(offset, REPLAY_CHUNK_BYTES, isolation_committed=False, min_one=True)

@@ -1,10 +1,11 @@
 """The handler registry: API key -> handler and the versions it serves.
 
-The registry is the single source of truth: ApiVersions is built from it, so
-nothing is advertised that is not served. A handler module registers itself
-with `@handles(API)`; `broker.handlers` imports every handler module.
+The registry is the single source of truth: ApiVersions is built from it and
+a request is decoded only when its version is served here, so nothing is
+advertised that is not served. A handler module registers itself with
+`@handles(API, versions=(low, high))`; `broker.handlers` imports every handler module.
 
-A handler is `handler(broker, request) -> response | awaitable | None`:
+A handler is `handler(ctx, body) -> response | awaitable | None`:
 - it makes every state change synchronously, before its first `await`, so
   pipelined requests on one connection take effect in the order they came;
 - it returns the response body, an awaitable of it (long polls, fsync), or
@@ -14,41 +15,35 @@ A handler is `handler(broker, request) -> response | awaitable | None`:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import Callable
 
-from kafkette.protocol.framing import Request
+from kafkette.broker.dispatch import Handler
 from kafkette.protocol.schema import Api
-
-if TYPE_CHECKING:
-    from kafkette.broker.state import Broker
-
-HandlerFn = Callable[["Broker", Request], Any | Awaitable[Any] | None]
 
 
 @dataclass(frozen=True)
-class Handler:
+class Registered:
     api: Api
     versions: tuple[int, int]
-    fn: HandlerFn
+    fn: Handler
 
 
-HANDLERS: dict[int, Handler] = {}
+HANDLERS: dict[int, Registered] = {}
 
 
-def handles(api: Api, versions: tuple[int, int] | None = None) -> Callable[[HandlerFn], HandlerFn]:
-    """Register `fn` as the handler of `api` for `versions` (default: every declared version)."""
+def handles(api: Api, versions: tuple[int, int]) -> Callable[[Handler], Handler]:
+    """Register `fn` as the handler of `api` for `versions` (both ends served)."""
 
-    def register(fn: HandlerFn) -> HandlerFn:
-        served = versions or api.versions
-        assert api.versions[0] <= served[0] <= served[1] <= api.versions[1], f"{api.name}: {served} not declared"
+    def register(fn: Handler) -> Handler:
+        assert api.versions[0] <= versions[0] <= versions[1] <= api.versions[1], f"{api.name}: {versions} not declared"
         assert api.key not in HANDLERS, f"{api.name} registered twice"
-        HANDLERS[api.key] = Handler(api, served, fn)
+        HANDLERS[api.key] = Registered(api, versions, fn)
         return fn
 
     return register
 
 
-def lookup(api_key: int, version: int) -> Handler | None:
+def lookup(api_key: int, version: int) -> Registered | None:
     handler = HANDLERS.get(api_key)
     if handler is None or not handler.versions[0] <= version <= handler.versions[1]:
         return None

@@ -12,6 +12,7 @@ from kafkette import __version__
 from kafkette.broker import handlers  # noqa: F401  (registers every handler)
 from kafkette.broker.config import BrokerConfig
 from kafkette.broker.connection import Connection
+from kafkette.broker.context import Listener
 from kafkette.broker.state import Broker
 
 log = structlog.get_logger("kafkette.server")
@@ -28,11 +29,14 @@ class Server:
         started = time.perf_counter()
         await self.broker.start()
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: Connection(self.broker), self.config.host,
-                                                self.config.port, reuse_address=True, backlog=1024)
+        self._server = await loop.create_server(lambda: Connection(self.broker, listener), self.config.host,
+                                                self.config.port, reuse_address=True, backlog=1024,
+                                                start_serving=False)
         self.port = self._server.sockets[0].getsockname()[1]
         if not self.config.advertised_port and self.config.port == 0:
             self.config.advertised_port = self.port
+        listener = Listener("PLAINTEXT", "PLAINTEXT", self.config.node_id, self.config.advertised)
+        await self._server.start_serving()
         log.info("kafkette listening", address=f"{self.config.host}:{self.port}",
                  advertised="%s:%d" % self.config.advertised, data_dir=str(self.config.data_dir),
                  version=__version__, startup_ms=round((time.perf_counter() - started) * 1000, 1))

@@ -1,46 +1,71 @@
-"""The broker's shared state: the log store, the coordinators, the settings; and its periodic work."""
+"""The broker: its log store and coordinators wired together, its settings, and its periodic work."""
 
 from __future__ import annotations
 
 import asyncio
-import time
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Protocol
 
 import structlog
 
 from kafkette.broker.arrivals import Arrivals
+from kafkette.broker.clock import now_ms
 from kafkette.broker.config import BrokerConfig
+from kafkette.broker.dispatch import Dispatcher
 from kafkette.broker.groups import GroupCoordinator
-from kafkette.broker.internal_topic import INTERNAL_TOPICS, ensure_internal_topics
+from kafkette.broker.groups.consumer_group import ConsumerGroupSettings
+from kafkette.broker.groups.state import GroupSettings
+from kafkette.broker.internal_topic import (
+    INTERNAL_TOPICS,
+    OFFSETS_TOPIC,
+    TRANSACTIONS_TOPIC,
+    InternalTopic,
+    ensure_internal_topics,
+)
 from kafkette.broker.topic_configs import validate_topic_configs
-from kafkette.broker.transactions.coordinator import TransactionCoordinator
+from kafkette.broker.transactions.coordinator import TransactionCoordinator, TransactionSettings
+from kafkette.broker.transactions.markers import MarkerWriter
+from kafkette.broker.transactions.producer_ids import ProducerIdAllocator
 from kafkette.protocol.errors import ErrorCode
 from kafkette.storage.config import FsyncPolicy, LogConfig
-from kafkette.storage.store import LogStore, TopicError, valid_topic_name
+from kafkette.storage.engine import LogEngine, TopicError, valid_topic_name
+from kafkette.storage.memory import MemoryStore
+from kafkette.storage.store import LogStore
 
 log = structlog.get_logger("kafkette.broker")
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
+class Coordinator(Protocol):
+    tick_interval_ms: int
+
+    def load(self) -> None: ...
+
+    def tick(self, now_ms: int) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class Broker:
     def __init__(self, config: BrokerConfig) -> None:
         self.config = config
-        self.store = LogStore(config.data_dir, self.log_config())
         self.arrivals = Arrivals()
+        self.store = open_store(config, self.arrivals.notify)
+        self.dispatcher = Dispatcher()
         self.connections: set[Any] = set()
         self._tasks: list[asyncio.Task] = []
-        self.coordinators: list[Any] = []  # objects with load(), tick(now_ms), tick_interval_ms, close()
-        self.transactions = TransactionCoordinator(self)
-        self.groups = GroupCoordinator(self)
-        self.coordinators += [self.transactions, self.groups]
-
-    def log_config(self) -> LogConfig:
-        c = self.config
-        return LogConfig(segment_bytes=c.segment_bytes, retention_ms=c.retention_ms,
-                         retention_bytes=c.retention_bytes, fsync=FsyncPolicy(c.fsync))
+        self.groups = GroupCoordinator(
+            InternalTopic(self.store, OFFSETS_TOPIC), self.store,
+            GroupSettings(config.group_min_session_timeout_ms, config.group_max_session_timeout_ms,
+                          config.group_initial_rebalance_delay_ms),
+            ConsumerGroupSettings(config.group_consumer_heartbeat_interval_ms,
+                                  config.group_consumer_session_timeout_ms),
+            now_ms)
+        self.markers = MarkerWriter(self.store, self.groups.offsets.complete_transaction)
+        producer_ids = None if config.storage == "memory" else config.data_dir / "producer-ids.json"
+        self.transactions = TransactionCoordinator(
+            InternalTopic(self.store, TRANSACTIONS_TOPIC), self.markers, ProducerIdAllocator(producer_ids),
+            TransactionSettings(config.transaction_max_timeout_ms, config.transaction_abort_interval_ms),
+            now_ms)
+        self.coordinators: list[Coordinator] = [self.transactions, self.groups]
 
     # ------------------------------------------------------------------ life cycle
 
@@ -66,14 +91,8 @@ class Broker:
 
     async def flush_partitions(self) -> None:
         """Flush one partition at a time, letting requests run in between, so no answer waits for them all."""
-        for topic in self.store.topics():
-            for partition in topic.partitions:
-                if self.store.topic(topic.name) is not topic:
-                    break  # deleted while we yielded
-                wrote = partition.dirty
-                partition.flush()
-                if wrote:
-                    await asyncio.sleep(0)
+        for _ in self.store.flush():
+            await asyncio.sleep(0)
 
     def every(self, interval_ms: int, fn: Callable[[], Any]) -> None:
         async def loop() -> None:
@@ -110,9 +129,6 @@ class Broker:
         log.info("topic created", topic=name, partitions=partitions, configs=configs or {})
         return ErrorCode.NONE
 
-    def topic_by_id(self, topic_id: bytes):
-        return next((t for t in self.store.topics() if t.topic_id == topic_id), None)
-
     def unknown_topic_error(self, name: str) -> ErrorCode:
         return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if valid_topic_name(name) else ErrorCode.INVALID_TOPIC_EXCEPTION
 
@@ -126,11 +142,11 @@ class Broker:
             return self.unknown_topic_error(name)
         return self.create_topic(name, self.config.default_partitions)
 
-    # ------------------------------------------------------------------ hooks used by the handlers
 
-    def appended(self, log: Any) -> None:
-        """Wake long polls waiting on a partition that just got data or a marker."""
-        self.arrivals.notify(log)
-
-    def now_ms(self) -> int:
-        return now_ms()
+def open_store(config: BrokerConfig, on_append: Callable[[Any], None]) -> LogEngine:
+    """The storage engine `--storage` names: the segment log in --data-dir, or memory."""
+    log_config = LogConfig(segment_bytes=config.segment_bytes, retention_ms=config.retention_ms,
+                           retention_bytes=config.retention_bytes, fsync=FsyncPolicy(config.fsync))
+    if config.storage == "memory":
+        return MemoryStore(log_config, on_append)
+    return LogStore(config.data_dir, log_config, on_append)

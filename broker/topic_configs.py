@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kafkette.protocol.errors import ErrorCode
+from kafkette.storage.engine import LogEngine
 
 CONFIG_SOURCE_TOPIC = 1
 CONFIG_SOURCE_STATIC_BROKER = 4
@@ -98,16 +99,16 @@ def effective_topic_configs(config, topic_configs: dict[str, str]) -> list[tuple
     return [(name, value, source) for name, (value, source) in sorted(merged.items())]
 
 
-def alter_topic_configs(broker, resource_type: int, name: str, configs: dict[str, str],
+def alter_topic_configs(store: LogEngine, resource_type: int, name: str, configs: dict[str, str],
                         validate_only: bool) -> tuple[int, str | None]:
     """Replace a topic's configs (AlterConfigs and IncrementalAlterConfigs); (error code, message)."""
     if resource_type != TOPIC_RESOURCE:
         return ErrorCode.INVALID_REQUEST, "only topic configs can be altered; broker configs are flags"
-    if broker.store.topic(name) is None:
+    if store.topic(name) is None:
         return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {name} does not exist"
     error = validate_topic_configs(configs)
     if error:
         return error, "unknown config name or invalid value"
     if not validate_only:
-        broker.store.set_topic_config(name, configs)
+        store.set_topic_config(name, configs)
     return ErrorCode.NONE, None

@@ -1,8 +1,9 @@
 """Frames and headers: the int32 size prefix, request header v1/v2, response header v0/v1.
 
 Sans-I/O: `FrameSplitter` takes bytes as they arrive and hands back whole
-frames; `decode_request` turns a frame into a header and a message;
-`encode_response` turns a message into chunks ready for `writelines`.
+frames; `decode_request` turns a frame into a header and a message (the broker
+calls its two halves, `read_request_header` and `decode_request_body`, and
+decides in between whether it serves that API and version); `encode_response` turns a message into chunks ready for `writelines`.
 """
 
 from __future__ import annotations
@@ -49,7 +50,6 @@ class Request:
     header: RequestHeader
     api: Api
     body: Any
-    client_host: str = ""  # the peer address, as DescribeGroups reports it ("/127.0.0.1")
 
 
 class FrameSplitter:
@@ -111,20 +111,29 @@ def read_request_header(frame) -> tuple[RequestHeader, int]:
     return RequestHeader(api_key, api_version, correlation_id, client_id), pos
 
 
-def decode_request(frame: bytes) -> Request:
-    """Header and body of a request. Raises UnsupportedRequest or protocol.primitives.DecodeError."""
+def decode_request(frame: bytes | memoryview) -> Request:
+    """Header and body of a request of any declared API and version (tools and tests; the broker
+    decodes only what its handler registry serves). Raises UnsupportedRequest or DecodeError."""
     header, pos = read_request_header(frame)
     api = APIS.get(header.api_key)
     if api is None:
         raise UnsupportedRequest(header, f"unknown API key {header.api_key}")
     if not api.serves(header.api_version):
         raise UnsupportedRequest(header, f"{api.name} v{header.api_version} is not supported")
-    flexible = api.is_flexible(header.api_version)
+    return Request(header, api, decode_request_body(api, header.api_version, frame, pos))
+
+
+def decode_request_body(api: Api, version: int, frame, pos: int) -> Any:
+    """The body of a request at `version`, from the end of its v1 header fields at `pos`.
+
+    Raises protocol.primitives.DecodeError.
+    """
+    flexible = api.is_flexible(version)
     view = memoryview(frame)
     if flexible:
         pos = p.skip_tagged_fields(view, pos)
-    body, _ = codec.read(api.Request, header.api_version, flexible, view, pos)
-    return Request(header, api, body)
+    body, _ = codec.read(api.Request, version, flexible, view, pos)
+    return body
 
 
 def _response_header_has_tags(api: Api, version: int) -> bool:

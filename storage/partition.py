@@ -10,25 +10,14 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import OrderedDict
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable
 
 import structlog
 
 from kafkette.protocol.errors import ErrorCode
-from kafkette.protocol.records import (
-    ABORT,
-    COMMIT,
-    TIMESTAMP_TYPE_BIT,
-    BatchHeader,
-    RecordsError,
-    build_control_batch,
-    crc_ok,
-    set_base_offset,
-    set_leader_epoch,
-    set_log_append_time,
-    split_batches,
-)
+from kafkette.protocol.records import ABORT, COMMIT, BatchHeader
 from kafkette.storage import recovery
+from kafkette.storage.appending import AppendResult, Placed, ReadResult, place_batches, place_marker
 from kafkette.storage.checkpoint import PartitionCheckpoint, read_checkpoint, write_checkpoint
 from kafkette.storage.config import FsyncPolicy, LogConfig
 from kafkette.storage.files import fsync_dir
@@ -47,22 +36,6 @@ SNAPSHOT_LAG_BYTES = 64 << 20
 
 
 
-class AppendResult(NamedTuple):
-    error: ErrorCode
-    base_offset: int
-    log_append_time: int
-    log_start_offset: int
-
-
-class ReadResult(NamedTuple):
-    error: ErrorCode
-    chunks: list[bytes]
-    high_watermark: int
-    last_stable_offset: int
-    log_start_offset: int
-    aborted: list[tuple[int, int]]  # (producer id, first offset), read_committed only
-
-
 class PartitionLog:
     def __init__(self, directory: Path, config: LogConfig, segments: list[Segment], log_start_offset: int,
                  producers) -> None:
@@ -77,6 +50,7 @@ class PartitionLog:
         # the recovery point: everything before (segment base, position) is synced and indexed
         self._recovery = (segments[-1].base_offset, segments[-1].size)
         self._open_inactive: OrderedDict[int, Segment] = OrderedDict()
+        self.on_append: Callable[[PartitionLog], None] = _ignore  # the store wakes long polls through it
 
     @classmethod
     def open(cls, directory: Path, config: LogConfig, *, clean: bool = False) -> PartitionLog:
@@ -123,45 +97,20 @@ class PartitionLog:
 
     def append(self, records: bytes | memoryview, *, now_ms: int, leader_epoch: int = 0) -> AppendResult:
         """Append a Produce partition's records field (one or more batches), all or nothing."""
-        try:
-            batches = split_batches(records)
-        except RecordsError as err:
-            return self._failed(err.error)
-        if not batches:
-            return self._failed(ErrorCode.CORRUPT_MESSAGE)
-        staged: dict = {}
-        placed: list[tuple[int, BatchHeader]] = []
-        offset = self.next_offset
-        position = 0
-        append_time = now_ms if self.config.log_append_time else -1
-        for header, batch in batches:
-            if not crc_ok(batch, header):
-                return self._failed(ErrorCode.CORRUPT_MESSAGE)
-            if header.is_control:
-                return self._failed(ErrorCode.INVALID_RECORD)
-            if append_time >= 0:
-                header = header._replace(attributes=header.attributes | TIMESTAMP_TYPE_BIT, max_timestamp=append_time)
-            if header.producer_id >= 0:
-                verdict = self.producers.check(header, offset, staged)
-                if isinstance(verdict, Duplicate):
-                    return AppendResult(ErrorCode.NONE, verdict.meta.first_offset, -1, self.log_start_offset)
-                if verdict:
-                    return self._failed(verdict)
-            placed.append((position, header._replace(base_offset=offset)))
-            offset += header.last_offset_delta + 1
-            position += header.size
-        buf = bytearray(records)
-        for position, header in placed:
-            set_base_offset(buf, header.base_offset, position)
-            set_leader_epoch(buf, leader_epoch, position)
-            if append_time >= 0:
-                set_log_append_time(buf, append_time, position)
-        error = self._write(buf, placed)
+        placed = place_batches(records, self.next_offset, self.producers, now_ms=now_ms,
+                               log_append_time=self.config.log_append_time, leader_epoch=leader_epoch)
+        if isinstance(placed, Duplicate):
+            return AppendResult(ErrorCode.NONE, placed.meta.first_offset, -1, self.log_start_offset)
+        if not isinstance(placed, Placed):
+            return self._failed(placed)
+        error = self._write(placed.buf, placed.batches)
         if error:
             return self._failed(error)
-        self.producers.commit(staged)
+        self.producers.commit(placed.staged)
         self._snapshot_if_lagging()
-        return AppendResult(ErrorCode.NONE, placed[0][1].base_offset, append_time, self.log_start_offset)
+        self.on_append(self)
+        return AppendResult(ErrorCode.NONE, placed.batches[0][1].base_offset, placed.append_time,
+                            self.log_start_offset)
 
     def append_control(self, producer_id: int, producer_epoch: int, commit: bool, coordinator_epoch: int,
                        now_ms: int, *, leader_epoch: int = 0) -> AppendResult:
@@ -170,10 +119,9 @@ class PartitionLog:
         if error:
             return self._failed(error)
         offset = self.next_offset
-        buf = bytearray(build_control_batch(producer_id, producer_epoch, commit, coordinator_epoch, now_ms))
-        set_base_offset(buf, offset)
-        set_leader_epoch(buf, leader_epoch)
-        error = self._write(buf, [(0, BatchHeader.parse(buf))])
+        buf, header = place_marker(producer_id, producer_epoch, commit, coordinator_epoch, offset, now_ms,
+                                   leader_epoch)
+        error = self._write(buf, [(0, header)])
         if error:
             return self._failed(error)
         done = self.producers.apply_marker(producer_id, producer_epoch, coordinator_epoch,
@@ -182,6 +130,7 @@ class PartitionLog:
             entry = AbortedTxn(producer_id, done.first_offset, offset, self.last_stable_offset)
             self.segments[-1].ensure_txn_index()
             self.segments[-1].txn_index.append(entry)
+        self.on_append(self)
         return AppendResult(ErrorCode.NONE, offset, -1, self.log_start_offset)
 
     def _write(self, buf: bytearray, placed: list[tuple[int, BatchHeader]]) -> ErrorCode:
@@ -414,3 +363,7 @@ class PartitionLog:
         while len(self._open_inactive) > MAX_OPEN_INACTIVE_SEGMENTS:
             _, oldest = self._open_inactive.popitem(last=False)
             oldest.close()
+
+
+def _ignore(partition: PartitionLog) -> None:
+    pass

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator
 
 import structlog
 
 from kafkette.protocol.errors import ErrorCode
 from kafkette.storage.config import LogConfig
+from kafkette.storage.engine import TopicError, TopicInfo, TopicTable, check_new_topic, topic_log_config
 from kafkette.storage.files import atomic_write, fsync_dir
 from kafkette.storage.partition import PartitionLog
 
@@ -30,39 +30,14 @@ log = structlog.get_logger()
 
 META_DIR = "__meta"
 CLEAN_MARKER = ".clean-shutdown"
-MAX_TOPIC_NAME_LENGTH = 249
-_LEGAL_NAME = re.compile(r"[a-zA-Z0-9._-]+")
-
-
-def valid_topic_name(name: str) -> bool:
-    return (
-        0 < len(name) <= MAX_TOPIC_NAME_LENGTH
-        and name not in (".", "..")
-        and _LEGAL_NAME.fullmatch(name) is not None
-    )
-
-
-class TopicError(Exception):
-    """A topic operation refused, with the Kafka error code to answer."""
-
-    def __init__(self, error: ErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.error = error
-
-
-@dataclass
-class TopicInfo:
-    name: str
-    topic_id: bytes
-    partitions: list[PartitionLog]
-    configs: dict[str, str]
-
-
-class LogStore:
-    def __init__(self, data_dir: Path, default_config: LogConfig) -> None:
+class LogStore(TopicTable[PartitionLog]):
+    def __init__(self, data_dir: Path, default_config: LogConfig,
+                 on_append: Callable[[PartitionLog], None] | None = None) -> None:
+        """`on_append` is called after every successful append to any partition (to wake long polls)."""
+        super().__init__()
         self.data_dir = Path(data_dir)
         self.default_config = default_config
-        self._topics: dict[str, TopicInfo] = {}
+        self._on_append = on_append
 
     # --- lifecycle -----------------------------------------------------------
 
@@ -89,10 +64,10 @@ class LogStore:
                  partitions=sum(len(t.partitions) for t in self._topics.values()),
                  seconds=round(time.monotonic() - started, 3))
 
-    def _open_topic(self, doc: dict, clean: bool) -> TopicInfo:
+    def _open_topic(self, doc: dict, clean: bool) -> TopicInfo[PartitionLog]:
         name, configs = doc["name"], doc["configs"]
         config = self.default_config.with_topic_configs(configs)
-        partitions = [PartitionLog.open(self._partition_dir(name, i), config, clean=clean)
+        partitions = [self._watched(PartitionLog.open(self._partition_dir(name, i), config, clean=clean))
                       for i in range(doc["partitions"])]
         return TopicInfo(name, bytes.fromhex(doc["topic_id"]), partitions, configs)
 
@@ -106,27 +81,10 @@ class LogStore:
 
     # --- topics --------------------------------------------------------------
 
-    def topic(self, name: str) -> TopicInfo | None:
-        return self._topics.get(name)
-
-    def topics(self) -> list[TopicInfo]:
-        return list(self._topics.values())
-
-    def partition(self, name: str, index: int) -> PartitionLog | None:
-        topic = self._topics.get(name)
-        if topic is None or not 0 <= index < len(topic.partitions):
-            return None
-        return topic.partitions[index]
-
     def create_topic(self, name: str, partitions: int, configs: dict[str, str],
-                     topic_id: bytes | None = None) -> TopicInfo:
-        if not valid_topic_name(name):
-            raise TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, f"illegal topic name {name!r}")
-        if name in self._topics:
-            raise TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, f"topic {name!r} already exists")
-        if partitions < 1:
-            raise TopicError(ErrorCode.INVALID_PARTITIONS, "a topic needs at least one partition")
-        config = self._config_for(configs)
+                     topic_id: bytes | None = None) -> TopicInfo[PartitionLog]:
+        check_new_topic(name, partitions, name in self._topics)
+        config = topic_log_config(self.default_config, configs)
         logs = [self._fresh_partition(name, i, config) for i in range(partitions)]
         topic = TopicInfo(name, topic_id or os.urandom(16), logs, dict(configs))
         self._write_meta(topic)
@@ -144,23 +102,16 @@ class LogStore:
             shutil.rmtree(self._partition_dir(name, i), ignore_errors=True)
 
     def add_partitions(self, name: str, new_total: int) -> None:
-        topic = self._topics.get(name)
-        if topic is None:
-            raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"no topic {name!r}")
-        if new_total <= len(topic.partitions):
-            raise TopicError(ErrorCode.INVALID_PARTITIONS,
-                             f"topic has {len(topic.partitions)} partitions; can only grow")
-        config = self._config_for(topic.configs)
+        topic = self._growing(name, new_total)
+        config = topic_log_config(self.default_config, topic.configs)
         topic.partitions.extend(self._fresh_partition(name, i, config)
                                 for i in range(len(topic.partitions), new_total))
         self._write_meta(topic)
 
     def set_topic_config(self, name: str, configs: dict[str, str]) -> None:
         """Replace the topic's configs; the log settings among them apply from now on."""
-        topic = self._topics.get(name)
-        if topic is None:
-            raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"no topic {name!r}")
-        config = self._config_for(configs)
+        topic = self._existing(name)
+        config = topic_log_config(self.default_config, configs)
         topic.configs = dict(configs)
         self._write_meta(topic)
         for partition in topic.partitions:
@@ -169,19 +120,30 @@ class LogStore:
     def enforce_retention(self, now_ms: int) -> int:
         return sum(p.enforce_retention(now_ms) for t in self._topics.values() for p in t.partitions)
 
-    # --- helpers -------------------------------------------------------------
+    def flush(self) -> Iterator[None]:
+        """Make every append so far durable, one partition at a time: yields after each one that wrote,
+        so the caller can let requests run in between."""
+        for topic in self.topics():
+            for partition in topic.partitions:
+                if self._topics.get(topic.name) is not topic:
+                    break  # deleted while the caller was away
+                wrote = partition.dirty
+                partition.flush()
+                if wrote:
+                    yield
 
-    def _config_for(self, configs: dict[str, str]) -> LogConfig:
-        try:
-            return self.default_config.with_topic_configs(configs)
-        except ValueError as err:
-            raise TopicError(ErrorCode.INVALID_CONFIG, str(err)) from err
+    # --- helpers -------------------------------------------------------------
 
     def _fresh_partition(self, name: str, index: int, config: LogConfig) -> PartitionLog:
         directory = self._partition_dir(name, index)
         if directory.exists():  # left over from a deleted topic of the same name
             shutil.rmtree(directory)
-        return PartitionLog.open(directory, config, clean=True)
+        return self._watched(PartitionLog.open(directory, config, clean=True))
+
+    def _watched(self, partition: PartitionLog) -> PartitionLog:
+        if self._on_append is not None:
+            partition.on_append = self._on_append
+        return partition
 
     def _partition_dir(self, name: str, index: int) -> Path:
         return self.data_dir / f"{name}-{index}"
@@ -189,7 +151,7 @@ class LogStore:
     def _meta_path(self, name: str) -> Path:
         return self.data_dir / META_DIR / f"{name}.json"
 
-    def _write_meta(self, topic: TopicInfo) -> None:
+    def _write_meta(self, topic: TopicInfo[PartitionLog]) -> None:
         doc = {"name": topic.name, "topic_id": topic.topic_id.hex(), "partitions": len(topic.partitions),
                "configs": topic.configs}
         atomic_write(self._meta_path(topic.name), json.dumps(doc, sort_keys=True).encode())

@@ -230,19 +230,19 @@ def test_offset_commit_and_fetch_validation_of_a_consumer_group():
     h = Harness(image(foo=1))
     h.join("a")
     g = h.group
-    assert g.validate_offset_commit("a", None, 1, False, 9) == E.NONE
-    assert g.validate_offset_commit("a", None, 0, False, 9) == E.STALE_MEMBER_EPOCH
-    assert g.validate_offset_commit("a", None, 1, False, 8) == E.UNSUPPORTED_VERSION
-    assert g.validate_offset_commit("x", None, 1, False, 9) == E.UNKNOWN_MEMBER_ID
-    assert g.validate_offset_commit("", None, -1, False, 9) == E.UNKNOWN_MEMBER_ID  # members: not for admins
-    assert g.validate_offset_commit("a", None, 0, True, 3) == E.ILLEGAL_GENERATION  # TxnOffsetCommit
-    assert g.validate_offset_commit("a", None, 1, True, 3) == E.NONE
+    assert g.validate_offset_commit("a", None, 1, False, version=9, now=0) == E.NONE
+    assert g.validate_offset_commit("a", None, 0, False, version=9, now=0) == E.STALE_MEMBER_EPOCH
+    assert g.validate_offset_commit("a", None, 1, False, version=8, now=0) == E.UNSUPPORTED_VERSION
+    assert g.validate_offset_commit("x", None, 1, False, version=9, now=0) == E.UNKNOWN_MEMBER_ID
+    assert g.validate_offset_commit("", None, -1, False, version=9, now=0) == E.UNKNOWN_MEMBER_ID  # members: not for admins
+    assert g.validate_offset_commit("a", None, 0, True, version=3, now=0) == E.ILLEGAL_GENERATION  # TxnOffsetCommit
+    assert g.validate_offset_commit("a", None, 1, True, version=3, now=0) == E.NONE
     assert g.validate_offset_fetch(None, -1) == E.NONE
     assert g.validate_offset_fetch("a", 1) == E.NONE
     assert g.validate_offset_fetch("a", 0) == E.STALE_MEMBER_EPOCH
     assert g.validate_offset_fetch("x", 1) == E.UNKNOWN_MEMBER_ID
     h.send(HeartbeatRequest("a", -1), 0)
-    assert g.validate_offset_commit("", None, -1, False, 9) == E.NONE  # empty: anyone may commit
+    assert g.validate_offset_commit("", None, -1, False, version=9, now=0) == E.NONE  # empty: anyone may commit
 
 
 def test_server_assignor_range_is_honoured():

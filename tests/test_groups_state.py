@@ -325,17 +325,17 @@ def test_static_member_is_kept_through_a_rebalance_it_misses():
 
 def test_offset_commit_validation_follows_kafka():
     group = make_group()
-    assert group.validate_offset_commit("", None, -1, False, 0) == E.NONE  # simple consumer, empty group
+    assert group.validate_offset_commit("", None, -1, False, version=0, now=0) == E.NONE  # simple consumer, empty group
     joined = join_new(group, "j")
     member = joined.member_id
-    assert group.validate_offset_commit(member, None, 1, False, 0) == E.REBALANCE_IN_PROGRESS
-    assert group.validate_offset_commit(member, None, 1, True, 0) == E.NONE  # TxnOffsetCommit is not held back
+    assert group.validate_offset_commit(member, None, 1, False, version=0, now=0) == E.REBALANCE_IN_PROGRESS
+    assert group.validate_offset_commit(member, None, 1, True, version=0, now=0) == E.NONE  # TxnOffsetCommit is not held back
     group.sync(member, None, 1, None, None, {}, "s", 0)
-    assert group.validate_offset_commit(member, None, 1, False, 0) == E.NONE
-    assert group.validate_offset_commit("", None, -1, False, 0) == E.UNKNOWN_MEMBER_ID
-    assert group.validate_offset_commit("", None, -1, True, 0) == E.NONE
-    assert group.validate_offset_commit(member, None, 0, False, 0) == E.ILLEGAL_GENERATION
-    assert group.validate_offset_commit("ghost", None, 1, True, 0) == E.UNKNOWN_MEMBER_ID
+    assert group.validate_offset_commit(member, None, 1, False, version=0, now=0) == E.NONE
+    assert group.validate_offset_commit("", None, -1, False, version=0, now=0) == E.UNKNOWN_MEMBER_ID
+    assert group.validate_offset_commit("", None, -1, True, version=0, now=0) == E.NONE
+    assert group.validate_offset_commit(member, None, 0, False, version=0, now=0) == E.ILLEGAL_GENERATION
+    assert group.validate_offset_commit("ghost", None, 1, True, version=0, now=0) == E.UNKNOWN_MEMBER_ID
 
 
 def test_pending_transactional_offsets_become_committed_only_on_commit():

@@ -7,23 +7,50 @@ from pathlib import Path
 
 import pytest
 
-from kafkette.broker.config import BrokerConfig
-from kafkette.broker.transactions.fencing import fencing_error
-from kafkette.broker.state import Broker
+from kafkette.broker.clock import now_ms
+from kafkette.broker.errors import wire_error
+from kafkette.broker.internal_topic import TRANSACTIONS_TOPIC, InternalTopic, ensure_internal_topics
 from kafkette.broker.transactions import coordinator as coordinator_module
+from kafkette.broker.transactions.coordinator import TransactionCoordinator, TransactionSettings
+from kafkette.broker.transactions.markers import MarkerWriter
+from kafkette.broker.transactions.producer_ids import ProducerIdAllocator
 from kafkette.broker.transactions.states import IllegalTransition, TxnState, check_transition
 from kafkette.broker.transactions.txn_log import to_record
 from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.messages import END_TXN
 from kafkette.protocol.records import BatchHeader, build_batch, control_type, split_batches
+from kafkette.storage.config import LogConfig
+from kafkette.storage.store import LogStore
 
 E = ErrorCode
 TIMEOUT = 60_000
 
 
-def open_broker(data_dir: Path, **settings) -> Broker:
-    broker = Broker(BrokerConfig(data_dir=data_dir, **settings))
-    broker.open()
-    return broker
+class Txns:
+    """A transaction coordinator on a log store, with nothing else of a broker."""
+
+    def __init__(self, data_dir: Path, transaction_max_timeout_ms: int = 900_000) -> None:
+        self.store = LogStore(data_dir, LogConfig())
+        self.store.open()
+        ensure_internal_topics(self.store)
+        self.transactions = TransactionCoordinator(
+            InternalTopic(self.store, TRANSACTIONS_TOPIC), MarkerWriter(self.store, lambda *completed: None),
+            ProducerIdAllocator(data_dir / "producer-ids.json"),
+            TransactionSettings(max_timeout_ms=transaction_max_timeout_ms), now_ms)
+        self.transactions.load()
+
+    def create_topic(self, name: str, partitions: int) -> None:
+        self.store.create_topic(name, partitions, {})
+
+    def now_ms(self) -> int:
+        return now_ms()
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_broker(data_dir: Path, **settings) -> Txns:
+    return Txns(data_dir, **settings)
 
 
 @pytest.fixture
@@ -35,7 +62,7 @@ def broker(tmp_path):
     b.close()
 
 
-def produce_txn(broker: Broker, topic: str, partition: int, pid: int, epoch: int, seq: int = 0) -> int:
+def produce_txn(broker: Txns, topic: str, partition: int, pid: int, epoch: int, seq: int = 0) -> int:
     batch = build_batch([(b"k", b"v")], timestamp_ms=broker.now_ms(), producer_id=pid, producer_epoch=epoch,
                         base_sequence=seq, transactional=True)
     result = broker.store.partition(topic, partition).append(batch, now_ms=broker.now_ms())
@@ -43,13 +70,13 @@ def produce_txn(broker: Broker, topic: str, partition: int, pid: int, epoch: int
     return result.base_offset
 
 
-def last_batch(broker: Broker, topic: str, partition: int) -> tuple[BatchHeader, memoryview]:
+def last_batch(broker: Txns, topic: str, partition: int) -> tuple[BatchHeader, memoryview]:
     log = broker.store.partition(topic, partition)
     result = log.read(log.log_start_offset, 1 << 20, isolation_committed=False)
     return split_batches(b"".join(result.chunks))[-1]
 
 
-def begin(broker: Broker, txn_id: str, partitions: list[tuple[str, int]]) -> tuple[int, int]:
+def begin(broker: Txns, txn_id: str, partitions: list[tuple[str, int]]) -> tuple[int, int]:
     init = broker.transactions.init_producer_id(txn_id, TIMEOUT)
     assert init.error == E.NONE
     assert broker.transactions.add_partitions(txn_id, init.producer_id, init.producer_epoch, partitions) == E.NONE
@@ -233,5 +260,5 @@ def test_transitions_follow_kafkas_table():
 @pytest.mark.parametrize("version, expected", [(0, E.INVALID_PRODUCER_EPOCH), (1, E.INVALID_PRODUCER_EPOCH),
                                                (2, E.PRODUCER_FENCED), (3, E.PRODUCER_FENCED)])
 def test_producer_fenced_is_mapped_for_old_request_versions(version, expected):
-    assert fencing_error(E.PRODUCER_FENCED, version, fenced_since=2) == expected
-    assert fencing_error(E.CONCURRENT_TRANSACTIONS, version, fenced_since=2) == E.CONCURRENT_TRANSACTIONS
+    assert wire_error(END_TXN, version, E.PRODUCER_FENCED) == expected
+    assert wire_error(END_TXN, version, E.CONCURRENT_TRANSACTIONS) == E.CONCURRENT_TRANSACTIONS

@@ -235,7 +235,7 @@ def test_transactional_offsets_of_a_prepared_commit_become_committed_on_start(tm
     data_dir, _ = seeded(tmp_path, S.PREPARE_COMMIT, group="g1")
 
     def check(broker):
-        rows = broker.groups.fetch_offsets("g1", [(TOPIC, [0])], require_stable=True)
+        rows = broker.groups.offsets.fetch("g1", [(TOPIC, [0])], require_stable=True)
         (_, [(partition, offset, error)]), = rows
         assert (partition, offset.offset, error) == (0, 2, 0)
 
@@ -246,7 +246,7 @@ def test_transactional_offsets_of_a_prepared_abort_are_dropped_on_start(tmp_path
     data_dir, _ = seeded(tmp_path, S.PREPARE_ABORT, group="g1")
 
     def check(broker):
-        (_, [(partition, offset, error)]), = broker.groups.fetch_offsets("g1", [(TOPIC, [0])], require_stable=True)
+        (_, [(partition, offset, error)]), = broker.groups.offsets.fetch("g1", [(TOPIC, [0])], require_stable=True)
         assert (partition, offset.offset, error) == (0, 1, 0)  # the plain commit before it stays
 
     run_broker(data_dir, check)
@@ -256,9 +256,9 @@ def test_transactional_offsets_of_an_open_transaction_stay_pending(tmp_path):
     data_dir, _ = seeded(tmp_path, S.ONGOING, group="g1")
 
     def check(broker):
-        (_, [(_, offset, error)]), = broker.groups.fetch_offsets("g1", [(TOPIC, [0])], require_stable=True)
+        (_, [(_, offset, error)]), = broker.groups.offsets.fetch("g1", [(TOPIC, [0])], require_stable=True)
         assert (offset, error) == (None, 88)  # UNSTABLE_OFFSET_COMMIT
-        (_, [(_, offset, _)]), = broker.groups.fetch_offsets("g1", [(TOPIC, [0])], require_stable=False)
+        (_, [(_, offset, _)]), = broker.groups.offsets.fetch("g1", [(TOPIC, [0])], require_stable=False)
         assert offset.offset == 1
 
     run_broker(data_dir, check)

@@ -14,7 +14,7 @@ from typing import Callable
 
 TopicId = bytes
 Assignment = dict[TopicId, frozenset[int]]  # topic id -> partitions
-TopicPartition = tuple[TopicId, int]
+TopicIdPartition = tuple[TopicId, int]
 
 
 @dataclass(frozen=True)
@@ -24,14 +24,14 @@ class MemberSpec:
     instance_id: str | None = None
 
 
-def to_assignment(partitions: set[TopicPartition]) -> Assignment:
+def to_assignment(partitions: set[TopicIdPartition]) -> Assignment:
     out: dict[TopicId, set[int]] = {}
     for topic_id, partition in partitions:
         out.setdefault(topic_id, set()).add(partition)
     return {t: frozenset(ps) for t, ps in out.items()}
 
 
-def partitions_of(assignment: Assignment) -> set[TopicPartition]:
+def partitions_of(assignment: Assignment) -> set[TopicIdPartition]:
     return {(t, p) for t, ps in assignment.items() for p in ps}
 
 
@@ -39,9 +39,9 @@ def uniform(members: dict[str, MemberSpec], topics: dict[TopicId, int]) -> dict[
     """Every subscribed partition to exactly one subscriber, counts balanced (max - min <= 1 where
     subscriptions allow), keeping previous owners when that does not unbalance (Kafka's UniformAssignor)."""
     order = sorted(members)
-    owned: dict[str, set[TopicPartition]] = {m: set() for m in order}
-    owner: dict[TopicPartition, str] = {}
-    candidates: dict[TopicPartition, list[str]] = {}
+    owned: dict[str, set[TopicIdPartition]] = {m: set() for m in order}
+    owner: dict[TopicIdPartition, str] = {}
+    candidates: dict[TopicIdPartition, list[str]] = {}
     for topic_id, count in sorted(topics.items()):
         subscribers = [m for m in order if topic_id in members[m].subscribed]
         for p in range(count):
@@ -63,7 +63,7 @@ def uniform(members: dict[str, MemberSpec], topics: dict[TopicId, int]) -> dict[
     return {m: to_assignment(owned[m]) for m in order}
 
 
-def _quotas(members: dict[str, MemberSpec], candidates: dict[TopicPartition, list[str]]) -> dict[str, int]:
+def _quotas(members: dict[str, MemberSpec], candidates: dict[TopicIdPartition, list[str]]) -> dict[str, int]:
     """Upper bound each member may keep: ceil(partitions it could take / members sharing them)."""
     quota = {}
     for m in members:
@@ -73,8 +73,8 @@ def _quotas(members: dict[str, MemberSpec], candidates: dict[TopicPartition, lis
     return quota
 
 
-def _balance(owned: dict[str, set[TopicPartition]], owner: dict[TopicPartition, str],
-             candidates: dict[TopicPartition, list[str]]) -> None:
+def _balance(owned: dict[str, set[TopicIdPartition]], owner: dict[TopicIdPartition, str],
+             candidates: dict[TopicIdPartition, list[str]]) -> None:
     """Move partitions from the most to the least loaded eligible member while that narrows the gap."""
     for _ in range(len(owner) + 1):
         moved = False
@@ -97,7 +97,7 @@ def _balance(owned: dict[str, set[TopicPartition]], owner: dict[TopicPartition, 
 def range_(members: dict[str, MemberSpec], topics: dict[TopicId, int]) -> dict[str, Assignment]:
     """Per topic, contiguous ranges to its subscribers in member order; the first ones get one more
     when the count does not divide (Kafka's RangeAssignor, so co-partitioned topics line up)."""
-    out: dict[str, set[TopicPartition]] = {m: set() for m in members}
+    out: dict[str, set[TopicIdPartition]] = {m: set() for m in members}
     for topic_id, count in sorted(topics.items()):
         subscribers = sorted((m for m in members if topic_id in members[m].subscribed),
                              key=lambda m: (members[m].instance_id is None, members[m].instance_id or "", m))

@@ -140,7 +140,7 @@ class ConsumerMember:
                 and self.subscribed_topic_regex == other.subscribed_topic_regex)
 
 
-def new_member_id() -> str:
+def consumer_member_id() -> str:
     """Kafka's Uuid.randomUuid().toString(): url-safe base64 of 16 random bytes, unpadded."""
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
 
@@ -202,7 +202,7 @@ class ConsumerGroup:
     kind = "consumer"
 
     def __init__(self, group_id: str, settings: ConsumerGroupSettings = ConsumerGroupSettings(),
-                 make_member_id: Callable[[], str] = new_member_id) -> None:
+                 make_member_id: Callable[[], str] = consumer_member_id) -> None:
         self.group_id = group_id
         self.settings = settings
         self.make_member_id = make_member_id
@@ -521,7 +521,7 @@ class ConsumerGroup:
         return fenced
 
     def validate_offset_commit(self, member_id: str, instance_id: str | None, member_epoch: int,
-                               transactional: bool, version: int) -> E:
+                               transactional: bool, *, version: int, now: int) -> E:
         """Kafka's ConsumerGroup.validateOffsetCommit (OffsetCommit and TxnOffsetCommit)."""
         if self.dead:
             return E.COORDINATOR_NOT_AVAILABLE
@@ -544,6 +544,14 @@ class ConsumerGroup:
         if member is None:
             return E.UNKNOWN_MEMBER_ID
         return E.NONE if member_epoch == member.member_epoch else E.STALE_MEMBER_EPOCH
+
+    def offset_delete_check(self) -> tuple[E, set[str] | None]:
+        """OffsetDelete: (error, the topics whose offsets may not go)."""
+        return E.NONE, set(self.subscription_metadata) if self.members else set()
+
+    def is_idle(self) -> bool:
+        """Never got anywhere: no epoch, members or offsets (such a group is not kept)."""
+        return self.group_epoch == 0 and not self.members and not self.offsets
 
     def can_delete(self) -> E:
         if self.dead:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-TopicPartition = tuple[str, int]
+from kafkette.protocol.types import TopicPartition
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from kafkette.broker.errors import IllegalTransition
 from kafkette.broker.groups.consumer_protocol import subscription_topics
 from kafkette.broker.groups.offsets import GroupOffsets
 from kafkette.protocol.errors import ErrorCode as E
@@ -60,10 +61,6 @@ SYNC_ANSWER: dict[GroupState, E | None] = {
 }
 
 NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000  # Kafka's GroupCoordinator.NewMemberJoinTimeoutMs
-
-
-class IllegalTransition(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -156,13 +153,14 @@ class Member:
         return now >= self.heartbeat_deadline
 
 
-def new_member_id(client_id: str) -> str:
+def classic_member_id(client_id: str) -> str:
+    """Kafka's classic member id: the client id, a dash, a random UUID."""
     return f"{client_id}-{uuid.uuid4()}"
 
 
 class Group:
     def __init__(self, group_id: str, now: int, settings: GroupSettings = GroupSettings(),
-                 make_member_id: Callable[[str], str] = new_member_id) -> None:
+                 make_member_id: Callable[[str], str] = classic_member_id) -> None:
         self.group_id = group_id
         self.settings = settings
         self.make_member_id = make_member_id
@@ -181,6 +179,7 @@ class Group:
         self.initial_delay = False  # the first rebalance of an empty group waits for more members
         self.new_member_added = False
         self.offsets = GroupOffsets()  # committed and pending transactional offsets
+        self.last_logged: tuple[GroupState, int] | None = None  # (state, generation) the coordinator last logged
         self._effects: list[Effect] = []
 
     # ------------------------------------------------------------------ state
@@ -545,7 +544,7 @@ class Group:
     # ------------------------------------------------------------------ offsets, timers, deletion
 
     def validate_offset_commit(self, member_id: str, instance_id: str | None, generation: int,
-                               transactional: bool, now: int) -> E:
+                               transactional: bool, *, version: int, now: int) -> E:
         """Kafka's ClassicGroup.validateOffsetCommit (OffsetCommit and TxnOffsetCommit)."""
         if self.state is S.DEAD:
             return E.COORDINATOR_NOT_AVAILABLE
@@ -602,6 +601,21 @@ class Group:
 
     def join_deadline_limit(self, now: int) -> int:
         return max(self.max_rebalance_timeout() - (now - self.state_timestamp), 0)
+
+    def offset_delete_check(self) -> tuple[E, set[str] | None]:
+        """OffsetDelete: (error, the topics whose offsets may not go; None: every topic's)."""
+        if self.state is S.DEAD:
+            return E.GROUP_ID_NOT_FOUND, None
+        if self.state is S.EMPTY:
+            return E.NONE, set()
+        if self.protocol_type != "consumer":
+            return E.NON_EMPTY_GROUP, None
+        return E.NONE, self.subscribed_topics()
+
+    def is_idle(self) -> bool:
+        """Never got anywhere: no generation, members or offsets (such a group is not kept)."""
+        return (self.state is S.EMPTY and self.generation == 0 and not self.members and not self.pending_members
+                and not self.offsets)
 
     def can_delete(self) -> E:
         """DeleteGroups: only an empty group may go."""

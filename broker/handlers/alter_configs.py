@@ -1,19 +1,20 @@
 """AlterConfigs: replace a topic's whole set of configs."""
 
-from kafkette.broker.topic_configs import alter_topic_configs
+from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
+from kafkette.broker.topic_configs import alter_topic_configs
 from kafkette.protocol.messages import ALTER_CONFIGS
 
 R = ALTER_CONFIGS.Response
 
 
-@handles(ALTER_CONFIGS)
-def alter_configs(broker, request):
+@handles(ALTER_CONFIGS, versions=(0, 2))
+def alter_configs(ctx: RequestContext, body):
     responses = []
-    for res in request.body.resources:
+    for res in body.resources:
         configs = {c.name: c.value for c in res.configs if c.value is not None}
-        error, message = alter_topic_configs(broker, res.resource_type, res.resource_name, configs,
-                                             request.body.validate_only)
+        error, message = alter_topic_configs(ctx.broker.store, res.resource_type, res.resource_name, configs,
+                                             body.validate_only)
         responses.append(R.AlterConfigsResourceResponse(error_code=error, error_message=message,
                                                         resource_type=res.resource_type,
                                                         resource_name=res.resource_name))

@@ -1,18 +1,19 @@
 """ConsumerGroupDescribe: state, epochs and members (current and target assignments) of consumer-protocol groups."""
 
+from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.messages import CONSUMER_GROUP_DESCRIBE
 
 R = CONSUMER_GROUP_DESCRIBE.Response
 
 
-@handles(CONSUMER_GROUP_DESCRIBE)
-def consumer_group_describe(broker, request):
-    return R(throttle_time_ms=0, groups=[_describe(broker, group_id) for group_id in request.body.group_ids])
+@handles(CONSUMER_GROUP_DESCRIBE, versions=(0, 0))
+def consumer_group_describe(ctx: RequestContext, body):
+    return R(throttle_time_ms=0, groups=[_describe(ctx, group_id) for group_id in body.group_ids])
 
 
-def _describe(broker, group_id: str):
-    error, message, group, topics = broker.groups.consumer_group_describe(group_id)
+def _describe(ctx: RequestContext, group_id: str) -> R.DescribedGroup:
+    error, message, group, topics = ctx.broker.groups.consumer.describe(group_id)
     if group is None:
         return R.DescribedGroup(error_code=error, error_message=message, group_id=group_id, group_state="",
                                 group_epoch=0, assignment_epoch=0, assignor_name="", members=[])

@@ -1,16 +1,16 @@
 """ConsumerGroupHeartbeat: join, stay in and leave a consumer-protocol (KIP-848) group; the broker assigns."""
 
+from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.consumer_group import HeartbeatRequest
 from kafkette.broker.registry import handles
-from kafkette.broker.state import now_ms
 from kafkette.protocol.messages import CONSUMER_GROUP_HEARTBEAT
 
 R = CONSUMER_GROUP_HEARTBEAT.Response
 
 
-@handles(CONSUMER_GROUP_HEARTBEAT)
-def consumer_group_heartbeat(broker, request):
-    body, version = request.body, request.header.api_version
+@handles(CONSUMER_GROUP_HEARTBEAT, versions=(0, 1))
+def consumer_group_heartbeat(ctx: RequestContext, body):
+    version = ctx.version
     owned = None if body.topic_partitions is None else [(t.topic_id, list(t.partitions))
                                                          for t in body.topic_partitions]
     req = HeartbeatRequest(
@@ -19,8 +19,8 @@ def consumer_group_heartbeat(broker, request):
         subscribed_topic_names=body.subscribed_topic_names,
         subscribed_topic_regex=body.subscribed_topic_regex if version >= 1 else None,
         server_assignor=body.server_assignor, owned=owned,
-        client_id=request.header.client_id or "", client_host=request.client_host)
-    result = broker.groups.consumer_group_heartbeat(body.group_id, req, version, now_ms())
+        client_id=ctx.client_id or "", client_host=ctx.client_host)
+    result = ctx.broker.groups.consumer.heartbeat(body.group_id, req, version, ctx.now_ms())
     assignment = None
     if result.assignment is not None:
         assignment = R.Assignment(topic_partitions=[

@@ -1,25 +1,32 @@
 """CreatePartitions: grow a topic's partition count."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages import CREATE_PARTITIONS
 
+if TYPE_CHECKING:
+    from kafkette.broker.state import Broker
+
 R = CREATE_PARTITIONS.Response
 
 
-@handles(CREATE_PARTITIONS)
-def create_partitions(broker, request):
-    body = request.body
-    return R(throttle_time_ms=0, results=[_grow(broker, t, body.validate_only) for t in body.topics])
+@handles(CREATE_PARTITIONS, versions=(0, 3))
+def create_partitions(ctx: RequestContext, body):
+    return R(throttle_time_ms=0, results=[_grow(ctx.broker, t, body.validate_only) for t in body.topics])
 
 
-def _grow(broker, wanted, validate_only: bool) -> R.CreatePartitionsTopicResult:
+def _grow(broker: Broker, wanted, validate_only: bool) -> R.CreatePartitionsTopicResult:
     topic = broker.store.topic(wanted.name)
     if topic is None:
         error, message = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {wanted.name} does not exist"
-    elif wanted.count <= len(topic.partitions):
+    elif wanted.count <= topic.partition_count:
         error = ErrorCode.INVALID_PARTITIONS
-        message = f"topic has {len(topic.partitions)} partitions; the new count must be larger"
+        message = f"topic has {topic.partition_count} partitions; the new count must be larger"
     else:
         error, message = ErrorCode.NONE, None
         if not validate_only:

@@ -1,20 +1,28 @@
 """CreateTopics: validate_only, num_partitions=-1 (broker default), configs stored and reported."""
 
-from kafkette.broker.topic_configs import effective_topic_configs, validate_topic_configs
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
+from kafkette.broker.topic_configs import effective_topic_configs, validate_topic_configs
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages import CREATE_TOPICS
+
+if TYPE_CHECKING:
+    from kafkette.broker.state import Broker
 
 R = CREATE_TOPICS.Response
 
 
-@handles(CREATE_TOPICS)
-def create_topics(broker, request):
-    results = [_create(broker, t, request.body.validate_only) for t in request.body.topics]
+@handles(CREATE_TOPICS, versions=(0, 7))
+def create_topics(ctx: RequestContext, body):
+    results = [_create(ctx.broker, t, body.validate_only) for t in body.topics]
     return R(throttle_time_ms=0, topics=results)
 
 
-def _create(broker, wanted, validate_only: bool) -> R.CreatableTopicResult:
+def _create(broker: Broker, wanted, validate_only: bool) -> R.CreatableTopicResult:
     configs = {c.name: c.value for c in wanted.configs if c.value is not None}
     partitions = wanted.num_partitions
     if wanted.assignments:
@@ -34,7 +42,7 @@ def _create(broker, wanted, validate_only: bool) -> R.CreatableTopicResult:
                  for n, v, s in effective_topic_configs(broker.config, configs)])
 
 
-def _check(broker, wanted, configs: dict[str, str], partitions: int) -> ErrorCode:
+def _check(broker: Broker, wanted, configs: dict[str, str], partitions: int) -> ErrorCode:
     if broker.store.topic(wanted.name) is not None:
         return ErrorCode.TOPIC_ALREADY_EXISTS
     if wanted.replication_factor not in (-1, 1) and not wanted.assignments:

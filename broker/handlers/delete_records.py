@@ -1,20 +1,28 @@
 """DeleteRecords: move a partition's log start offset forward (offset -1: to the high watermark)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages import DELETE_RECORDS
 
+if TYPE_CHECKING:
+    from kafkette.broker.state import Broker
+
 R = DELETE_RECORDS.Response
 
 
-@handles(DELETE_RECORDS)
-def delete_records(broker, request):
+@handles(DELETE_RECORDS, versions=(0, 2))
+def delete_records(ctx: RequestContext, body):
     return R(throttle_time_ms=0, topics=[
-        R.DeleteRecordsTopicResult(name=t.name, partitions=[_delete(broker, t.name, p) for p in t.partitions])
-        for t in request.body.topics])
+        R.DeleteRecordsTopicResult(name=t.name, partitions=[_delete(ctx.broker, t.name, p) for p in t.partitions])
+        for t in body.topics])
 
 
-def _delete(broker, topic: str, p) -> R.DeleteRecordsPartitionResult:
+def _delete(broker: Broker, topic: str, p) -> R.DeleteRecordsPartitionResult:
     log = broker.store.partition(topic, p.partition_index)
     if log is None:
         return R.DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=-1,

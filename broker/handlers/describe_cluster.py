@@ -1,15 +1,16 @@
 """DescribeCluster: this single node."""
 
+from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.messages import DESCRIBE_CLUSTER
 
 R = DESCRIBE_CLUSTER.Response
 
 
-@handles(DESCRIBE_CLUSTER)
-def describe_cluster(broker, request):
-    host, port = broker.config.advertised
-    node = broker.config.node_id
+@handles(DESCRIBE_CLUSTER, versions=(0, 1))
+def describe_cluster(ctx: RequestContext, body):
+    host, port = ctx.listener.advertised
+    node = ctx.node_id
     return R(throttle_time_ms=0, error_code=0, error_message=None, endpoint_type=1,
-             cluster_id=broker.config.cluster_id, controller_id=node,
+             cluster_id=ctx.broker.config.cluster_id, controller_id=node,
              brokers=[R.DescribeClusterBroker(broker_id=node, host=host, port=port, rack=None)])

@@ -1,20 +1,34 @@
 """DescribeConfigs for topics (2) and brokers (4)."""
 
-from kafkette.broker.topic_configs import (BROKER_RESOURCE, CONFIG_SOURCE_DEFAULT, CONFIG_SOURCE_STATIC_BROKER,
-                                  TOPIC_RESOURCE, broker_configs, effective_topic_configs)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
+from kafkette.broker.topic_configs import (
+    BROKER_RESOURCE,
+    CONFIG_SOURCE_DEFAULT,
+    CONFIG_SOURCE_STATIC_BROKER,
+    TOPIC_RESOURCE,
+    broker_configs,
+    effective_topic_configs,
+)
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages import DESCRIBE_CONFIGS
+
+if TYPE_CHECKING:
+    from kafkette.broker.state import Broker
 
 R = DESCRIBE_CONFIGS.Response
 
 
-@handles(DESCRIBE_CONFIGS)
-def describe_configs(broker, request):
-    return R(throttle_time_ms=0, results=[_describe(broker, res) for res in request.body.resources])
+@handles(DESCRIBE_CONFIGS, versions=(0, 4))
+def describe_configs(ctx: RequestContext, body):
+    return R(throttle_time_ms=0, results=[_describe(ctx.broker, res) for res in body.resources])
 
 
-def _describe(broker, resource) -> R.DescribeConfigsResult:
+def _describe(broker: Broker, resource) -> R.DescribeConfigsResult:
     if resource.resource_type == TOPIC_RESOURCE:
         topic = broker.store.topic(resource.resource_name)
         if topic is None:

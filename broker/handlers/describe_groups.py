@@ -1,16 +1,17 @@
 """DescribeGroups: state, protocol and members (with metadata and assignment when Stable) of groups."""
 
+from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.messages import DESCRIBE_GROUPS
 
 R = DESCRIBE_GROUPS.Response
 
 
-@handles(DESCRIBE_GROUPS)
-def describe_groups(broker, request):
+@handles(DESCRIBE_GROUPS, versions=(0, 5))
+def describe_groups(ctx: RequestContext, body):
     described = []
-    for group_id in request.body.groups:
-        s = broker.groups.describe(group_id)
+    for group_id in body.groups:
+        s = ctx.broker.groups.classic.describe(group_id)
         described.append(R.DescribedGroup(
             error_code=0, group_id=group_id, group_state=s.state, protocol_type=s.protocol_type,
             protocol_data=s.protocol_name, members=[

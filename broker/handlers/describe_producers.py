@@ -1,20 +1,28 @@
 """DescribeProducers: the producer state of partitions (ids, epochs, sequences, open transactions)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages import DESCRIBE_PRODUCERS
 
+if TYPE_CHECKING:
+    from kafkette.broker.state import Broker
+
 R = DESCRIBE_PRODUCERS.Response
 
 
-@handles(DESCRIBE_PRODUCERS)
-def describe_producers(broker, request):
+@handles(DESCRIBE_PRODUCERS, versions=(0, 0))
+def describe_producers(ctx: RequestContext, body):
     return R(throttle_time_ms=0, topics=[
-        R.TopicResponse(name=t.name, partitions=[_partition(broker, t.name, p) for p in t.partition_indexes])
-        for t in request.body.topics])
+        R.TopicResponse(name=t.name, partitions=[_partition(ctx.broker, t.name, p) for p in t.partition_indexes])
+        for t in body.topics])
 
 
-def _partition(broker, topic: str, partition: int) -> R.PartitionResponse:
+def _partition(broker: Broker, topic: str, partition: int) -> R.PartitionResponse:
     log = broker.store.partition(topic, partition)
     if log is None:
         return R.PartitionResponse(partition_index=partition, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,

@@ -1,21 +1,28 @@
 """DescribeTransactions: state, producer, timeout and partitions of transactional ids."""
 
-from collections import defaultdict
+from __future__ import annotations
 
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages import DESCRIBE_TRANSACTIONS
 
+if TYPE_CHECKING:
+    from kafkette.broker.state import Broker
+
 R = DESCRIBE_TRANSACTIONS.Response
 
 
-@handles(DESCRIBE_TRANSACTIONS)
-def describe_transactions(broker, request):
-    return R(throttle_time_ms=0, transaction_states=[_describe(broker, tid)
-                                                     for tid in request.body.transactional_ids])
+@handles(DESCRIBE_TRANSACTIONS, versions=(0, 0))
+def describe_transactions(ctx: RequestContext, body):
+    return R(throttle_time_ms=0, transaction_states=[_describe(ctx.broker, tid)
+                                                     for tid in body.transactional_ids])
 
 
-def _describe(broker, transactional_id: str) -> R.TransactionState:
+def _describe(broker: Broker, transactional_id: str) -> R.TransactionState:
     txn = broker.transactions.describe(transactional_id)
     if txn is None:
         return R.TransactionState(error_code=ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, transactional_id=transactional_id,

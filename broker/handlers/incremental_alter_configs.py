@@ -1,7 +1,8 @@
 """IncrementalAlterConfigs: set, delete, append to or subtract from a topic's configs."""
 
-from kafkette.broker.topic_configs import alter_topic_configs
+from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
+from kafkette.broker.topic_configs import alter_topic_configs
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages import INCREMENTAL_ALTER_CONFIGS
 
@@ -9,16 +10,16 @@ R = INCREMENTAL_ALTER_CONFIGS.Response
 SET, DELETE, APPEND, SUBTRACT = range(4)
 
 
-@handles(INCREMENTAL_ALTER_CONFIGS)
-def incremental_alter_configs(broker, request):
+@handles(INCREMENTAL_ALTER_CONFIGS, versions=(0, 1))
+def incremental_alter_configs(ctx: RequestContext, body):
     responses = []
-    for res in request.body.resources:
-        topic = broker.store.topic(res.resource_name)
+    for res in body.resources:
+        topic = ctx.broker.store.topic(res.resource_name)
         configs = dict(topic.configs) if topic is not None else {}
         error, message = _apply(configs, res.configs)
         if error == ErrorCode.NONE:
-            error, message = alter_topic_configs(broker, res.resource_type, res.resource_name, configs,
-                                                 request.body.validate_only)
+            error, message = alter_topic_configs(ctx.broker.store, res.resource_type, res.resource_name, configs,
+                                                 body.validate_only)
         responses.append(R.AlterConfigsResourceResponse(error_code=error, error_message=message,
                                                         resource_type=res.resource_type,
                                                         resource_name=res.resource_name))

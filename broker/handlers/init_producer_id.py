@@ -1,16 +1,15 @@
 """InitProducerId: a producer id for idempotence, or an epoch bump for a transactional id."""
 
-from kafkette.broker.transactions.fencing import fencing_error
+from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.messages import INIT_PRODUCER_ID
 
 R = INIT_PRODUCER_ID.Response
 
 
-@handles(INIT_PRODUCER_ID)
-def init_producer_id(broker, request):
-    body = request.body
-    result = broker.transactions.init_producer_id(body.transactional_id, body.transaction_timeout_ms,
+@handles(INIT_PRODUCER_ID, versions=(0, 4))
+def init_producer_id(ctx: RequestContext, body):
+    result = ctx.broker.transactions.init_producer_id(body.transactional_id, body.transaction_timeout_ms,
                                                   body.producer_id, body.producer_epoch)
-    return R(throttle_time_ms=0, error_code=fencing_error(result.error, request.header.api_version, 4),
+    return R(throttle_time_ms=0, error_code=ctx.wire_error(result.error),
              producer_id=result.producer_id, producer_epoch=result.producer_epoch)

@@ -1,28 +1,28 @@
 """JoinGroup: join or rejoin a classic group; a long poll while the group rebalances."""
 
+from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.state import JoinRequest, JoinResult
 from kafkette.broker.registry import handles
-from kafkette.broker.state import now_ms
 from kafkette.protocol.messages import JOIN_GROUP
 
 R = JOIN_GROUP.Response
 
 
-@handles(JOIN_GROUP)
-def join_group(broker, request):
-    body, version = request.body, request.header.api_version
+@handles(JOIN_GROUP, versions=(0, 9))
+def join_group(ctx: RequestContext, body):
+    version = ctx.version
     req = JoinRequest(
         member_id=body.member_id,
         group_instance_id=body.group_instance_id if version >= 5 else None,
-        client_id=request.header.client_id or "",
-        client_host=request.client_host,
+        client_id=ctx.client_id or "",
+        client_host=ctx.client_host,
         session_timeout_ms=body.session_timeout_ms,
         rebalance_timeout_ms=body.rebalance_timeout_ms if version >= 1 else body.session_timeout_ms,
         protocol_type=body.protocol_type,
         protocols=[(p.name, bytes(p.metadata or b"")) for p in body.protocols],
         require_known_member_id=version >= 4,
     )
-    result = broker.groups.join_group(body.group_id, req, now_ms())
+    result = ctx.broker.groups.classic.join(body.group_id, req, ctx.now_ms())
     if isinstance(result, JoinResult):
         return response(result, version)
     return _after_rebalance(result, version)

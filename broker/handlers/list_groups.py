@@ -1,16 +1,17 @@
 """ListGroups: every group, filtered by state (v4+) and type (v5+)."""
 
+from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.messages import LIST_GROUPS
 
 R = LIST_GROUPS.Response
 
 
-@handles(LIST_GROUPS)
-def list_groups(broker, request):
-    body, version = request.body, request.header.api_version
+@handles(LIST_GROUPS, versions=(0, 5))
+def list_groups(ctx: RequestContext, body):
+    version = ctx.version
     states = body.states_filter if version >= 4 else ()
     types = body.types_filter if version >= 5 else ()
     return R(throttle_time_ms=0, error_code=0, groups=[
         R.ListedGroup(group_id=g, protocol_type=ptype, group_state=state, group_type=gtype)
-        for g, ptype, state, gtype in broker.groups.list_groups(states, types)])
+        for g, ptype, state, gtype in ctx.broker.groups.list_groups(states, types)])

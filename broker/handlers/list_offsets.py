@@ -1,28 +1,30 @@
 """ListOffsets: earliest (-2), latest (-1: HWM, or LSO for read_committed), max timestamp (-3), by time."""
 
+from kafkette.broker.context import RequestContext
 from kafkette.broker.handlers.metadata import LEADER_EPOCH
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages import LIST_OFFSETS
+from kafkette.protocol.types import IsolationLevel
+from kafkette.storage.engine import PartitionEngine
 
 R = LIST_OFFSETS.Response
 LATEST, EARLIEST, MAX_TIMESTAMP = -1, -2, -3
 
 
-@handles(LIST_OFFSETS)
-def list_offsets(broker, request):
-    body = request.body
-    committed = body.isolation_level == 1
+@handles(LIST_OFFSETS, versions=(1, 7))
+def list_offsets(ctx: RequestContext, body):
+    committed = body.isolation_level == IsolationLevel.READ_COMMITTED
     topics = []
     for wanted in body.topics:
-        topic = broker.store.topic(wanted.name)
         partitions = []
         for p in wanted.partitions:
-            if topic is None or not 0 <= p.partition_index < len(topic.partitions):
+            log = ctx.broker.store.partition(wanted.name, p.partition_index)
+            if log is None:
                 partitions.append(R.ListOffsetsPartitionResponse(
                     partition_index=p.partition_index, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
                 continue
-            offset, timestamp = _lookup(topic.partitions[p.partition_index], p.timestamp, committed)
+            offset, timestamp = _lookup(log, p.timestamp, committed)
             partitions.append(R.ListOffsetsPartitionResponse(partition_index=p.partition_index, error_code=0,
                                                              timestamp=timestamp, offset=offset,
                                                              leader_epoch=LEADER_EPOCH))
@@ -30,7 +32,7 @@ def list_offsets(broker, request):
     return R(throttle_time_ms=0, topics=topics)
 
 
-def _lookup(log, timestamp: int, committed: bool) -> tuple[int, int]:
+def _lookup(log: PartitionEngine, timestamp: int, committed: bool) -> tuple[int, int]:
     """(offset, timestamp) for one partition; (-1, -1) when no record qualifies."""
     if timestamp == LATEST:
         return (log.last_stable_offset if committed else log.high_watermark), -1

@@ -1,5 +1,6 @@
 """ListTransactions: transactional ids filtered by state, producer id and (v1) open duration."""
 
+from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.broker.transactions.states import TxnState
 from kafkette.protocol.messages import LIST_TRANSACTIONS
@@ -7,14 +8,13 @@ from kafkette.protocol.messages import LIST_TRANSACTIONS
 R = LIST_TRANSACTIONS.Response
 
 
-@handles(LIST_TRANSACTIONS)
-def list_transactions(broker, request):
-    body = request.body
+@handles(LIST_TRANSACTIONS, versions=(0, 1))
+def list_transactions(ctx: RequestContext, body):
     unknown = [name for name in body.state_filters if TxnState.from_wire_name(name) is None]
     states = {TxnState.from_wire_name(name) for name in body.state_filters} - {None}
     producers = set(body.producer_id_filters)
-    now = broker.now_ms()
-    listed = [txn for txn in broker.transactions.all()
+    now = ctx.now_ms()
+    listed = [txn for txn in ctx.broker.transactions.all()
               if (not states or txn.state in states)
               and (not producers or txn.producer_id in producers)
               and (body.duration_filter < 0 or (txn.state == TxnState.ONGOING

@@ -1,44 +1,53 @@
 """Metadata: this node as the only broker and leader of every partition; auto-creates topics."""
 
-from kafkette.broker.registry import handles
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kafkette.broker.context import RequestContext
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
+from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages import METADATA
+
+if TYPE_CHECKING:
+    from kafkette.broker.state import Broker
+    from kafkette.storage.engine import TopicInfo
 
 R = METADATA.Response
 LEADER_EPOCH = 0
 
 
-def topic_metadata(broker, topic) -> R.MetadataResponseTopic:
+def topic_metadata(broker: Broker, topic: TopicInfo) -> R.MetadataResponseTopic:
     node = broker.config.node_id
     partitions = [R.MetadataResponsePartition(error_code=0, partition_index=i, leader_id=node,
                                               leader_epoch=LEADER_EPOCH, replica_nodes=[node], isr_nodes=[node])
-                  for i in range(len(topic.partitions))]
+                  for i in range(topic.partition_count)]
     return R.MetadataResponseTopic(error_code=0, name=topic.name, topic_id=topic.topic_id,
                                    is_internal=topic.name in INTERNAL_TOPICS, partitions=partitions)
 
 
-def brokers(broker) -> list:
-    host, port = broker.config.advertised
-    return [R.MetadataResponseBroker(node_id=broker.config.node_id, host=host, port=port, rack=None)]
+def brokers(ctx: RequestContext) -> list[R.MetadataResponseBroker]:
+    host, port = ctx.listener.advertised
+    return [R.MetadataResponseBroker(node_id=ctx.node_id, host=host, port=port, rack=None)]
 
 
-@handles(METADATA)
-def metadata(broker, request):
-    body, version = request.body, request.header.api_version
+@handles(METADATA, versions=(0, 12))
+def metadata(ctx: RequestContext, body):
+    version = ctx.version
     wanted = body.topics
     if wanted is None or (version == 0 and not wanted):
-        topics = [topic_metadata(broker, t) for t in broker.store.topics()]
+        topics = [topic_metadata(ctx.broker, t) for t in ctx.broker.store.topics()]
     else:
-        topics = [_one_topic(broker, t, body.allow_auto_topic_creation or version < 4) for t in wanted]
-    return R(throttle_time_ms=0, brokers=brokers(broker), cluster_id=broker.config.cluster_id,
-             controller_id=broker.config.node_id, topics=topics)
+        topics = [_one_topic(ctx.broker, t, body.allow_auto_topic_creation or version < 4) for t in wanted]
+    return R(throttle_time_ms=0, brokers=brokers(ctx), cluster_id=ctx.broker.config.cluster_id,
+             controller_id=ctx.broker.config.node_id, topics=topics)
 
 
-def _one_topic(broker, wanted, auto_create: bool) -> R.MetadataResponseTopic:
+def _one_topic(broker: Broker, wanted, auto_create: bool) -> R.MetadataResponseTopic:
     name = wanted.name
     if name is None:
-        topic = broker.topic_by_id(wanted.topic_id)
+        topic = broker.store.topic_by_id(wanted.topic_id)
         if topic is None:
             return R.MetadataResponseTopic(error_code=ErrorCode.UNKNOWN_TOPIC_ID, name=None,
                                            topic_id=wanted.topic_id)

@@ -1,24 +1,24 @@
 """OffsetCommit: store a group's consumed positions in `__consumer_offsets`."""
 
-from kafkette.broker.groups.coordinator import OffsetToCommit
+from kafkette.broker.context import RequestContext
+from kafkette.broker.groups.offset_manager import OffsetToCommit
 from kafkette.broker.registry import handles
-from kafkette.broker.state import now_ms
 from kafkette.protocol.messages import OFFSET_COMMIT
 
 R = OFFSET_COMMIT.Response
 
 
-@handles(OFFSET_COMMIT)
-def offset_commit(broker, request):
-    body, version = request.body, request.header.api_version
+@handles(OFFSET_COMMIT, versions=(0, 9))
+def offset_commit(ctx: RequestContext, body):
+    version = ctx.version
     offsets = [OffsetToCommit(t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch,
                               p.committed_metadata)
                for t in body.topics for p in t.partitions]
-    errors = iter(broker.groups.commit_offsets(
+    errors = iter(ctx.broker.groups.offsets.commit(
         body.group_id, body.member_id, body.group_instance_id if version >= 7 else None,
-        body.generation_id_or_member_epoch, offsets, version, now_ms()))
+        body.generation_id_or_member_epoch, offsets, version, ctx.now_ms()))
     return R(throttle_time_ms=0, topics=[
         R.OffsetCommitResponseTopic(name=t.name, partitions=[
-            R.OffsetCommitResponsePartition(partition_index=p.partition_index, error_code=next(errors))
+            R.OffsetCommitResponsePartition(partition_index=p.partition_index, error_code=ctx.wire_error(next(errors)))
             for p in t.partitions])
         for t in body.topics])

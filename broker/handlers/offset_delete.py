@@ -1,17 +1,17 @@
 """OffsetDelete: forget a group's offsets for partitions it does not consume."""
 
+from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.broker.state import now_ms
 from kafkette.protocol.messages import OFFSET_DELETE
+from kafkette.protocol.types import TopicPartition
 
 R = OFFSET_DELETE.Response
 
 
-@handles(OFFSET_DELETE)
-def offset_delete(broker, request):
-    body = request.body
-    tps = [(t.name, p.partition_index) for t in body.topics for p in t.partitions]
-    error, errors = broker.groups.delete_offsets(body.group_id, tps, now_ms())
+@handles(OFFSET_DELETE, versions=(0, 0))
+def offset_delete(ctx: RequestContext, body):
+    tps = [TopicPartition(t.name, p.partition_index) for t in body.topics for p in t.partitions]
+    error, errors = ctx.broker.groups.offsets.delete(body.group_id, tps, ctx.now_ms())
     if error:
         return R(error_code=error, throttle_time_ms=0, topics=[])
     errors = iter(errors)

@@ -1,18 +1,19 @@
 """OffsetFetch: a group's committed offsets; one group (v0-7) or several (v8+); require_stable (v7+)."""
 
+from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.messages import OFFSET_FETCH
 
 R = OFFSET_FETCH.Response
 
 
-@handles(OFFSET_FETCH)
-def offset_fetch(broker, request):
-    body, version = request.body, request.header.api_version
+@handles(OFFSET_FETCH, versions=(0, 9))
+def offset_fetch(ctx: RequestContext, body):
+    version = ctx.version
     stable = body.require_stable if version >= 7 else False
     if version < 8:
         wanted = None if body.topics is None else [(t.name, t.partition_indexes) for t in body.topics]
-        found = broker.groups.fetch_offsets(body.group_id, wanted, stable)
+        found = ctx.broker.groups.offsets.fetch(body.group_id, wanted, stable)
         return R(throttle_time_ms=0, error_code=0, topics=[
             R.OffsetFetchResponseTopic(name=topic, partitions=[
                 R.OffsetFetchResponsePartition(partition_index=p, error_code=e, **_offset(o)) for p, o, e in rows])
@@ -20,12 +21,12 @@ def offset_fetch(broker, request):
     groups = []
     for g in body.groups:
         if version >= 9:  # a consumer-protocol member names itself; a stale or unknown one is refused
-            error = broker.groups.validate_offset_fetch(g.group_id, g.member_id, g.member_epoch)
+            error = ctx.broker.groups.offsets.validate_fetch(g.group_id, g.member_id, g.member_epoch)
             if error:
                 groups.append(R.OffsetFetchResponseGroup(group_id=g.group_id, error_code=error, topics=[]))
                 continue
         wanted = None if g.topics is None else [(t.name, t.partition_indexes) for t in g.topics]
-        found = broker.groups.fetch_offsets(g.group_id, wanted, stable)
+        found = ctx.broker.groups.offsets.fetch(g.group_id, wanted, stable)
         groups.append(R.OffsetFetchResponseGroup(group_id=g.group_id, error_code=0, topics=[
             R.OffsetFetchResponseTopics(name=topic, partitions=[
                 R.OffsetFetchResponsePartitions(partition_index=p, error_code=e, **_offset(o)) for p, o, e in rows])

@@ -7,29 +7,34 @@ fsyncs before the append returns, so the answer always follows durability.
 
 from __future__ import annotations
 
-from kafkette.broker.registry import handles
+from typing import TYPE_CHECKING
+
+from kafkette.broker.context import RequestContext
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
-from kafkette.broker.state import now_ms
+from kafkette.broker.registry import handles
 from kafkette.broker.topic_configs import max_message_bytes
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages import PRODUCE
 from kafkette.protocol.records import HEADER_SIZE, MAGIC_OFFSET, ZSTD, BatchHeader, RecordsError, split_batches
 
+if TYPE_CHECKING:
+    from kafkette.broker.state import Broker
+
 R = PRODUCE.Response
 
 
-@handles(PRODUCE)
-def produce(broker, request):
-    body, version = request.body, request.header.api_version
+@handles(PRODUCE, versions=(3, 10))
+def produce(ctx: RequestContext, body):
+    version = ctx.version
     if body.acks not in (-1, 0, 1):
         return R(throttle_time_ms=0, responses=[R.TopicProduceResponse(name=t.name, partition_responses=[
             _failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS) for p in t.partition_data]) for t in body.topic_data])
-    now = now_ms()
+    now = ctx.now_ms()
     responses = []
     for t in body.topic_data:
-        topic = _topic(broker, t.name)
+        topic = _topic(ctx.broker, t.name)
         responses.append(R.TopicProduceResponse(name=t.name, partition_responses=[
-            _append(broker, topic, t.name, data, body.transactional_id, now, version) for data in t.partition_data]))
+            _append(ctx.broker, topic, t.name, data, body.transactional_id, now, version) for data in t.partition_data]))
     if body.acks == 0:
         return None
     return R(responses=responses, throttle_time_ms=0)
@@ -40,15 +45,15 @@ def _failed(index: int, error: ErrorCode, message: str | None = None) -> R.Parti
                                       log_start_offset=-1, record_errors=[], error_message=message)
 
 
-def _topic(broker, name: str):
+def _topic(broker: Broker, name: str):
     topic = broker.store.topic(name)
     if topic is None and broker.auto_create(name) == ErrorCode.NONE:
         topic = broker.store.topic(name)
     return topic
 
 
-def _append(broker, topic, name: str, data, transactional_id, now: int, version: int) -> R.PartitionProduceResponse:
-    if topic is None or not 0 <= data.index < len(topic.partitions):
+def _append(broker: Broker, topic, name: str, data, transactional_id, now: int, version: int) -> R.PartitionProduceResponse:
+    if topic is None or not 0 <= data.index < topic.partition_count:
         return _failed(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
     if name in INTERNAL_TOPICS:
         return _failed(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, "clients cannot write to internal topics")
@@ -60,11 +65,11 @@ def _append(broker, topic, name: str, data, transactional_id, now: int, version:
         error = broker.transactions.verify_produce(transactional_id, first, name, data.index, version)
         if error != ErrorCode.NONE:
             return _failed(data.index, error)
-    log = topic.partitions[data.index]
+    log = broker.store.partition(name, data.index)
+    assert log is not None
     result = log.append(data.records, now_ms=now)
     if result.error != ErrorCode.NONE:
         return _failed(data.index, result.error)
-    broker.appended(log)
     return R.PartitionProduceResponse(index=data.index, error_code=0, base_offset=result.base_offset,
                                       log_append_time_ms=result.log_append_time, log_start_offset=result.log_start_offset,
                                       record_errors=[], error_message=None)

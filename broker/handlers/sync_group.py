@@ -1,21 +1,21 @@
 """SyncGroup: the leader hands in the assignment; every member waits for its own share."""
 
+from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.state import SyncResult
 from kafkette.broker.registry import handles
-from kafkette.broker.state import now_ms
 from kafkette.protocol.messages import SYNC_GROUP
 
 R = SYNC_GROUP.Response
 
 
-@handles(SYNC_GROUP)
-def sync_group(broker, request):
-    body, version = request.body, request.header.api_version
+@handles(SYNC_GROUP, versions=(0, 5))
+def sync_group(ctx: RequestContext, body):
+    version = ctx.version
     assignments = {a.member_id: bytes(a.assignment or b"") for a in body.assignments}
-    result = broker.groups.sync_group(
+    result = ctx.broker.groups.classic.sync(
         body.group_id, body.member_id, body.group_instance_id if version >= 3 else None, body.generation_id,
         body.protocol_type if version >= 5 else None, body.protocol_name if version >= 5 else None,
-        assignments, now_ms())
+        assignments, ctx.now_ms())
     if isinstance(result, SyncResult):
         return response(result)
     return _after_assignment(result)

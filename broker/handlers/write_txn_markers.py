@@ -1,20 +1,20 @@
 """WriteTxnMarkers: served on the wire as a broker does; the coordinator uses the same marker path."""
 
+from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.broker.transactions.markers import write_marker
 from kafkette.protocol.messages import WRITE_TXN_MARKERS
 
 R = WRITE_TXN_MARKERS.Response
 
 
-@handles(WRITE_TXN_MARKERS)
-def write_txn_markers(broker, request):
-    now = broker.now_ms()
+@handles(WRITE_TXN_MARKERS, versions=(0, 1))
+def write_txn_markers(ctx: RequestContext, body):
+    now = ctx.now_ms()
     results = []
-    for m in request.body.markers:
+    for m in body.markers:
         topics = [R.WritableTxnMarkerTopicResult(name=t.name, partitions=[
-            R.WritableTxnMarkerPartitionResult(partition_index=p, error_code=write_marker(
-                broker, t.name, p, m.producer_id, m.producer_epoch, m.transaction_result, m.coordinator_epoch, now))
+            R.WritableTxnMarkerPartitionResult(partition_index=p, error_code=ctx.broker.markers.write(
+                t.name, p, m.producer_id, m.producer_epoch, m.transaction_result, m.coordinator_epoch, now))
             for p in t.partition_indexes]) for t in m.topics]
         results.append(R.WritableTxnMarkerResult(producer_id=m.producer_id, topics=topics))
     return R(markers=results)

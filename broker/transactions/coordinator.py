@@ -9,21 +9,20 @@ client never sees the window in which Kafka answers CONCURRENT_TRANSACTIONS.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
 import structlog
 
-from kafkette.broker.internal_topic import OFFSETS_TOPIC, TRANSACTIONS_TOPIC, InternalTopic, InternalTopicError
-from kafkette.broker.transactions.markers import write_marker
-from kafkette.broker.transactions.metadata import TopicPartition, TransactionMetadata
+from kafkette.broker.clock import Clock
+from kafkette.broker.internal_topic import OFFSETS_TOPIC, InternalTopic, InternalTopicError
+from kafkette.broker.transactions.markers import MarkerWriter
+from kafkette.broker.transactions.metadata import TransactionMetadata
 from kafkette.broker.transactions.producer_ids import ProducerIdAllocator
 from kafkette.broker.transactions.states import COMPLETE, PREPARING, TxnState
 from kafkette.broker.transactions.txn_log import from_record, to_record
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.records import BatchHeader, iter_records
-
-if TYPE_CHECKING:
-    from kafkette.broker.state import Broker
+from kafkette.protocol.types import TopicPartition
 
 log = structlog.get_logger("kafkette.transactions")
 MAX_EPOCH = 32766  # Short.MaxValue - 1: past it the producer gets a new id
@@ -38,14 +37,24 @@ class InitResult:
     producer_epoch: int = -1
 
 
+@dataclasses.dataclass(frozen=True)
+class TransactionSettings:
+    max_timeout_ms: int = 900_000  # Kafka's transaction.max.timeout.ms
+    abort_interval_ms: int = 10_000  # Kafka's transaction.abort.timed.out.transaction.cleanup.interval.ms
+
+
 class TransactionCoordinator:
-    def __init__(self, broker: Broker) -> None:
-        self.broker = broker
-        self.topic = InternalTopic(broker, TRANSACTIONS_TOPIC)
+    def __init__(self, txn_log: InternalTopic, markers: MarkerWriter, producer_ids: ProducerIdAllocator,
+                 settings: TransactionSettings, clock: Clock) -> None:
+        """`txn_log` is `__transaction_state`; `markers` writes COMMIT/ABORT into the data partitions."""
+        self.topic = txn_log
+        self.markers = markers
+        self.producer_ids = producer_ids
+        self.settings = settings
+        self.now_ms = clock
         self.txns: dict[str, TransactionMetadata] = {}
         self.by_producer: dict[int, TransactionMetadata] = {}
-        self.producer_ids = ProducerIdAllocator(broker.config.data_dir / "producer-ids.json")
-        self.tick_interval_ms = broker.config.transaction_abort_interval_ms
+        self.tick_interval_ms = settings.abort_interval_ms
 
     # ------------------------------------------------------------------ life cycle
 
@@ -64,7 +73,7 @@ class TransactionCoordinator:
                     highest_pid = max(highest_pid, txn.producer_id, txn.last_producer_id)
         self.producer_ids.load(at_least=highest_pid + 1)
         self.by_producer = {txn.producer_id: txn for txn in self.txns.values()}
-        now = self.broker.now_ms()
+        now = self.now_ms()
         unfinished = [t for t in self.txns.values() if t.state in PREPARING]
         for txn in unfinished:
             log.info("completing transaction interrupted by a restart", transactional_id=txn.transactional_id,
@@ -92,9 +101,9 @@ class TransactionCoordinator:
                          producer_epoch: int = -1) -> InitResult:
         if transactional_id is None:
             return InitResult(ErrorCode.NONE, self.producer_ids.allocate(), 0)
-        if not 0 < timeout_ms <= self.broker.config.transaction_max_timeout_ms:
+        if not 0 < timeout_ms <= self.settings.max_timeout_ms:
             return InitResult(ErrorCode.INVALID_TRANSACTION_TIMEOUT)
-        now = self.broker.now_ms()
+        now = self.now_ms()
         txn = self.txns.get(transactional_id)
         if txn is None:
             fresh = TransactionMetadata(transactional_id, self.producer_ids.allocate(), 0, timeout_ms,
@@ -125,7 +134,7 @@ class TransactionCoordinator:
         wanted = set(partitions)
         if txn.state == S.ONGOING and wanted <= txn.partitions:
             return ErrorCode.NONE
-        now = self.broker.now_ms()
+        now = self.now_ms()
         updated = dataclasses.replace(txn, partitions=txn.partitions | wanted)
         if txn.state != S.ONGOING:
             updated.start_ms = now
@@ -145,7 +154,7 @@ class TransactionCoordinator:
             return ErrorCode.NONE if txn.state == done else ErrorCode.INVALID_TXN_STATE  # a retried EndTxn
         if txn.state != S.ONGOING:
             return ErrorCode.INVALID_TXN_STATE
-        now = self.broker.now_ms()
+        now = self.now_ms()
         prepared = dataclasses.replace(txn)
         prepared.transition(S.PREPARE_COMMIT if commit else S.PREPARE_ABORT, now)
         error = self._store(prepared)
@@ -205,8 +214,8 @@ class TransactionCoordinator:
     def _complete(self, txn: TransactionMetadata, commit: bool, now: int) -> ErrorCode:
         """Write a marker to every partition of the transaction, then record it as complete."""
         for topic, partition in sorted(txn.partitions):
-            error = write_marker(self.broker, topic, partition, txn.producer_id, txn.producer_epoch, commit,
-                                 COORDINATOR_EPOCH, now)
+            error = self.markers.write(topic, partition, txn.producer_id, txn.producer_epoch, commit,
+                                       COORDINATOR_EPOCH, now)
             if error not in (ErrorCode.NONE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION):
                 log.error("could not write a transaction marker; will retry on restart", topic=topic,
                           partition=partition, transactional_id=txn.transactional_id, error=error.name)
@@ -218,7 +227,7 @@ class TransactionCoordinator:
     def _store(self, txn: TransactionMetadata) -> ErrorCode:
         """Append the new state to `__transaction_state`, then make it the current one."""
         try:
-            self.topic.append([to_record(txn)], self.broker.now_ms())
+            self.topic.append([to_record(txn)], self.now_ms())
         except InternalTopicError as e:
             log.error("could not write transaction state", transactional_id=txn.transactional_id, error=str(e))
             return ErrorCode.COORDINATOR_NOT_AVAILABLE

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Callable
 
 from kafkette.broker.internal_topic import OFFSETS_TOPIC
 from kafkette.protocol.errors import ErrorCode
+from kafkette.storage.engine import LogEngine
 
-if TYPE_CHECKING:
-    from kafkette.broker.state import Broker
+# Called after a marker lands in `__consumer_offsets`: (producer id, producer epoch, commit).
+OffsetsMarkerListener = Callable[[int, int, bool], None]
 
 
-def write_marker(broker: Broker, topic: str, partition: int, producer_id: int, producer_epoch: int, commit: bool,
-                 coordinator_epoch: int, now_ms: int) -> ErrorCode:
-    log = broker.store.partition(topic, partition)
-    if log is None:
-        return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-    result = log.append_control(producer_id, producer_epoch, commit, coordinator_epoch, now_ms)
-    if result.error != ErrorCode.NONE:
-        return ErrorCode(result.error)
-    broker.appended(log)
-    if topic == OFFSETS_TOPIC:
-        broker.groups.complete_transaction(producer_id, producer_epoch, commit)
-    return ErrorCode.NONE
+class MarkerWriter:
+    def __init__(self, store: LogEngine, offsets_marker_written: OffsetsMarkerListener) -> None:
+        self.store = store
+        self.offsets_marker_written = offsets_marker_written
+
+    def write(self, topic: str, partition: int, producer_id: int, producer_epoch: int, commit: bool,
+              coordinator_epoch: int, now_ms: int) -> ErrorCode:
+        log = self.store.partition(topic, partition)
+        if log is None:
+            return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        result = log.append_control(producer_id, producer_epoch, commit, coordinator_epoch, now_ms)
+        if result.error != ErrorCode.NONE:
+            return ErrorCode(result.error)
+        if topic == OFFSETS_TOPIC:  # the group side applies or drops the producer's pending offsets
+            self.offsets_marker_written(producer_id, producer_epoch, commit)
+        return ErrorCode.NONE

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kafkette.broker.transactions.states import TxnState, check_transition
-
-TopicPartition = tuple[str, int]
+from kafkette.protocol.types import TopicPartition
 
 
 @dataclass

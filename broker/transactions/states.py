@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from kafkette.broker.errors import IllegalTransition
+
 
 class TxnState(enum.IntEnum):
     # values are the ids Kafka writes in TransactionLogValue.transaction_status
@@ -48,10 +50,6 @@ VALID_PREVIOUS: dict[TxnState, frozenset[TxnState]] = {
 }
 COMPLETE = frozenset({S.COMPLETE_COMMIT, S.COMPLETE_ABORT})
 PREPARING = frozenset({S.PREPARE_COMMIT, S.PREPARE_ABORT, S.PREPARE_EPOCH_FENCE})
-
-
-class IllegalTransition(RuntimeError):
-    """A transition Kafka's state machine does not allow: a coordinator bug, never a client error."""
 
 
 def check_transition(current: TxnState, target: TxnState) -> None:
