@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench bench-compare clean
+.PHONY: run test typecheck bench bench-compare clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,15 @@ run: $(VENV)/.installed-test
 $(VENV)/js/node_modules/kafkajs: | $(BIN)/python
 	npm install --silent --no-audit --no-fund --prefix $(VENV)/js kafkajs@2.2.4
 
-test: $(VENV)/.installed-test $(VENV)/js/node_modules/kafkajs
+# the links mypy reads kafkette.* through (see [tool.mypy] in pyproject.toml)
+$(VENV)/typecheck/kafkette: | $(BIN)/python
+	mkdir -p $@
+	ln -sfn ../../../kafkette/__init__.py ../../../broker ../../../protocol ../../../storage $@/
+
+typecheck: $(VENV)/.installed-test $(VENV)/typecheck/kafkette
+	$(BIN)/mypy
+
+test: typecheck $(VENV)/js/node_modules/kafkajs
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-bench
@@ -31,4 +39,4 @@ bench-compare: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py --compare
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache

@@ -14,7 +14,7 @@ record bytes are never copied through Python objects.
 from __future__ import annotations
 
 import struct
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from kafkette.protocol import primitives as p
 from kafkette.protocol.model import Message
@@ -168,7 +168,7 @@ class _Compiler:
                 lines += self._read_field(cls, run[0], f"o.{run[0].name}", "    ")
         if self.flexible:
             if tagged:
-                table = {fd.tag: (fd.name, self._tag_reader(cls, fd)) for fd in tagged}
+                table = {fd.tag: (fd.name, self._tag_reader(cls, fd)) for fd in tagged if fd.tag is not None}
                 self.tag_tables.append(table)
                 lines.append(f"    pos = _rtags(buf, pos, o, {self.const(table)})")
             else:
@@ -314,12 +314,13 @@ class _Compiler:
                 table[tag] = (field_name, self.env[reader])
 
 
-Reader = Callable[[Any, int], tuple[Message, int]]
+MessageT = TypeVar("MessageT", bound=Message)
+Reader = Callable[[Any, int], tuple[Any, int]]  # generated code: the message is of the class it was compiled for
 WriterFn = Callable[[Writer, Message], None]
 _compiled: dict[tuple[int, int, bool], tuple[Reader, WriterFn]] = {}
 
 
-def compiled(cls: type, version: int, flexible: bool) -> tuple[Reader, WriterFn]:
+def compiled(cls: type[Message], version: int, flexible: bool) -> tuple[Reader, WriterFn]:
     """The reader and writer of a top-level message class at one version (compiled once)."""
     key = (id(cls), version, flexible)
     found = _compiled.get(key)
@@ -334,7 +335,7 @@ def compiled(cls: type, version: int, flexible: bool) -> tuple[Reader, WriterFn]
 _DECODE_ERRORS = (struct.error, IndexError, UnicodeDecodeError, ValueError)
 
 
-def read(cls: type, version: int, flexible: bool, buf, pos: int = 0) -> tuple[Any, int]:
+def read(cls: type[MessageT], version: int, flexible: bool, buf, pos: int = 0) -> tuple[MessageT, int]:
     """Decode one `cls` at `version` from `buf[pos:]`; returns the message and the position after it."""
     reader, _ = compiled(cls, version, flexible)
     try:
@@ -345,7 +346,7 @@ def read(cls: type, version: int, flexible: bool, buf, pos: int = 0) -> tuple[An
         raise p.DecodeError(f"malformed {cls.__name__} v{version}: {e}") from e
 
 
-def write(cls: type, version: int, flexible: bool, msg: Any, w: Writer | None = None) -> Writer:
+def write(cls: type[MessageT], version: int, flexible: bool, msg: MessageT, w: Writer | None = None) -> Writer:
     """Encode `msg` as `cls` at `version` into `w` (a new Writer if none)."""
     _, writer = compiled(cls, version, flexible)
     w = w if w is not None else Writer()
@@ -356,12 +357,12 @@ def write(cls: type, version: int, flexible: bool, msg: Any, w: Writer | None = 
 _VERSION = struct.Struct(">h")
 
 
-def write_versioned(data: Data, version: int, record: Any) -> bytes:
+def write_versioned(data: Data[MessageT], version: int, record: MessageT) -> bytes:
     """An int16 version, then the record: how Kafka frames internal-topic keys and values and group metadata."""
     return _VERSION.pack(version) + write(data.Record, version, data.is_flexible(version), record).getvalue()
 
 
-def read_versioned(data: Data, buf) -> Any:
+def read_versioned(data: Data[MessageT], buf) -> MessageT:
     """The record after an int16 version; a version newer than declared is read with the latest layout."""
     if len(buf) < _VERSION.size:
         raise p.DecodeError("record too short for its version")

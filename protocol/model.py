@@ -3,15 +3,22 @@
 `make_class('ProduceRequest', fields)` returns a class whose nested structs, at
 any depth, are attributes of it (`ProduceRequest.PartitionProduceData`), so a
 handler builds a response as `R = FETCH.Response; R(responses=[R.FetchableTopicResponse(...)])`.
+Each declaration module also exports its classes by name (`FetchResponse`), and its stub
+(`messages/fetch.pyi`) types them, so `R = FetchResponse` can annotate (`-> R.PartitionData`) too.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 from kafkette.protocol.schema import Field
 
 _MISSING: Any = object()
+
+RecordChunk: TypeAlias = bytes | bytearray | memoryview
+# A `records` field: the codec reads a memoryview into the request; a writer takes one chunk or a
+# list of chunks (a Fetch answer's batches, passed on to `writelines` uncopied).
+Records: TypeAlias = RecordChunk | list[RecordChunk]
 
 
 class Message:
@@ -40,7 +47,8 @@ def _init_source(fields: tuple[Field, ...]) -> str:
     return f"def __init__(self, *, {', '.join(params)}):\n" + "\n".join(body) + "\n"
 
 
-def make_class(name: str, fields: list[Field] | tuple[Field, ...], _seen: dict[str, type] | None = None) -> type:
+def make_class(name: str, fields: list[Field] | tuple[Field, ...],
+               _seen: dict[str, type[Message]] | None = None) -> type[Message]:
     """Build the class for a struct and, as its attributes, the classes of its nested structs."""
     seen = {} if _seen is None else _seen
     fields = tuple(fields)

@@ -7,7 +7,10 @@ and a writer; nothing here encodes or decodes bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from kafkette.protocol.model import Message
 
 INFINITE = 1 << 30
 
@@ -128,9 +131,18 @@ def f(
     )
 
 
+RequestT = TypeVar("RequestT", bound="Message")
+ResponseT = TypeVar("ResponseT", bound="Message")
+RecordT = TypeVar("RecordT", bound="Message")
+
+
 @dataclass(frozen=True)
-class Api:
-    """One Kafka API: key, the versions kafkette serves, and its request and response fields."""
+class Api(Generic[RequestT, ResponseT]):
+    """One Kafka API: key, the versions kafkette serves, and its request and response fields.
+
+    `Request` and `Response` are the classes made from the fields; the stub next to each
+    declaration module (`messages/<api>.pyi`) tells a type checker which classes they are.
+    """
 
     key: int
     name: str
@@ -138,6 +150,8 @@ class Api:
     flexible: int | None  # first flexible version, or None
     request: list[Field] = dc_field(default_factory=list, repr=False)
     response: list[Field] = dc_field(default_factory=list, repr=False)
+    Request: type[RequestT] = dc_field(init=False, repr=False, compare=False)
+    Response: type[ResponseT] = dc_field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         from kafkette.protocol.model import make_class
@@ -153,13 +167,14 @@ class Api:
 
 
 @dataclass(frozen=True)
-class Data:
+class Data(Generic[RecordT]):
     """A versioned record layout that is not a request or response (internal topic keys and values)."""
 
     name: str
     versions: tuple[int, int]
     flexible: int | None
     fields: list[Field] = dc_field(default_factory=list)
+    Record: type[RecordT] = dc_field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         from kafkette.protocol.model import make_class

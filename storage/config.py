@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 MAX_SEGMENT_BYTES = 2**31 - 1  # index positions are int32
 
@@ -29,7 +30,7 @@ class LogConfig:
 
     def with_topic_configs(self, configs: dict[str, str]) -> LogConfig:
         """Apply the topic-level overrides we honour; other keys are kept by the store only."""
-        changes = {}
+        changes: dict[str, Any] = {}
         for key, field, parse in _TOPIC_KEYS:
             if key in configs:
                 changes[field] = parse(configs[key])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal, overload
 
 import structlog
 from crc32c import crc32c
@@ -200,6 +201,14 @@ class Segment:
             self._note_batch(position, header)
             position += header.batch_length + LOG_OVERHEAD
         return position
+
+    @overload
+    def iter_batches(self, start: int = 0, end: int | None = None, *, with_data: Literal[True]
+                     ) -> Iterator[tuple[int, BatchHeader, memoryview]]: ...
+
+    @overload
+    def iter_batches(self, start: int = 0, end: int | None = None, *, with_data: bool = False
+                     ) -> Iterator[tuple[int, BatchHeader, memoryview | None]]: ...
 
     def iter_batches(self, start: int = 0, end: int | None = None, *, with_data: bool = False
                      ) -> Iterator[tuple[int, BatchHeader, memoryview | None]]:

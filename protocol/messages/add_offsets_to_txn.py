@@ -19,3 +19,6 @@ ADD_OFFSETS_TO_TXN = Api(
         f('error_code', 'int16'),
     ],
 )
+
+AddOffsetsToTxnRequest = ADD_OFFSETS_TO_TXN.Request
+AddOffsetsToTxnResponse = ADD_OFFSETS_TO_TXN.Response

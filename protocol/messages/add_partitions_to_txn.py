@@ -28,3 +28,6 @@ ADD_PARTITIONS_TO_TXN = Api(
         ]),
     ],
 )
+
+AddPartitionsToTxnRequest = ADD_PARTITIONS_TO_TXN.Request
+AddPartitionsToTxnResponse = ADD_PARTITIONS_TO_TXN.Response

@@ -29,3 +29,6 @@ ALTER_CONFIGS = Api(
         ]),
     ],
 )
+
+AlterConfigsRequest = ALTER_CONFIGS.Request
+AlterConfigsResponse = ALTER_CONFIGS.Response

@@ -34,3 +34,6 @@ API_VERSIONS = Api(
         f('zk_migration_ready', 'bool', v='3+', tag=3),
     ],
 )
+
+ApiVersionsRequest = API_VERSIONS.Request
+ApiVersionsResponse = API_VERSIONS.Response

@@ -50,3 +50,6 @@ CONSUMER_GROUP_DESCRIBE = Api(
         ]),
     ],
 )
+
+ConsumerGroupDescribeRequest = CONSUMER_GROUP_DESCRIBE.Request
+ConsumerGroupDescribeResponse = CONSUMER_GROUP_DESCRIBE.Response

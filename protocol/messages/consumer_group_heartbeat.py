@@ -38,3 +38,6 @@ CONSUMER_GROUP_HEARTBEAT = Api(
         ]),
     ],
 )
+
+ConsumerGroupHeartbeatRequest = CONSUMER_GROUP_HEARTBEAT.Request
+ConsumerGroupHeartbeatResponse = CONSUMER_GROUP_HEARTBEAT.Response

@@ -24,3 +24,6 @@ CONSUMER_GROUP_METADATA_VALUE = Data(
         f('epoch', 'int32'),
     ],
 )
+
+ConsumerGroupMetadataKey = CONSUMER_GROUP_METADATA_KEY.Record
+ConsumerGroupMetadataValue = CONSUMER_GROUP_METADATA_VALUE.Record

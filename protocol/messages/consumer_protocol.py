@@ -21,3 +21,5 @@ CONSUMER_PROTOCOL_SUBSCRIPTION = Data(
         f('rack_id', 'string', v='3+', null='3+', default=None),
     ],
 )
+
+ConsumerProtocolSubscription = CONSUMER_PROTOCOL_SUBSCRIPTION.Record

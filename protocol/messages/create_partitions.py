@@ -28,3 +28,6 @@ CREATE_PARTITIONS = Api(
         ]),
     ],
 )
+
+CreatePartitionsRequest = CREATE_PARTITIONS.Request
+CreatePartitionsResponse = CREATE_PARTITIONS.Response

@@ -45,3 +45,6 @@ CREATE_TOPICS = Api(
         ]),
     ],
 )
+
+CreateTopicsRequest = CREATE_TOPICS.Request
+CreateTopicsResponse = CREATE_TOPICS.Response

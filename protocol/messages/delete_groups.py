@@ -19,3 +19,6 @@ DELETE_GROUPS = Api(
         ]),
     ],
 )
+
+DeleteGroupsRequest = DELETE_GROUPS.Request
+DeleteGroupsResponse = DELETE_GROUPS.Response

@@ -30,3 +30,6 @@ DELETE_RECORDS = Api(
         ]),
     ],
 )
+
+DeleteRecordsRequest = DELETE_RECORDS.Request
+DeleteRecordsResponse = DELETE_RECORDS.Response

@@ -26,3 +26,6 @@ DELETE_TOPICS = Api(
         ]),
     ],
 )
+
+DeleteTopicsRequest = DELETE_TOPICS.Request
+DeleteTopicsResponse = DELETE_TOPICS.Response

@@ -28,3 +28,6 @@ DESCRIBE_CLUSTER = Api(
         f('cluster_authorized_operations', 'int32', default=-2147483648),
     ],
 )
+
+DescribeClusterRequest = DESCRIBE_CLUSTER.Request
+DescribeClusterResponse = DESCRIBE_CLUSTER.Response

@@ -42,3 +42,6 @@ DESCRIBE_CONFIGS = Api(
         ]),
     ],
 )
+
+DescribeConfigsRequest = DESCRIBE_CONFIGS.Request
+DescribeConfigsResponse = DESCRIBE_CONFIGS.Response

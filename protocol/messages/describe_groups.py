@@ -32,3 +32,6 @@ DESCRIBE_GROUPS = Api(
         ]),
     ],
 )
+
+DescribeGroupsRequest = DESCRIBE_GROUPS.Request
+DescribeGroupsResponse = DESCRIBE_GROUPS.Response

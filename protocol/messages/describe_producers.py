@@ -34,3 +34,6 @@ DESCRIBE_PRODUCERS = Api(
         ]),
     ],
 )
+
+DescribeProducersRequest = DESCRIBE_PRODUCERS.Request
+DescribeProducersResponse = DESCRIBE_PRODUCERS.Response

@@ -28,3 +28,6 @@ DESCRIBE_TRANSACTIONS = Api(
         ]),
     ],
 )
+
+DescribeTransactionsRequest = DESCRIBE_TRANSACTIONS.Request
+DescribeTransactionsResponse = DESCRIBE_TRANSACTIONS.Response

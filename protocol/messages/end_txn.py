@@ -19,3 +19,6 @@ END_TXN = Api(
         f('error_code', 'int16'),
     ],
 )
+
+EndTxnRequest = END_TXN.Request
+EndTxnResponse = END_TXN.Response

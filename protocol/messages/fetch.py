@@ -68,3 +68,6 @@ FETCH = Api(
         ]),
     ],
 )
+
+FetchRequest = FETCH.Request
+FetchResponse = FETCH.Response

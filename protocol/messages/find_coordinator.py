@@ -30,3 +30,6 @@ FIND_COORDINATOR = Api(
         ]),
     ],
 )
+
+FindCoordinatorRequest = FIND_COORDINATOR.Request
+FindCoordinatorResponse = FIND_COORDINATOR.Response

@@ -19,3 +19,6 @@ HEARTBEAT = Api(
         f('error_code', 'int16'),
     ],
 )
+
+HeartbeatRequest = HEARTBEAT.Request
+HeartbeatResponse = HEARTBEAT.Response

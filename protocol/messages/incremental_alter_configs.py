@@ -30,3 +30,6 @@ INCREMENTAL_ALTER_CONFIGS = Api(
         ]),
     ],
 )
+
+IncrementalAlterConfigsRequest = INCREMENTAL_ALTER_CONFIGS.Request
+IncrementalAlterConfigsResponse = INCREMENTAL_ALTER_CONFIGS.Response

@@ -21,3 +21,6 @@ INIT_PRODUCER_ID = Api(
         f('producer_epoch', 'int16'),
     ],
 )
+
+InitProducerIdRequest = INIT_PRODUCER_ID.Request
+InitProducerIdResponse = INIT_PRODUCER_ID.Response

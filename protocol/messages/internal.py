@@ -88,3 +88,10 @@ GROUP_METADATA_VALUE = Data(
         ]),
     ],
 )
+
+TransactionLogKey = TRANSACTION_LOG_KEY.Record
+TransactionLogValue = TRANSACTION_LOG_VALUE.Record
+OffsetCommitKey = OFFSET_COMMIT_KEY.Record
+OffsetCommitValue = OFFSET_COMMIT_VALUE.Record
+GroupMetadataKey = GROUP_METADATA_KEY.Record
+GroupMetadataValue = GROUP_METADATA_VALUE.Record

@@ -37,3 +37,6 @@ JOIN_GROUP = Api(
         ]),
     ],
 )
+
+JoinGroupRequest = JOIN_GROUP.Request
+JoinGroupResponse = JOIN_GROUP.Response

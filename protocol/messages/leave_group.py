@@ -27,3 +27,6 @@ LEAVE_GROUP = Api(
         ]),
     ],
 )
+
+LeaveGroupRequest = LEAVE_GROUP.Request
+LeaveGroupResponse = LEAVE_GROUP.Response

@@ -23,3 +23,6 @@ LIST_GROUPS = Api(
         ]),
     ],
 )
+
+ListGroupsRequest = LIST_GROUPS.Request
+ListGroupsResponse = LIST_GROUPS.Response

@@ -34,3 +34,6 @@ LIST_OFFSETS = Api(
         ]),
     ],
 )
+
+ListOffsetsRequest = LIST_OFFSETS.Request
+ListOffsetsResponse = LIST_OFFSETS.Response

@@ -24,3 +24,6 @@ LIST_TRANSACTIONS = Api(
         ]),
     ],
 )
+
+ListTransactionsRequest = LIST_TRANSACTIONS.Request
+ListTransactionsResponse = LIST_TRANSACTIONS.Response

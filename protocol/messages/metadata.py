@@ -46,3 +46,6 @@ METADATA = Api(
         f('cluster_authorized_operations', 'int32', v='8-10', default=-2147483648),
     ],
 )
+
+MetadataRequest = METADATA.Request
+MetadataResponse = METADATA.Response

@@ -36,3 +36,6 @@ OFFSET_COMMIT = Api(
         ]),
     ],
 )
+
+OffsetCommitRequest = OFFSET_COMMIT.Request
+OffsetCommitResponse = OFFSET_COMMIT.Response

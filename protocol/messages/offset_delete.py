@@ -29,3 +29,6 @@ OFFSET_DELETE = Api(
         ]),
     ],
 )
+
+OffsetDeleteRequest = OFFSET_DELETE.Request
+OffsetDeleteResponse = OFFSET_DELETE.Response

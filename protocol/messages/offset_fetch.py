@@ -54,3 +54,6 @@ OFFSET_FETCH = Api(
         ]),
     ],
 )
+
+OffsetFetchRequest = OFFSET_FETCH.Request
+OffsetFetchResponse = OFFSET_FETCH.Response

@@ -32,3 +32,6 @@ OFFSET_FOR_LEADER_EPOCH = Api(
         ]),
     ],
 )
+
+OffsetForLeaderEpochRequest = OFFSET_FOR_LEADER_EPOCH.Request
+OffsetForLeaderEpochResponse = OFFSET_FOR_LEADER_EPOCH.Response

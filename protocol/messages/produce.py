@@ -49,3 +49,6 @@ PRODUCE = Api(
         ]),
     ],
 )
+
+ProduceRequest = PRODUCE.Request
+ProduceResponse = PRODUCE.Response

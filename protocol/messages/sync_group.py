@@ -28,3 +28,6 @@ SYNC_GROUP = Api(
         f('assignment', 'bytes'),
     ],
 )
+
+SyncGroupRequest = SYNC_GROUP.Request
+SyncGroupResponse = SYNC_GROUP.Response

@@ -37,3 +37,6 @@ TXN_OFFSET_COMMIT = Api(
         ]),
     ],
 )
+
+TxnOffsetCommitRequest = TXN_OFFSET_COMMIT.Request
+TxnOffsetCommitResponse = TXN_OFFSET_COMMIT.Response

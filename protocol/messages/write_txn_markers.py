@@ -33,3 +33,6 @@ WRITE_TXN_MARKERS = Api(
         ]),
     ],
 )
+
+WriteTxnMarkersRequest = WRITE_TXN_MARKERS.Request
+WriteTxnMarkersResponse = WRITE_TXN_MARKERS.Response

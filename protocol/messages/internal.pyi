@@ -1,0 +1,129 @@
+# Generated from internal.py by `python -m kafkette.protocol.stubs`: do not edit.
+
+from kafkette.protocol.model import Message
+from kafkette.protocol.schema import Data
+
+
+class TransactionLogKey(Message):
+    transactional_id: str
+    def __init__(self, *, transactional_id: str = ...) -> None: ...
+
+
+TRANSACTION_LOG_KEY: Data[TransactionLogKey]
+
+
+class TransactionLogValue(Message):
+    producer_id: int
+    previous_producer_id: int
+    next_producer_id: int
+    producer_epoch: int
+    transaction_timeout_ms: int
+    transaction_status: int
+    transaction_partitions: list[TransactionLogValue.PartitionsSchema] | None
+    transaction_last_update_timestamp_ms: int
+    transaction_start_timestamp_ms: int
+    client_transaction_version: int
+    def __init__(
+        self,
+        *,
+        producer_id: int = ...,
+        previous_producer_id: int = ...,
+        next_producer_id: int = ...,
+        producer_epoch: int = ...,
+        transaction_timeout_ms: int = ...,
+        transaction_status: int = ...,
+        transaction_partitions: list[TransactionLogValue.PartitionsSchema] | None = ...,
+        transaction_last_update_timestamp_ms: int = ...,
+        transaction_start_timestamp_ms: int = ...,
+        client_transaction_version: int = ...,
+    ) -> None: ...
+
+    class PartitionsSchema(Message):
+        topic: str
+        partition_ids: list[int]
+        def __init__(self, *, topic: str = ..., partition_ids: list[int] = ...) -> None: ...
+
+
+TRANSACTION_LOG_VALUE: Data[TransactionLogValue]
+
+
+class OffsetCommitKey(Message):
+    group: str
+    topic: str
+    partition: int
+    def __init__(self, *, group: str = ..., topic: str = ..., partition: int = ...) -> None: ...
+
+
+OFFSET_COMMIT_KEY: Data[OffsetCommitKey]
+
+
+class OffsetCommitValue(Message):
+    offset: int
+    leader_epoch: int
+    metadata: str
+    commit_timestamp: int
+    expire_timestamp: int
+    def __init__(
+        self,
+        *,
+        offset: int = ...,
+        leader_epoch: int = ...,
+        metadata: str = ...,
+        commit_timestamp: int = ...,
+        expire_timestamp: int = ...,
+    ) -> None: ...
+
+
+OFFSET_COMMIT_VALUE: Data[OffsetCommitValue]
+
+
+class GroupMetadataKey(Message):
+    group: str
+    def __init__(self, *, group: str = ...) -> None: ...
+
+
+GROUP_METADATA_KEY: Data[GroupMetadataKey]
+
+
+class GroupMetadataValue(Message):
+    protocol_type: str
+    generation: int
+    protocol: str | None
+    leader: str | None
+    current_state_timestamp: int
+    members: list[GroupMetadataValue.MemberMetadata]
+    def __init__(
+        self,
+        *,
+        protocol_type: str = ...,
+        generation: int = ...,
+        protocol: str | None = ...,
+        leader: str | None = ...,
+        current_state_timestamp: int = ...,
+        members: list[GroupMetadataValue.MemberMetadata] = ...,
+    ) -> None: ...
+
+    class MemberMetadata(Message):
+        member_id: str
+        group_instance_id: str | None
+        client_id: str
+        client_host: str
+        rebalance_timeout: int
+        session_timeout: int
+        subscription: bytes
+        assignment: bytes
+        def __init__(
+            self,
+            *,
+            member_id: str = ...,
+            group_instance_id: str | None = ...,
+            client_id: str = ...,
+            client_host: str = ...,
+            rebalance_timeout: int = ...,
+            session_timeout: int = ...,
+            subscription: bytes = ...,
+            assignment: bytes = ...,
+        ) -> None: ...
+
+
+GROUP_METADATA_VALUE: Data[GroupMetadataValue]
