@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from typing import Hashable, Iterable
+from typing import Iterable
 
 
 class Arrivals:
     def __init__(self) -> None:
-        self._waiters: dict[Hashable, set[asyncio.Future]] = defaultdict(set)
+        self._waiters: dict[object, set[asyncio.Future]] = defaultdict(set)
 
-    async def wait(self, keys: Iterable[Hashable], timeout: float) -> bool:
+    async def wait(self, keys: Iterable[object], timeout: float) -> bool:
         """Wait until `notify` is called for one of `keys`, or `timeout` seconds; True if woken."""
         future = asyncio.get_running_loop().create_future()
         keys = list(keys)
@@ -30,7 +30,7 @@ class Arrivals:
                     if not waiters:
                         del self._waiters[key]
 
-    def notify(self, key: Hashable) -> None:
+    def notify(self, key: object) -> None:
         for future in self._waiters.pop(key, ()):
             if not future.done():
                 future.set_result(None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 
@@ -36,12 +36,13 @@ class _Pending:
 
 
 class Connection(asyncio.Protocol):
+    transport: asyncio.Transport  # set by connection_made, before any data arrives
+
     def __init__(self, broker: Broker, listener: Listener) -> None:
         self.broker = broker
         self.listener = listener
         self.splitter = framing.FrameSplitter(broker.config.max_request_bytes)
         self.pending: deque[_Pending] = deque()
-        self.transport: asyncio.Transport | None = None
         self.peer = "?"
         self.paused = False
         self.closed = False
@@ -49,7 +50,7 @@ class Connection(asyncio.Protocol):
     # ------------------------------------------------------------------ asyncio.Protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports don't subclass it
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
         self.broker.connections.add(self)

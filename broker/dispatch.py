@@ -33,5 +33,9 @@ class Dispatcher:
             return handler(ctx, body)
         chain = handler
         for interceptor in reversed(self.interceptors):
-            chain = partial(interceptor, call_next=chain)
+            chain = partial(_intercepted, interceptor, chain)
         return chain(ctx, body)
+
+
+def _intercepted(interceptor: Interceptor, call_next: Handler, ctx: RequestContext, body: Any) -> Result:
+    return interceptor(ctx, body, call_next)

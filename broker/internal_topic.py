@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Iterable, Iterator
 
 from kafkette.protocol.errors import ErrorCode
-from kafkette.protocol.records import BatchHeader, NewRecord, build_batch, split_batches
+from kafkette.protocol.records import NO_PRODUCER_ID, NO_SEQUENCE, BatchHeader, NewRecord, build_batch, split_batches
 from kafkette.storage.engine import LogEngine, PartitionEngine
 
 OFFSETS_TOPIC = "__consumer_offsets"
@@ -44,12 +44,18 @@ class InternalTopic:
     def log(self) -> PartitionEngine | None:
         return self.store.partition(self.name, 0)
 
-    def append(self, records: Iterable[NewRecord], now_ms: int, **batch: object) -> int:
-        """Append one batch of records; returns its base offset. Raises InternalTopicError."""
+    def append(self, records: Iterable[NewRecord], now_ms: int, *, producer_id: int = NO_PRODUCER_ID,
+               producer_epoch: int = -1, base_sequence: int = NO_SEQUENCE) -> int:
+        """Append one batch of records (transactional when a producer id is given); returns its base offset.
+
+        Raises InternalTopicError.
+        """
         log = self.log
         if log is None:
             raise InternalTopicError(self.name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-        result = log.append(build_batch(list(records), timestamp_ms=now_ms, **batch), now_ms=now_ms)
+        batch = build_batch(list(records), timestamp_ms=now_ms, producer_id=producer_id, producer_epoch=producer_epoch,
+                            base_sequence=base_sequence, transactional=producer_id != NO_PRODUCER_ID)
+        result = log.append(batch, now_ms=now_ms)
         if result.error != ErrorCode.NONE:
             raise InternalTopicError(self.name, ErrorCode(result.error))
         return result.base_offset

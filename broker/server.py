@@ -23,23 +23,28 @@ class Server:
         self.config = config
         self.broker = Broker(config)
         self._server: asyncio.AbstractServer | None = None
+        self.listener: Listener | None = None  # known once the port is bound
         self.port = config.port
 
     async def start(self) -> None:
         started = time.perf_counter()
         await self.broker.start()
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: Connection(self.broker, listener), self.config.host,
+        self._server = await loop.create_server(self._connection, self.config.host,
                                                 self.config.port, reuse_address=True, backlog=1024,
                                                 start_serving=False)
         self.port = self._server.sockets[0].getsockname()[1]
         if not self.config.advertised_port and self.config.port == 0:
             self.config.advertised_port = self.port
-        listener = Listener("PLAINTEXT", "PLAINTEXT", self.config.node_id, self.config.advertised)
+        self.listener = Listener("PLAINTEXT", "PLAINTEXT", self.config.node_id, self.config.advertised)
         await self._server.start_serving()
         log.info("kafkette listening", address=f"{self.config.host}:{self.port}",
                  advertised="%s:%d" % self.config.advertised, data_dir=str(self.config.data_dir),
                  version=__version__, startup_ms=round((time.perf_counter() - started) * 1000, 1))
+
+    def _connection(self) -> Connection:
+        assert self.listener is not None
+        return Connection(self.broker, self.listener)
 
     async def stop(self) -> None:
         """Stop accepting, let in-flight requests finish briefly, then flush and close the log."""

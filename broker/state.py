@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any, Awaitable, Callable, Protocol
 
 import structlog
@@ -87,7 +88,7 @@ class Broker:
             self.every(self.config.fsync_interval_ms, self.flush_partitions)
         self.every(self.config.retention_check_interval_ms, lambda: self.store.enforce_retention(now_ms()))
         for coordinator in self.coordinators:
-            self.every(coordinator.tick_interval_ms, lambda c=coordinator: c.tick(now_ms()))
+            self.every(coordinator.tick_interval_ms, partial(_tick, coordinator))
 
     async def flush_partitions(self) -> None:
         """Flush one partition at a time, letting requests run in between, so no answer waits for them all."""
@@ -141,6 +142,10 @@ class Broker:
         if not self.config.auto_create_topics or name in INTERNAL_TOPICS or not valid_topic_name(name):
             return self.unknown_topic_error(name)
         return self.create_topic(name, self.config.default_partitions)
+
+
+def _tick(coordinator: Coordinator) -> None:
+    coordinator.tick(now_ms())
 
 
 def open_store(config: BrokerConfig, on_append: Callable[[Any], None]) -> LogEngine:

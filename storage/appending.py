@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.model import RecordChunk
 from kafkette.protocol.records import (
     TIMESTAMP_TYPE_BIT,
     BatchHeader,
@@ -33,7 +34,7 @@ class AppendResult(NamedTuple):
 
 class ReadResult(NamedTuple):
     error: ErrorCode
-    chunks: list[bytes]
+    chunks: list[RecordChunk]  # whole batches, served verbatim
     high_watermark: int
     last_stable_offset: int
     log_start_offset: int

@@ -12,6 +12,7 @@ from bisect import bisect_left
 from typing import Callable, Iterator
 
 from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.model import RecordChunk
 from kafkette.protocol.records import ABORT, COMMIT, BatchHeader, iter_records
 from kafkette.storage.appending import AppendResult, Placed, ReadResult, place_batches, place_marker
 from kafkette.storage.config import LogConfig
@@ -99,7 +100,7 @@ class MemoryPartition:
         if offset < self._log_start or offset > hwm:
             return ReadResult(ErrorCode.OFFSET_OUT_OF_RANGE, [], hwm, lso, self._log_start, [])
         upper = lso if isolation_committed else hwm
-        chunks: list[bytes] = []
+        chunks: list[RecordChunk] = []
         size, end = 0, offset
         for i in range(bisect_left(self._last_offsets, offset), len(self._headers)):
             header, data = self._headers[i], self._data[i]

@@ -15,6 +15,7 @@ from typing import Callable
 import structlog
 
 from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.model import RecordChunk
 from kafkette.protocol.records import ABORT, COMMIT, BatchHeader
 from kafkette.storage import recovery
 from kafkette.storage.appending import AppendResult, Placed, ReadResult, place_batches, place_marker
@@ -191,9 +192,9 @@ class PartitionLog:
             return ReadResult(ErrorCode.KAFKA_STORAGE_ERROR, [], hwm, lso, self.log_start_offset, [])
         return ReadResult(ErrorCode.NONE, chunks, hwm, lso, self.log_start_offset, aborted)
 
-    def _read_chunks(self, offset: int, upper: int, max_bytes: int, min_one: bool) -> tuple[list[bytes], int]:
+    def _read_chunks(self, offset: int, upper: int, max_bytes: int, min_one: bool) -> tuple[list[RecordChunk], int]:
         """One pread per segment touched; returns the chunks and the offset just past them."""
-        chunks: list[bytes] = []
+        chunks: list[RecordChunk] = []
         budget = max_bytes
         cursor = offset
         index = bisect_right(self._bases, offset) - 1

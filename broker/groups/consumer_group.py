@@ -329,6 +329,7 @@ class ConsumerGroup:
                        ) -> tuple[ConsumerMember, ConsumerMember | None]:
         """(the member, the one it replaces or None): Kafka's getOrMaybeSubscribeStaticConsumerGroupMember."""
         instance = req.instance_id
+        assert instance is not None
         existing_id = self.static_members.get(instance)
         existing = self.members.get(existing_id) if existing_id is not None else None
         if joining:

@@ -7,7 +7,7 @@ import structlog
 
 from kafkette.broker.internal_topic import InternalTopic, InternalTopicError
 from kafkette.protocol.errors import ErrorCode as E
-from kafkette.protocol.records import BatchHeader, NewRecord
+from kafkette.protocol.records import NO_SEQUENCE, BatchHeader, NewRecord
 
 log = structlog.get_logger("kafkette.groups")
 
@@ -36,14 +36,13 @@ class GroupLog:
         A transactional batch carries the producer's id, epoch and next sequence in this topic, so
         the log opens the transaction that the COMMIT/ABORT marker later closes.
         """
-        batch: dict[str, object] = {}
+        sequence = NO_SEQUENCE
         if producer_id >= 0:
             epoch, sequence = self.sequences.get(producer_id, (producer_epoch, 0))
             sequence = sequence if epoch == producer_epoch else 0
-            batch = dict(producer_id=producer_id, producer_epoch=producer_epoch, base_sequence=sequence,
-                         transactional=True)
         try:
-            base = self.topic.append([NewRecord(k, v) for k, v in pairs], now, **batch)
+            base = self.topic.append([NewRecord(k, v) for k, v in pairs], now, producer_id=producer_id,
+                                     producer_epoch=producer_epoch, base_sequence=sequence)
         except InternalTopicError as e:
             error = STORE_ERRORS.get(e.error, e.error)
             log.warning("writing to __consumer_offsets failed", error=e.error.name, answered=error.name,

@@ -16,7 +16,13 @@ from kafkette.broker.groups.offsets import OffsetAndMetadata
 from kafkette.broker.groups.state import Group, Member
 from kafkette.protocol import codec
 from kafkette.protocol.messages.consumer_group_records import CONSUMER_GROUP_METADATA_KEY, CONSUMER_GROUP_METADATA_VALUE
-from kafkette.protocol.messages.internal import GROUP_METADATA_KEY, GROUP_METADATA_VALUE, OFFSET_COMMIT_KEY, OFFSET_COMMIT_VALUE
+from kafkette.protocol.messages.internal import (
+    GROUP_METADATA_KEY,
+    GROUP_METADATA_VALUE,
+    OFFSET_COMMIT_KEY,
+    OFFSET_COMMIT_VALUE,
+    GroupMetadataValue,
+)
 from kafkette.protocol.primitives import DecodeError
 
 OFFSET_KEY_VERSION = 1
@@ -45,7 +51,7 @@ class ConsumerGroupRecord:
 @dataclass
 class GroupRecord:
     group_id: str
-    value: object | None  # GroupMetadataValue, None: tombstone
+    value: GroupMetadataValue | None  # None: tombstone
 
 
 def offset_key(group_id: str, topic: str, partition: int) -> bytes:
@@ -99,11 +105,11 @@ def decode(key: bytes, value: bytes | None, record_offset: int
                                            record_offset)
             return OffsetRecord(k.group, k.topic, k.partition, offset)
         if version == 2:
-            k = codec.read_versioned(GROUP_METADATA_KEY, key)
-            return GroupRecord(k.group, None if value is None else codec.read_versioned(GROUP_METADATA_VALUE, value))
+            group_key = codec.read_versioned(GROUP_METADATA_KEY, key)
+            return GroupRecord(group_key.group, None if value is None else codec.read_versioned(GROUP_METADATA_VALUE, value))
         if version == CONSUMER_GROUP_KEY_VERSION:
-            k = codec.read_versioned(CONSUMER_GROUP_METADATA_KEY, key)
-            return ConsumerGroupRecord(k.group_id, None if value is None
+            consumer_key = codec.read_versioned(CONSUMER_GROUP_METADATA_KEY, key)
+            return ConsumerGroupRecord(consumer_key.group_id, None if value is None
                                        else codec.read_versioned(CONSUMER_GROUP_METADATA_VALUE, value).epoch)
     except (DecodeError, struct.error):
         return None

@@ -2,12 +2,16 @@
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import ADD_OFFSETS_TO_TXN
+from kafkette.protocol.messages.add_offsets_to_txn import (
+    ADD_OFFSETS_TO_TXN,
+    AddOffsetsToTxnRequest,
+    AddOffsetsToTxnResponse,
+)
 
-R = ADD_OFFSETS_TO_TXN.Response
+R = AddOffsetsToTxnResponse
 
 
 @handles(ADD_OFFSETS_TO_TXN, versions=(0, 3))
-def add_offsets_to_txn(ctx: RequestContext, body):
+def add_offsets_to_txn(ctx: RequestContext, body: AddOffsetsToTxnRequest) -> AddOffsetsToTxnResponse:
     error = ctx.broker.transactions.add_offsets(body.transactional_id, body.producer_id, body.producer_epoch)
     return R(throttle_time_ms=0, error_code=ctx.wire_error(error))

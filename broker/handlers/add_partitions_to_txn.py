@@ -3,14 +3,18 @@
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
-from kafkette.protocol.messages import ADD_PARTITIONS_TO_TXN
+from kafkette.protocol.messages.add_partitions_to_txn import (
+    ADD_PARTITIONS_TO_TXN,
+    AddPartitionsToTxnRequest,
+    AddPartitionsToTxnResponse,
+)
 from kafkette.protocol.types import TopicPartition
 
-R = ADD_PARTITIONS_TO_TXN.Response
+R = AddPartitionsToTxnResponse
 
 
 @handles(ADD_PARTITIONS_TO_TXN, versions=(0, 3))
-def add_partitions_to_txn(ctx: RequestContext, body):
+def add_partitions_to_txn(ctx: RequestContext, body: AddPartitionsToTxnRequest) -> AddPartitionsToTxnResponse:
     wanted = [TopicPartition(t.name, p) for t in body.v3_and_below_topics for p in t.partitions]
     unknown = {tp for tp in wanted if ctx.broker.store.partition(tp.topic, tp.partition) is None}
     if unknown:

@@ -3,13 +3,13 @@
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.broker.topic_configs import alter_topic_configs
-from kafkette.protocol.messages import ALTER_CONFIGS
+from kafkette.protocol.messages.alter_configs import ALTER_CONFIGS, AlterConfigsRequest, AlterConfigsResponse
 
-R = ALTER_CONFIGS.Response
+R = AlterConfigsResponse
 
 
 @handles(ALTER_CONFIGS, versions=(0, 2))
-def alter_configs(ctx: RequestContext, body):
+def alter_configs(ctx: RequestContext, body: AlterConfigsRequest) -> AlterConfigsResponse:
     responses = []
     for res in body.resources:
         configs = {c.name: c.value for c in res.configs if c.value is not None}

@@ -2,13 +2,17 @@
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import CONSUMER_GROUP_DESCRIBE
+from kafkette.protocol.messages.consumer_group_describe import (
+    CONSUMER_GROUP_DESCRIBE,
+    ConsumerGroupDescribeRequest,
+    ConsumerGroupDescribeResponse,
+)
 
-R = CONSUMER_GROUP_DESCRIBE.Response
+R = ConsumerGroupDescribeResponse
 
 
 @handles(CONSUMER_GROUP_DESCRIBE, versions=(0, 0))
-def consumer_group_describe(ctx: RequestContext, body):
+def consumer_group_describe(ctx: RequestContext, body: ConsumerGroupDescribeRequest) -> ConsumerGroupDescribeResponse:
     return R(throttle_time_ms=0, groups=[_describe(ctx, group_id) for group_id in body.group_ids])
 
 

@@ -3,13 +3,17 @@
 from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.consumer_group import HeartbeatRequest
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import CONSUMER_GROUP_HEARTBEAT
+from kafkette.protocol.messages.consumer_group_heartbeat import (
+    CONSUMER_GROUP_HEARTBEAT,
+    ConsumerGroupHeartbeatRequest,
+    ConsumerGroupHeartbeatResponse,
+)
 
-R = CONSUMER_GROUP_HEARTBEAT.Response
+R = ConsumerGroupHeartbeatResponse
 
 
 @handles(CONSUMER_GROUP_HEARTBEAT, versions=(0, 1))
-def consumer_group_heartbeat(ctx: RequestContext, body):
+def consumer_group_heartbeat(ctx: RequestContext, body: ConsumerGroupHeartbeatRequest) -> ConsumerGroupHeartbeatResponse:
     version = ctx.version
     owned = None if body.topic_partitions is None else [(t.topic_id, list(t.partitions))
                                                          for t in body.topic_partitions]

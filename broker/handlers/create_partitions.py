@@ -7,16 +7,20 @@ from typing import TYPE_CHECKING
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
-from kafkette.protocol.messages import CREATE_PARTITIONS
+from kafkette.protocol.messages.create_partitions import (
+    CREATE_PARTITIONS,
+    CreatePartitionsRequest,
+    CreatePartitionsResponse,
+)
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
 
-R = CREATE_PARTITIONS.Response
+R = CreatePartitionsResponse
 
 
 @handles(CREATE_PARTITIONS, versions=(0, 3))
-def create_partitions(ctx: RequestContext, body):
+def create_partitions(ctx: RequestContext, body: CreatePartitionsRequest) -> CreatePartitionsResponse:
     return R(throttle_time_ms=0, results=[_grow(ctx.broker, t, body.validate_only) for t in body.topics])
 
 

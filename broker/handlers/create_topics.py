@@ -8,16 +8,16 @@ from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.broker.topic_configs import effective_topic_configs, validate_topic_configs
 from kafkette.protocol.errors import ErrorCode
-from kafkette.protocol.messages import CREATE_TOPICS
+from kafkette.protocol.messages.create_topics import CREATE_TOPICS, CreateTopicsRequest, CreateTopicsResponse
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
 
-R = CREATE_TOPICS.Response
+R = CreateTopicsResponse
 
 
 @handles(CREATE_TOPICS, versions=(0, 7))
-def create_topics(ctx: RequestContext, body):
+def create_topics(ctx: RequestContext, body: CreateTopicsRequest) -> CreateTopicsResponse:
     results = [_create(ctx.broker, t, body.validate_only) for t in body.topics]
     return R(throttle_time_ms=0, topics=results)
 

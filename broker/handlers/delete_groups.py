@@ -2,13 +2,13 @@
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import DELETE_GROUPS
+from kafkette.protocol.messages.delete_groups import DELETE_GROUPS, DeleteGroupsRequest, DeleteGroupsResponse
 
-R = DELETE_GROUPS.Response
+R = DeleteGroupsResponse
 
 
 @handles(DELETE_GROUPS, versions=(0, 2))
-def delete_groups(ctx: RequestContext, body):
+def delete_groups(ctx: RequestContext, body: DeleteGroupsRequest) -> DeleteGroupsResponse:
     names = body.groups_names
     errors = ctx.broker.groups.delete_groups(names, ctx.now_ms())
     return R(throttle_time_ms=0, results=[R.DeletableGroupResult(group_id=g, error_code=e)

@@ -7,16 +7,16 @@ from typing import TYPE_CHECKING
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
-from kafkette.protocol.messages import DELETE_RECORDS
+from kafkette.protocol.messages.delete_records import DELETE_RECORDS, DeleteRecordsRequest, DeleteRecordsResponse
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
 
-R = DELETE_RECORDS.Response
+R = DeleteRecordsResponse
 
 
 @handles(DELETE_RECORDS, versions=(0, 2))
-def delete_records(ctx: RequestContext, body):
+def delete_records(ctx: RequestContext, body: DeleteRecordsRequest) -> DeleteRecordsResponse:
     return R(throttle_time_ms=0, topics=[
         R.DeleteRecordsTopicResult(name=t.name, partitions=[_delete(ctx.broker, t.name, p) for p in t.partitions])
         for t in body.topics])

@@ -9,16 +9,17 @@ from kafkette.broker.context import RequestContext
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
-from kafkette.protocol.messages import DELETE_TOPICS
+from kafkette.protocol.messages.delete_topics import DELETE_TOPICS, DeleteTopicsRequest, DeleteTopicsResponse
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
 
-R = DELETE_TOPICS.Response
+R = DeleteTopicsResponse
 
 
 @handles(DELETE_TOPICS, versions=(0, 6))
-def delete_topics(ctx: RequestContext, body):
+def delete_topics(ctx: RequestContext, body: DeleteTopicsRequest) -> DeleteTopicsResponse:
+    wanted: list[tuple[str | None, bytes | None]]
     if ctx.version >= 6:
         wanted = [(t.name, t.topic_id) for t in body.topics]
     else:
@@ -26,8 +27,8 @@ def delete_topics(ctx: RequestContext, body):
     return R(throttle_time_ms=0, responses=[_delete(ctx.broker, name, topic_id) for name, topic_id in wanted])
 
 
-def _delete(broker: Broker, name, topic_id) -> R.DeletableTopicResult:
-    topic = broker.store.topic(name) if name is not None else broker.store.topic_by_id(topic_id)
+def _delete(broker: Broker, name: str | None, topic_id: bytes | None) -> R.DeletableTopicResult:
+    topic = broker.store.topic(name) if name is not None else broker.store.topic_by_id(topic_id or bytes(16))
     if topic is None:
         error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if name is not None else ErrorCode.UNKNOWN_TOPIC_ID
         return R.DeletableTopicResult(name=name, topic_id=topic_id or bytes(16), error_code=error,

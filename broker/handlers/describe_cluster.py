@@ -2,13 +2,17 @@
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import DESCRIBE_CLUSTER
+from kafkette.protocol.messages.describe_cluster import (
+    DESCRIBE_CLUSTER,
+    DescribeClusterRequest,
+    DescribeClusterResponse,
+)
 
-R = DESCRIBE_CLUSTER.Response
+R = DescribeClusterResponse
 
 
 @handles(DESCRIBE_CLUSTER, versions=(0, 1))
-def describe_cluster(ctx: RequestContext, body):
+def describe_cluster(ctx: RequestContext, body: DescribeClusterRequest) -> DescribeClusterResponse:
     host, port = ctx.listener.advertised
     node = ctx.node_id
     return R(throttle_time_ms=0, error_code=0, error_message=None, endpoint_type=1,

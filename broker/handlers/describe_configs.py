@@ -15,16 +15,20 @@ from kafkette.broker.topic_configs import (
     effective_topic_configs,
 )
 from kafkette.protocol.errors import ErrorCode
-from kafkette.protocol.messages import DESCRIBE_CONFIGS
+from kafkette.protocol.messages.describe_configs import (
+    DESCRIBE_CONFIGS,
+    DescribeConfigsRequest,
+    DescribeConfigsResponse,
+)
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
 
-R = DESCRIBE_CONFIGS.Response
+R = DescribeConfigsResponse
 
 
 @handles(DESCRIBE_CONFIGS, versions=(0, 4))
-def describe_configs(ctx: RequestContext, body):
+def describe_configs(ctx: RequestContext, body: DescribeConfigsRequest) -> DescribeConfigsResponse:
     return R(throttle_time_ms=0, results=[_describe(ctx.broker, res) for res in body.resources])
 
 

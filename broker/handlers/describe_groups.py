@@ -2,13 +2,13 @@
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import DESCRIBE_GROUPS
+from kafkette.protocol.messages.describe_groups import DESCRIBE_GROUPS, DescribeGroupsRequest, DescribeGroupsResponse
 
-R = DESCRIBE_GROUPS.Response
+R = DescribeGroupsResponse
 
 
 @handles(DESCRIBE_GROUPS, versions=(0, 5))
-def describe_groups(ctx: RequestContext, body):
+def describe_groups(ctx: RequestContext, body: DescribeGroupsRequest) -> DescribeGroupsResponse:
     described = []
     for group_id in body.groups:
         s = ctx.broker.groups.classic.describe(group_id)

@@ -7,16 +7,20 @@ from typing import TYPE_CHECKING
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
-from kafkette.protocol.messages import DESCRIBE_PRODUCERS
+from kafkette.protocol.messages.describe_producers import (
+    DESCRIBE_PRODUCERS,
+    DescribeProducersRequest,
+    DescribeProducersResponse,
+)
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
 
-R = DESCRIBE_PRODUCERS.Response
+R = DescribeProducersResponse
 
 
 @handles(DESCRIBE_PRODUCERS, versions=(0, 0))
-def describe_producers(ctx: RequestContext, body):
+def describe_producers(ctx: RequestContext, body: DescribeProducersRequest) -> DescribeProducersResponse:
     return R(throttle_time_ms=0, topics=[
         R.TopicResponse(name=t.name, partitions=[_partition(ctx.broker, t.name, p) for p in t.partition_indexes])
         for t in body.topics])

@@ -8,16 +8,20 @@ from typing import TYPE_CHECKING
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
-from kafkette.protocol.messages import DESCRIBE_TRANSACTIONS
+from kafkette.protocol.messages.describe_transactions import (
+    DESCRIBE_TRANSACTIONS,
+    DescribeTransactionsRequest,
+    DescribeTransactionsResponse,
+)
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
 
-R = DESCRIBE_TRANSACTIONS.Response
+R = DescribeTransactionsResponse
 
 
 @handles(DESCRIBE_TRANSACTIONS, versions=(0, 0))
-def describe_transactions(ctx: RequestContext, body):
+def describe_transactions(ctx: RequestContext, body: DescribeTransactionsRequest) -> DescribeTransactionsResponse:
     return R(throttle_time_ms=0, transaction_states=[_describe(ctx.broker, tid)
                                                      for tid in body.transactional_ids])
 

@@ -2,13 +2,13 @@
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import END_TXN
+from kafkette.protocol.messages.end_txn import END_TXN, EndTxnRequest, EndTxnResponse
 
-R = END_TXN.Response
+R = EndTxnResponse
 
 
 @handles(END_TXN, versions=(0, 3))
-def end_txn(ctx: RequestContext, body):
+def end_txn(ctx: RequestContext, body: EndTxnRequest) -> EndTxnResponse:
     error = ctx.broker.transactions.end_txn(body.transactional_id, body.producer_id, body.producer_epoch,
                                         body.committed)
     return R(throttle_time_ms=0, error_code=ctx.wire_error(error))

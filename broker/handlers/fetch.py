@@ -6,29 +6,29 @@ Fetch sessions are answered as sessionless (session id 0), as Kafka allows.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Awaitable
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
-from kafkette.protocol.messages import FETCH
+from kafkette.protocol.messages.fetch import FETCH, FetchRequest, FetchResponse
 from kafkette.protocol.types import IsolationLevel
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
 
-R = FETCH.Response
+R = FetchResponse
 
 
 @handles(FETCH, versions=(4, 12))
-def fetch(ctx: RequestContext, body):
+def fetch(ctx: RequestContext, body: FetchRequest) -> FetchResponse | Awaitable[FetchResponse]:
     response, size, error = _read(ctx.broker, body)
     if size >= body.min_bytes or body.max_wait_ms <= 0 or error:
         return response
     return _long_poll(ctx.broker, body, time.monotonic() + body.max_wait_ms / 1000)
 
 
-async def _long_poll(broker: Broker, body, deadline: float):
+async def _long_poll(broker: Broker, body: FetchRequest, deadline: float) -> FetchResponse:
     keys = [log for t in body.topics for p in t.partitions if (log := broker.store.partition(t.topic, p.partition))]
     while True:
         remaining = deadline - time.monotonic()
@@ -41,7 +41,7 @@ async def _long_poll(broker: Broker, body, deadline: float):
     return _read(broker, body)[0]
 
 
-def _read(broker: Broker, body):
+def _read(broker: Broker, body: FetchRequest) -> tuple[FetchResponse, int, bool]:
     """(response, record bytes in it, whether any partition has an error)."""
     committed = body.isolation_level == IsolationLevel.READ_COMMITTED
     budget = body.max_bytes

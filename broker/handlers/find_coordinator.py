@@ -2,13 +2,17 @@
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import FIND_COORDINATOR
+from kafkette.protocol.messages.find_coordinator import (
+    FIND_COORDINATOR,
+    FindCoordinatorRequest,
+    FindCoordinatorResponse,
+)
 
-R = FIND_COORDINATOR.Response
+R = FindCoordinatorResponse
 
 
 @handles(FIND_COORDINATOR, versions=(0, 4))
-def find_coordinator(ctx: RequestContext, body):
+def find_coordinator(ctx: RequestContext, body: FindCoordinatorRequest) -> FindCoordinatorResponse:
     host, port = ctx.listener.advertised
     node = ctx.node_id
     if ctx.version >= 4:

@@ -2,13 +2,13 @@
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import HEARTBEAT
+from kafkette.protocol.messages.heartbeat import HEARTBEAT, HeartbeatRequest, HeartbeatResponse
 
-R = HEARTBEAT.Response
+R = HeartbeatResponse
 
 
 @handles(HEARTBEAT, versions=(0, 4))
-def heartbeat(ctx: RequestContext, body):
+def heartbeat(ctx: RequestContext, body: HeartbeatRequest) -> HeartbeatResponse:
     version = ctx.version
     error = ctx.broker.groups.classic.heartbeat(body.group_id, body.member_id, body.group_instance_id if version >= 3 else None,
                                     body.generation_id, ctx.now_ms())

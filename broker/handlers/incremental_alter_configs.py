@@ -4,14 +4,18 @@ from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.broker.topic_configs import alter_topic_configs
 from kafkette.protocol.errors import ErrorCode
-from kafkette.protocol.messages import INCREMENTAL_ALTER_CONFIGS
+from kafkette.protocol.messages.incremental_alter_configs import (
+    INCREMENTAL_ALTER_CONFIGS,
+    IncrementalAlterConfigsRequest,
+    IncrementalAlterConfigsResponse,
+)
 
-R = INCREMENTAL_ALTER_CONFIGS.Response
+R = IncrementalAlterConfigsResponse
 SET, DELETE, APPEND, SUBTRACT = range(4)
 
 
 @handles(INCREMENTAL_ALTER_CONFIGS, versions=(0, 1))
-def incremental_alter_configs(ctx: RequestContext, body):
+def incremental_alter_configs(ctx: RequestContext, body: IncrementalAlterConfigsRequest) -> IncrementalAlterConfigsResponse:
     responses = []
     for res in body.resources:
         topic = ctx.broker.store.topic(res.resource_name)

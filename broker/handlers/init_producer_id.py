@@ -2,13 +2,13 @@
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import INIT_PRODUCER_ID
+from kafkette.protocol.messages.init_producer_id import INIT_PRODUCER_ID, InitProducerIdRequest, InitProducerIdResponse
 
-R = INIT_PRODUCER_ID.Response
+R = InitProducerIdResponse
 
 
 @handles(INIT_PRODUCER_ID, versions=(0, 4))
-def init_producer_id(ctx: RequestContext, body):
+def init_producer_id(ctx: RequestContext, body: InitProducerIdRequest) -> InitProducerIdResponse:
     result = ctx.broker.transactions.init_producer_id(body.transactional_id, body.transaction_timeout_ms,
                                                   body.producer_id, body.producer_epoch)
     return R(throttle_time_ms=0, error_code=ctx.wire_error(result.error),

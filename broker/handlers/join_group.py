@@ -1,15 +1,17 @@
 """JoinGroup: join or rejoin a classic group; a long poll while the group rebalances."""
 
+from typing import Awaitable
+
 from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.state import JoinRequest, JoinResult
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import JOIN_GROUP
+from kafkette.protocol.messages.join_group import JOIN_GROUP, JoinGroupRequest, JoinGroupResponse
 
-R = JOIN_GROUP.Response
+R = JoinGroupResponse
 
 
 @handles(JOIN_GROUP, versions=(0, 9))
-def join_group(ctx: RequestContext, body):
+def join_group(ctx: RequestContext, body: JoinGroupRequest) -> JoinGroupResponse | Awaitable[JoinGroupResponse]:
     version = ctx.version
     req = JoinRequest(
         member_id=body.member_id,
@@ -28,7 +30,7 @@ def join_group(ctx: RequestContext, body):
     return _after_rebalance(result, version)
 
 
-async def _after_rebalance(future, version: int):
+async def _after_rebalance(future: Awaitable[JoinResult], version: int) -> R:
     return response(await future, version)
 
 

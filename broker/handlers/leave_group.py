@@ -2,14 +2,15 @@
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import LEAVE_GROUP
+from kafkette.protocol.messages.leave_group import LEAVE_GROUP, LeaveGroupRequest, LeaveGroupResponse
 
-R = LEAVE_GROUP.Response
+R = LeaveGroupResponse
 
 
 @handles(LEAVE_GROUP, versions=(0, 5))
-def leave_group(ctx: RequestContext, body):
+def leave_group(ctx: RequestContext, body: LeaveGroupRequest) -> LeaveGroupResponse:
     version = ctx.version
+    leaving: list[tuple[str, str | None]]
     if version < 3:
         leaving = [(body.member_id, None)]
     else:

@@ -2,13 +2,13 @@
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import LIST_GROUPS
+from kafkette.protocol.messages.list_groups import LIST_GROUPS, ListGroupsRequest, ListGroupsResponse
 
-R = LIST_GROUPS.Response
+R = ListGroupsResponse
 
 
 @handles(LIST_GROUPS, versions=(0, 5))
-def list_groups(ctx: RequestContext, body):
+def list_groups(ctx: RequestContext, body: ListGroupsRequest) -> ListGroupsResponse:
     version = ctx.version
     states = body.states_filter if version >= 4 else ()
     types = body.types_filter if version >= 5 else ()

@@ -4,16 +4,16 @@ from kafkette.broker.context import RequestContext
 from kafkette.broker.handlers.metadata import LEADER_EPOCH
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
-from kafkette.protocol.messages import LIST_OFFSETS
+from kafkette.protocol.messages.list_offsets import LIST_OFFSETS, ListOffsetsRequest, ListOffsetsResponse
 from kafkette.protocol.types import IsolationLevel
 from kafkette.storage.engine import PartitionEngine
 
-R = LIST_OFFSETS.Response
+R = ListOffsetsResponse
 LATEST, EARLIEST, MAX_TIMESTAMP = -1, -2, -3
 
 
 @handles(LIST_OFFSETS, versions=(1, 7))
-def list_offsets(ctx: RequestContext, body):
+def list_offsets(ctx: RequestContext, body: ListOffsetsRequest) -> ListOffsetsResponse:
     committed = body.isolation_level == IsolationLevel.READ_COMMITTED
     topics = []
     for wanted in body.topics:

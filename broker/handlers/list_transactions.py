@@ -3,13 +3,17 @@
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.broker.transactions.states import TxnState
-from kafkette.protocol.messages import LIST_TRANSACTIONS
+from kafkette.protocol.messages.list_transactions import (
+    LIST_TRANSACTIONS,
+    ListTransactionsRequest,
+    ListTransactionsResponse,
+)
 
-R = LIST_TRANSACTIONS.Response
+R = ListTransactionsResponse
 
 
 @handles(LIST_TRANSACTIONS, versions=(0, 1))
-def list_transactions(ctx: RequestContext, body):
+def list_transactions(ctx: RequestContext, body: ListTransactionsRequest) -> ListTransactionsResponse:
     unknown = [name for name in body.state_filters if TxnState.from_wire_name(name) is None]
     states = {TxnState.from_wire_name(name) for name in body.state_filters} - {None}
     producers = set(body.producer_id_filters)

@@ -8,13 +8,13 @@ from kafkette.broker.context import RequestContext
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
-from kafkette.protocol.messages import METADATA
+from kafkette.protocol.messages.metadata import METADATA, MetadataRequest, MetadataResponse
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
     from kafkette.storage.engine import TopicInfo
 
-R = METADATA.Response
+R = MetadataResponse
 LEADER_EPOCH = 0
 
 
@@ -33,7 +33,7 @@ def brokers(ctx: RequestContext) -> list[R.MetadataResponseBroker]:
 
 
 @handles(METADATA, versions=(0, 12))
-def metadata(ctx: RequestContext, body):
+def metadata(ctx: RequestContext, body: MetadataRequest) -> MetadataResponse:
     version = ctx.version
     wanted = body.topics
     if wanted is None or (version == 0 and not wanted):

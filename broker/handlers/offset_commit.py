@@ -3,13 +3,13 @@
 from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.offset_manager import OffsetToCommit
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import OFFSET_COMMIT
+from kafkette.protocol.messages.offset_commit import OFFSET_COMMIT, OffsetCommitRequest, OffsetCommitResponse
 
-R = OFFSET_COMMIT.Response
+R = OffsetCommitResponse
 
 
 @handles(OFFSET_COMMIT, versions=(0, 9))
-def offset_commit(ctx: RequestContext, body):
+def offset_commit(ctx: RequestContext, body: OffsetCommitRequest) -> OffsetCommitResponse:
     version = ctx.version
     offsets = [OffsetToCommit(t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch,
                               p.committed_metadata)

@@ -2,21 +2,21 @@
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import OFFSET_DELETE
+from kafkette.protocol.messages.offset_delete import OFFSET_DELETE, OffsetDeleteRequest, OffsetDeleteResponse
 from kafkette.protocol.types import TopicPartition
 
-R = OFFSET_DELETE.Response
+R = OffsetDeleteResponse
 
 
 @handles(OFFSET_DELETE, versions=(0, 0))
-def offset_delete(ctx: RequestContext, body):
+def offset_delete(ctx: RequestContext, body: OffsetDeleteRequest) -> OffsetDeleteResponse:
     tps = [TopicPartition(t.name, p.partition_index) for t in body.topics for p in t.partitions]
     error, errors = ctx.broker.groups.offsets.delete(body.group_id, tps, ctx.now_ms())
     if error:
         return R(error_code=error, throttle_time_ms=0, topics=[])
-    errors = iter(errors)
+    each = iter(errors)
     return R(error_code=0, throttle_time_ms=0, topics=[
         R.OffsetDeleteResponseTopic(name=t.name, partitions=[
-            R.OffsetDeleteResponsePartition(partition_index=p.partition_index, error_code=next(errors))
+            R.OffsetDeleteResponsePartition(partition_index=p.partition_index, error_code=next(each))
             for p in t.partitions])
         for t in body.topics])

@@ -2,13 +2,13 @@
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import OFFSET_FETCH
+from kafkette.protocol.messages.offset_fetch import OFFSET_FETCH, OffsetFetchRequest, OffsetFetchResponse
 
-R = OFFSET_FETCH.Response
+R = OffsetFetchResponse
 
 
 @handles(OFFSET_FETCH, versions=(0, 9))
-def offset_fetch(ctx: RequestContext, body):
+def offset_fetch(ctx: RequestContext, body: OffsetFetchRequest) -> OffsetFetchResponse:
     version = ctx.version
     stable = body.require_stable if version >= 7 else False
     if version < 8:

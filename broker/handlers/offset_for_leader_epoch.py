@@ -4,14 +4,18 @@ from kafkette.broker.context import RequestContext
 from kafkette.broker.handlers.metadata import LEADER_EPOCH
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
-from kafkette.protocol.messages import OFFSET_FOR_LEADER_EPOCH
+from kafkette.protocol.messages.offset_for_leader_epoch import (
+    OFFSET_FOR_LEADER_EPOCH,
+    OffsetForLeaderEpochRequest,
+    OffsetForLeaderEpochResponse,
+)
 from kafkette.storage.engine import PartitionEngine
 
-R = OFFSET_FOR_LEADER_EPOCH.Response
+R = OffsetForLeaderEpochResponse
 
 
 @handles(OFFSET_FOR_LEADER_EPOCH, versions=(0, 4))
-def offset_for_leader_epoch(ctx: RequestContext, body):
+def offset_for_leader_epoch(ctx: RequestContext, body: OffsetForLeaderEpochRequest) -> OffsetForLeaderEpochResponse:
     topics = []
     for wanted in body.topics:
         results = [_end_offset(ctx.broker.store.partition(wanted.topic, p.partition), p) for p in wanted.partitions]

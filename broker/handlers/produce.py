@@ -14,17 +14,17 @@ from kafkette.broker.internal_topic import INTERNAL_TOPICS
 from kafkette.broker.registry import handles
 from kafkette.broker.topic_configs import max_message_bytes
 from kafkette.protocol.errors import ErrorCode
-from kafkette.protocol.messages import PRODUCE
+from kafkette.protocol.messages.produce import PRODUCE, ProduceRequest, ProduceResponse
 from kafkette.protocol.records import HEADER_SIZE, MAGIC_OFFSET, ZSTD, BatchHeader, RecordsError, split_batches
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
 
-R = PRODUCE.Response
+R = ProduceResponse
 
 
 @handles(PRODUCE, versions=(3, 10))
-def produce(ctx: RequestContext, body):
+def produce(ctx: RequestContext, body: ProduceRequest) -> ProduceResponse | None:
     version = ctx.version
     if body.acks not in (-1, 0, 1):
         return R(throttle_time_ms=0, responses=[R.TopicProduceResponse(name=t.name, partition_responses=[

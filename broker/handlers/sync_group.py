@@ -1,15 +1,17 @@
 """SyncGroup: the leader hands in the assignment; every member waits for its own share."""
 
+from typing import Awaitable
+
 from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.state import SyncResult
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import SYNC_GROUP
+from kafkette.protocol.messages.sync_group import SYNC_GROUP, SyncGroupRequest, SyncGroupResponse
 
-R = SYNC_GROUP.Response
+R = SyncGroupResponse
 
 
 @handles(SYNC_GROUP, versions=(0, 5))
-def sync_group(ctx: RequestContext, body):
+def sync_group(ctx: RequestContext, body: SyncGroupRequest) -> SyncGroupResponse | Awaitable[SyncGroupResponse]:
     version = ctx.version
     assignments = {a.member_id: bytes(a.assignment or b"") for a in body.assignments}
     result = ctx.broker.groups.classic.sync(
@@ -21,7 +23,7 @@ def sync_group(ctx: RequestContext, body):
     return _after_assignment(result)
 
 
-async def _after_assignment(future):
+async def _after_assignment(future: Awaitable[SyncResult]) -> R:
     return response(await future)
 
 

@@ -3,13 +3,17 @@
 from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.offset_manager import OffsetToCommit
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import TXN_OFFSET_COMMIT
+from kafkette.protocol.messages.txn_offset_commit import (
+    TXN_OFFSET_COMMIT,
+    TxnOffsetCommitRequest,
+    TxnOffsetCommitResponse,
+)
 
-R = TXN_OFFSET_COMMIT.Response
+R = TxnOffsetCommitResponse
 
 
 @handles(TXN_OFFSET_COMMIT, versions=(0, 3))
-def txn_offset_commit(ctx: RequestContext, body):
+def txn_offset_commit(ctx: RequestContext, body: TxnOffsetCommitRequest) -> TxnOffsetCommitResponse:
     version = ctx.version
     offsets = [OffsetToCommit(t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch,
                               p.committed_metadata)

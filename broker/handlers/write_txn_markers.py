@@ -2,13 +2,17 @@
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.protocol.messages import WRITE_TXN_MARKERS
+from kafkette.protocol.messages.write_txn_markers import (
+    WRITE_TXN_MARKERS,
+    WriteTxnMarkersRequest,
+    WriteTxnMarkersResponse,
+)
 
-R = WRITE_TXN_MARKERS.Response
+R = WriteTxnMarkersResponse
 
 
 @handles(WRITE_TXN_MARKERS, versions=(0, 1))
-def write_txn_markers(ctx: RequestContext, body):
+def write_txn_markers(ctx: RequestContext, body: WriteTxnMarkersRequest) -> WriteTxnMarkersResponse:
     now = ctx.now_ms()
     results = []
     for m in body.markers:

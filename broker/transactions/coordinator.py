@@ -65,6 +65,8 @@ class TransactionCoordinator:
             if header.is_control:
                 continue
             for record in iter_records(batch):
+                if record.key is None:
+                    continue
                 transactional_id, txn = from_record(record.key, record.value)
                 if txn is None:
                     self.txns.pop(transactional_id, None)
@@ -128,9 +130,9 @@ class TransactionCoordinator:
 
     def add_partitions(self, transactional_id: str, producer_id: int, producer_epoch: int,
                        partitions: Iterable[TopicPartition]) -> ErrorCode:
-        txn, error = self._producer_check(transactional_id, producer_id, producer_epoch)
-        if error != ErrorCode.NONE:
-            return error
+        txn = self._producer_check(transactional_id, producer_id, producer_epoch)
+        if isinstance(txn, ErrorCode):
+            return txn
         wanted = set(partitions)
         if txn.state == S.ONGOING and wanted <= txn.partitions:
             return ErrorCode.NONE
@@ -143,12 +145,12 @@ class TransactionCoordinator:
         return self._store(updated)
 
     def add_offsets(self, transactional_id: str, producer_id: int, producer_epoch: int) -> ErrorCode:
-        return self.add_partitions(transactional_id, producer_id, producer_epoch, [(OFFSETS_TOPIC, 0)])
+        return self.add_partitions(transactional_id, producer_id, producer_epoch, [TopicPartition(OFFSETS_TOPIC, 0)])
 
     def end_txn(self, transactional_id: str, producer_id: int, producer_epoch: int, commit: bool) -> ErrorCode:
-        txn, error = self._producer_check(transactional_id, producer_id, producer_epoch)
-        if error != ErrorCode.NONE:
-            return error
+        txn = self._producer_check(transactional_id, producer_id, producer_epoch)
+        if isinstance(txn, ErrorCode):
+            return txn
         if txn.state in COMPLETE:
             done = S.COMPLETE_COMMIT if commit else S.COMPLETE_ABORT
             return ErrorCode.NONE if txn.state == done else ErrorCode.INVALID_TXN_STATE  # a retried EndTxn
@@ -177,15 +179,16 @@ class TransactionCoordinator:
     # ------------------------------------------------------------------ steps
 
     def _producer_check(self, transactional_id: str, producer_id: int,
-                        producer_epoch: int) -> tuple[TransactionMetadata | None, ErrorCode]:
+                        producer_epoch: int) -> TransactionMetadata | ErrorCode:
+        """The producer's transaction, or why the request is refused."""
         txn = self.txns.get(transactional_id)
         if txn is None or txn.producer_id != producer_id:
-            return None, ErrorCode.INVALID_PRODUCER_ID_MAPPING
+            return ErrorCode.INVALID_PRODUCER_ID_MAPPING
         if txn.producer_epoch != producer_epoch:
-            return None, ErrorCode.PRODUCER_FENCED
+            return ErrorCode.PRODUCER_FENCED
         if txn.state in PREPARING:
-            return None, ErrorCode.CONCURRENT_TRANSACTIONS
-        return txn, ErrorCode.NONE
+            return ErrorCode.CONCURRENT_TRANSACTIONS
+        return txn
 
     def _bump(self, txn: TransactionMetadata) -> TransactionMetadata:
         bumped = dataclasses.replace(txn, last_producer_id=txn.producer_id, last_producer_epoch=txn.producer_epoch)

@@ -9,6 +9,7 @@ from kafkette.broker.transactions.states import TxnState
 from kafkette.protocol import codec
 from kafkette.protocol.messages.internal import TRANSACTION_LOG_KEY, TRANSACTION_LOG_VALUE
 from kafkette.protocol.records import NewRecord
+from kafkette.protocol.types import TopicPartition
 
 KEY_VERSION = 0
 VALUE_VERSION = 1
@@ -36,7 +37,7 @@ def from_record(key: bytes, value: bytes | None) -> tuple[str, TransactionMetada
     if value is None:
         return transactional_id, None
     v = codec.read_versioned(TRANSACTION_LOG_VALUE, value)
-    partitions = {(p.topic, i) for p in v.transaction_partitions or () for i in p.partition_ids}
+    partitions = {TopicPartition(p.topic, i) for p in v.transaction_partitions or () for i in p.partition_ids}
     return transactional_id, TransactionMetadata(
         transactional_id=transactional_id, producer_id=v.producer_id, producer_epoch=v.producer_epoch,
         timeout_ms=v.transaction_timeout_ms, state=TxnState(v.transaction_status), partitions=partitions,
