@@ -1,4 +1,4 @@
-# kafkette: `make run` starts a broker on 127.0.0.1:9092, `make test` runs every test.
+# kafkette: `make run` starts a broker on 127.0.0.1:9092 (data in ./data), `make test` runs every test.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,8 +14,10 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m compileall -q kafkette protocol storage broker  # a first start without bytecode takes 0.8 s
 	touch $@
 
+# `make run PORT=9093`; without PORT the broker's own defaults and KAFKETTE_* variables apply
+# (a PORT that only comes from the environment is ignored: many hosts set one for other programs).
 run: $(VENV)/.installed-test
-	$(BIN)/kafkette serve --host 127.0.0.1 --port 9092 --data-dir ./data
+	$(BIN)/kafkette serve $(if $(filter command line,$(origin PORT)),--port $(PORT))
 
 # kafkajs for the Node.js client test (npm comes with Node.js)
 $(VENV)/js/node_modules/kafkajs: | $(BIN)/python
