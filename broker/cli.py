@@ -13,12 +13,12 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import NoReturn
+from typing import Coroutine, NoReturn
 
 import structlog
 
 from kafkette import __version__
-from kafkette.broker.config import ConfigError, add_arguments, env_name, from_arguments
+from kafkette.broker.config import BrokerConfig, ConfigError, add_arguments, env_name, from_arguments
 from kafkette.broker.startup import StartupError
 from kafkette.storage.lock import DataDirError
 
@@ -90,13 +90,13 @@ def serve_command(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(config, ready_file: Path | None) -> None:
+async def _serve(config: BrokerConfig, ready_file: Path | None) -> None:
     from kafkette.broker.server import serve  # the handlers: not needed by the other commands
 
     await serve(config, ready_file)
 
 
-def _run(coroutine) -> None:
+def _run(coroutine: Coroutine) -> None:
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency; this keeps odd platforms running

@@ -142,7 +142,6 @@ RULES = {
     "advertised_port": _between(0, 65535),
     "node_id": _between(0, 2**31 - 1),
     "cluster_id": _not_empty,
-    "data_dir": lambda value: _not_empty(str(value)),
     "default_partitions": _between(1, 2**31 - 1),
     "segment_bytes": _between(1024, MAX_SEGMENT_BYTES),
     "retention_ms": _at_least(-1),

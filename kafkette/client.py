@@ -123,18 +123,37 @@ class RawClient:
         return data == b""
 
 
+def servers(bootstrap: str) -> list[str]:
+    """The "host:port" entries of a bootstrap list; ValueError for one that is not."""
+    entries = [entry.strip() for entry in bootstrap.split(",") if entry.strip()]
+    for entry in entries or [bootstrap]:
+        parse_address(entry)
+    return entries
+
+
 def metadata(bootstrap: str, topics: list[str] | None = None, timeout: float = 10.0) -> Any:
-    """One Metadata request (all topics when `topics` is None, none created) to the first bootstrap server."""
+    """One Metadata request (all topics when `topics` is None, none created), answered by the
+    first bootstrap server that answers; the last server's error if none does."""
     R = METADATA.Request
     body = R(topics=None if topics is None else [R.MetadataRequestTopic(name=t) for t in topics],
              allow_auto_topic_creation=False)
-    with RawClient(bootstrap.split(",")[0], timeout=timeout, client_id="kafkette") as client:
-        return client.request(METADATA, METADATA_VERSION, body)
+    *others, last = servers(bootstrap)
+    for server in others:
+        try:
+            return _request(server, METADATA, METADATA_VERSION, body, timeout)
+        except (OSError, ConnectionClosed, DecodeError):
+            continue
+    return _request(last, METADATA, METADATA_VERSION, body, timeout)
+
+
+def _request(server: str, api: Api, version: int, body: Any, timeout: float) -> Any:
+    with RawClient(server, timeout=timeout, client_id="kafkette") as client:
+        return client.request(api, version, body)
 
 
 def wait_for_metadata(bootstrap: str, timeout: float) -> None:
     """Return as soon as a broker answers Metadata; TimeoutError (naming the last failure) after `timeout`."""
-    parse_address(bootstrap.split(",")[0])
+    servers(bootstrap)
     deadline = time.monotonic() + timeout
     while True:
         left = deadline - time.monotonic()
@@ -157,13 +176,12 @@ def create_topic(bootstrap: str, name: str, partitions: int = 1, config: dict[st
     """
     cluster = metadata(bootstrap, topics=[], timeout=timeout)
     controller = next((b for b in cluster.brokers if b.node_id == cluster.controller_id), None)
-    address = f"{controller.host}:{controller.port}" if controller else bootstrap.split(",")[0]
+    address = f"{controller.host}:{controller.port}" if controller else servers(bootstrap)[0]
     R = CREATE_TOPICS.Request
     topic = R.CreatableTopic(name=name, num_partitions=partitions, replication_factor=-1, assignments=[],
                              configs=[R.CreatableTopicConfig(name=k, value=v) for k, v in (config or {}).items()])
     body = R(topics=[topic], timeout_ms=int(timeout * 1000), validate_only=False)
-    with RawClient(address, timeout=timeout, client_id="kafkette") as client:
-        result = client.request(CREATE_TOPICS, CREATE_TOPICS_VERSION, body).topics[0]
+    result = _request(address, CREATE_TOPICS, CREATE_TOPICS_VERSION, body, timeout).topics[0]
     if result.error_code != ErrorCode.NONE:
         known = result.error_code in ErrorCode._value2member_map_
         error = ErrorCode(result.error_code).name if known else f"error {result.error_code}"

@@ -40,11 +40,7 @@ class ExternalCluster:
     def __init__(self, bootstrap_servers: str) -> None:
         self.bootstrap_servers = bootstrap_servers
 
-    def create_topic(self, name: str, partitions: int = 1, config: dict[str, str] | None = None) -> str:
-        from kafkette.client import create_topic
-
-        create_topic(self.bootstrap_servers, name, partitions, config)
-        return name
+    create_topic = LocalBroker.create_topic  # it needs only bootstrap_servers
 
     def _skip(self, what: str) -> NoReturn:
         pytest.skip(f"{what} needs the broker process that kafka_broker starts, but the tests run against "
