@@ -1,5 +1,6 @@
 """The pytest plugin, as a project using it sees it: pytest runs in a directory of its own,
-with kafkette's fixtures coming from the `pytest11` entry point of this environment."""
+with kafkette's fixtures coming from the `pytest11` entry point of this environment.
+(tests/test_wheel_install.py runs them from the installed wheel, with pytest-xdist too.)"""
 
 from __future__ import annotations
 
@@ -102,24 +103,6 @@ def test_with_an_existing_cluster_nothing_starts_and_process_methods_skip(projec
     assert "3 passed, 1 skipped" in result.stdout
     assert (f"kill() needs the broker process that kafka_broker starts, but the tests run against "
             f"{cluster.bootstrap_servers} (--kafka-bootstrap or KAFKETTE_TEST_BOOTSTRAP)") in result.stdout
-
-
-def test_each_xdist_worker_gets_its_own_broker(tmp_path):
-    (tmp_path / "test_workers.py").write_text(textwrap.dedent('''
-        import os
-        import pytest
-
-        @pytest.mark.parametrize("n", range(4))
-        def test_record(kafka_broker, n):
-            with open(os.environ["RECORD"], "a") as f:
-                f.write(f"{os.environ['PYTEST_XDIST_WORKER']} {kafka_broker.bootstrap_servers} {kafka_broker.pid}\\n")
-    '''))
-    record = tmp_path / "record.txt"
-    result = run_pytest(tmp_path, "-n", "2", env={"RECORD": str(record)})
-    assert result.returncode == 0, result.stdout + result.stderr
-    brokers = {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in record.read_text().splitlines()}
-    assert sorted(brokers) == ["gw0", "gw1"]
-    assert brokers["gw0"] != brokers["gw1"]
 
 
 def test_the_plugin_and_import_kafkette_load_nothing_outside_pytest_kafkette_and_the_standard_library():
