@@ -172,7 +172,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = BrokerConfig()
     for fd in fields(BrokerConfig):
         default = getattr(defaults, fd.name)
-        parser.add_argument(flag_name(fd.name), dest=fd.name, default=None, metavar="VALUE",
+        parser.add_argument(flag_name(fd.name), dest=fd.name, default=None,
                             help=f"{HELP[fd.name]} (env {env_name(fd.name)}; default {default})")
 
 
