@@ -1,4 +1,4 @@
-# kafkette: `make run` starts a broker on 127.0.0.1:9092, `make test` runs every test.
+# kafkette: `make run` starts a broker on 127.0.0.1:9092 (data in ./data), `make test` runs every test.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,19 +14,19 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m compileall -q kafkette protocol storage broker  # a first start without bytecode takes 0.8 s
 	touch $@
 
+# `make run PORT=9093`; without PORT the broker's own defaults and KAFKETTE_* variables apply
+# (a PORT that only comes from the environment is ignored: many hosts set one for other programs).
 run: $(VENV)/.installed-test
-	$(BIN)/kafkette serve --host 127.0.0.1 --port 9092 --data-dir ./data
+	$(BIN)/kafkette serve $(if $(filter command line,$(origin PORT)),--port $(PORT))
 
 # kafkajs for the Node.js client test (npm comes with Node.js)
 $(VENV)/js/node_modules/kafkajs: | $(BIN)/python
 	npm install --silent --no-audit --no-fund --prefix $(VENV)/js kafkajs@2.2.4
 
-# the links mypy reads kafkette.* through (see [tool.mypy] in pyproject.toml)
-$(VENV)/typecheck/kafkette: | $(BIN)/python
-	mkdir -p $@
-	ln -sfn ../../../kafkette/__init__.py ../../../broker ../../../protocol ../../../storage $@/
-
-typecheck: $(VENV)/.installed-test $(VENV)/typecheck/kafkette
+# mypy reads kafkette.* through links (see [tool.mypy] in pyproject.toml), made afresh each run
+typecheck: $(VENV)/.installed-test
+	mkdir -p $(VENV)/typecheck/kafkette
+	ln -sfn $(addprefix $(CURDIR)/,$(wildcard kafkette/*.py) broker protocol storage) $(VENV)/typecheck/kafkette/
 	$(BIN)/mypy
 
 test: typecheck $(VENV)/js/node_modules/kafkajs

@@ -10,16 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from kafkette.protocol import framing
-from kafkette.protocol.messages import METADATA
+from kafkette.client import ConnectionClosed, metadata
+from kafkette.local_broker import free_port
 from kafkette.protocol.primitives import DecodeError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,36 +25,14 @@ HOST = "127.0.0.1"
 TANSU_STORAGE = "memory://tansu/"  # the only engine this build has (sqlite: feature off, file: unsupported)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
 # ---------------------------------------------------------------------- raw Kafka requests
 
-def _read_exactly(sock: socket.socket, n: int) -> bytes:
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError("connection closed mid-response")
-        buf += chunk
-    return buf
-
-
 def metadata_answered(port: int, timeout: float = 0.5) -> bool:
-    """One Metadata v1 request (all topics); True once a well-formed answer comes back."""
-    request = framing.encode_request(framing.RequestHeader(METADATA.key, 1, 7, "bench-probe"),
-                                     METADATA.Request(topics=None))
+    """One Metadata request (no topics); True once a well-formed answer comes back."""
     try:
-        with socket.create_connection((HOST, port), timeout=timeout) as sock:
-            sock.settimeout(timeout)
-            sock.sendall(request)
-            (size,) = struct.unpack(">i", _read_exactly(sock, 4))
-            correlation_id, _ = framing.decode_response(_read_exactly(sock, size), METADATA, 1)
-            return correlation_id == 7
-    except (OSError, DecodeError):
+        metadata(f"{HOST}:{port}", topics=[], timeout=timeout)
+        return True
+    except (OSError, ConnectionClosed, DecodeError):
         return False
 
 

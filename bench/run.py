@@ -27,6 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import brokers, report, workloads  # noqa: E402
 from bench.brokers import Broker  # noqa: E402
 from bench.report import Figure  # noqa: E402
+from kafkette.client import metadata  # noqa: E402
+from kafkette.local_broker import BrokerStartError, LocalBroker  # noqa: E402
 
 def figures(scale: float) -> list[Figure]:
     """The rows of the table; counts in the labels follow --quick."""
@@ -50,6 +52,7 @@ def figures(scale: float) -> list[Figure]:
         Figure("consume", "broker_cpu_pct", "3. ... broker CPU (100% = one core)", "%", "lower"),
         Figure("startup", "median_s", "4. start-up to first Metadata (median)", "s", "lower"),
         Figure("startup", "cold_s", "4. ... first start, empty bytecode cache", "s", "lower"),
+        Figure("fixture", "median_s", "4. kafka_broker fixture: request -> first Metadata (median)", "s", "lower"),
         Figure("memory", "idle_rss_mb", "5. RSS idle after start", "MB", "lower"),
         Figure("memory", "peak_rss_mb", "5. peak RSS (VmHWM) over workloads 1-7", "MB", "lower"),
         Figure("memory", "rss_after_mb", "5. RSS after workloads 1-7", "MB", "lower"),
@@ -214,6 +217,30 @@ class Runner:
                 results[kind]["startup"] = {"median_s": statistics.median(warm), "min_s": min(warm),
                                             "max_s": max(warm), "runs": len(warm), "cold_s": t[0]}
 
+    def fixture(self, kinds: list[str], results: dict) -> None:
+        """What a pytest session pays for its broker: the kafka_broker fixture's LocalBroker, from
+        its creation (temporary data dir, spawn, ready file) to a first Metadata answer."""
+        times = []
+        print("  kafka_broker fixture ...", end="", flush=True, file=sys.stderr)
+        for _ in range(self.args.starts):
+            if self.budget.timeout(30) < 5:
+                break
+            started = time.perf_counter()
+            try:
+                with LocalBroker() as b:
+                    metadata(b.bootstrap_servers)
+                    times.append(time.perf_counter() - started)
+            except (BrokerStartError, OSError) as e:
+                results["kafkette"]["fixture"] = {"error": str(e)[:200]}
+                break
+        print(" done", file=sys.stderr)
+        for kind in kinds:
+            if kind != "kafkette":
+                results[kind]["fixture"] = {"error": "kafkette's pytest plugin only"}
+        if times and "fixture" not in results["kafkette"]:
+            results["kafkette"]["fixture"] = {"median_s": statistics.median(times), "min_s": min(times),
+                                              "max_s": max(times), "runs": len(times)}
+
     def main_workloads(self, kinds: list[str], results: dict) -> None:
         n, rep = self.n, self.args.repeat
         running: dict[str, Broker] = {}
@@ -331,6 +358,7 @@ class Runner:
         try:
             if self.wanted("startup"):
                 self.startup(kinds, results)
+                self.fixture(kinds, results)
             if any(self.wanted(g) for g in ("produce", "txn", "groups")):
                 self.main_workloads(kinds, results)
             if self.wanted("fsync"):

@@ -9,6 +9,9 @@ import argparse
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Mapping
+
+from kafkette.storage.config import MAX_SEGMENT_BYTES
 
 FSYNC_POLICIES = ("always", "interval", "never")
 STORAGE_ENGINES = ("disk", "memory")
@@ -79,7 +82,19 @@ HELP = {
 }
 
 
-CHOICES = {"fsync": FSYNC_POLICIES, "storage": STORAGE_ENGINES}
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names it, as given, and says what it must be."""
+
+
+def env_name(name: str) -> str:
+    return f"KAFKETTE_{name.upper()}"
+
+
+def flag_name(name: str) -> str:
+    return f"--{name.replace('_', '-')}"
 
 
 def _parse_bool(text: str) -> bool:
@@ -87,7 +102,14 @@ def _parse_bool(text: str) -> bool:
         return True
     if text.lower() in ("0", "false", "no", "off"):
         return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    raise ValueError("expected true or false")
+
+
+def _parse_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError("expected an integer") from None
 
 
 def _kind(default: object):
@@ -95,34 +117,104 @@ def _kind(default: object):
     if isinstance(default, bool):
         return _parse_bool
     if isinstance(default, int):
-        return int
+        return _parse_int
     if isinstance(default, Path):
         return Path
     return str
 
 
+def _between(low: int, high: int):
+    return lambda value: None if low <= value <= high else f"must be between {low} and {high}"
+
+
+def _at_least(low: int):
+    return lambda value: None if value >= low else f"must be at least {low}"
+
+
+def _one_of(*choices: str):
+    return lambda value: None if value in choices else f"must be one of {', '.join(choices)}"
+
+
+def _not_empty(value: str) -> str | None:
+    return None if value else "must not be empty"
+
+
+# setting -> a check returning what is wrong with a value, or None
+RULES = {
+    "port": _between(0, 65535),
+    "advertised_port": _between(0, 65535),
+    "node_id": _between(0, 2**31 - 1),
+    "cluster_id": _not_empty,
+    "default_partitions": _between(1, 2**31 - 1),
+    "segment_bytes": _between(1024, MAX_SEGMENT_BYTES),
+    "retention_ms": _at_least(-1),
+    "retention_bytes": _at_least(-1),
+    "retention_check_interval_ms": _at_least(1),
+    "max_request_bytes": _between(1, 2**31 - 1),
+    "fsync": _one_of(*FSYNC_POLICIES),
+    "storage": _one_of(*STORAGE_ENGINES),
+    "fsync_interval_ms": _at_least(1),
+    "transaction_max_timeout_ms": _at_least(1),
+    "transaction_abort_interval_ms": _at_least(1),
+    "group_initial_rebalance_delay_ms": _at_least(0),
+    "group_min_session_timeout_ms": _at_least(0),
+    "group_max_session_timeout_ms": _at_least(0),
+    "group_consumer_heartbeat_interval_ms": _at_least(1),
+    "group_consumer_session_timeout_ms": _at_least(1),
+    "log_level": _one_of(*LOG_LEVELS),
+}
+
+# (smaller, larger): the first must be below (or with "<=", at most) the second, as Kafka requires
+ORDERED = (
+    ("group_min_session_timeout_ms", "<=", "group_max_session_timeout_ms"),
+    ("group_consumer_heartbeat_interval_ms", "<", "group_consumer_session_timeout_ms"),
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """One flag per setting; values are parsed and checked by from_arguments, like the environment's."""
     defaults = BrokerConfig()
     for fd in fields(BrokerConfig):
         default = getattr(defaults, fd.name)
-        kind = _kind(default)
-        env = f"KAFKETTE_{fd.name.upper()}"
-        extra = {"choices": CHOICES[fd.name]} if fd.name in CHOICES else {}
-        parser.add_argument(f"--{fd.name.replace('_', '-')}", dest=fd.name, type=kind, default=None,
-                            help=f"{HELP[fd.name]} (env {env}; default {default})", **extra)
+        parser.add_argument(flag_name(fd.name), dest=fd.name, default=None,
+                            help=f"{HELP[fd.name]} (env {env_name(fd.name)}; default {default})")
 
 
-def from_arguments(args: argparse.Namespace, environ: dict[str, str] | None = None) -> BrokerConfig:
+def from_arguments(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> BrokerConfig:
+    """The settings from flags, then KAFKETTE_* variables, then defaults. Raises ConfigError."""
     environ = os.environ if environ is None else environ
     config = BrokerConfig()
+    given: dict[str, str] = {}  # setting -> how it was given, for messages
     for fd in fields(BrokerConfig):
-        value = getattr(args, fd.name, None)
-        if value is None and f"KAFKETTE_{fd.name.upper()}" in environ:
-            raw = environ[f"KAFKETTE_{fd.name.upper()}"]
-            value = _kind(getattr(config, fd.name))(raw)
-        if value is not None:
-            setattr(config, fd.name, value)
-    for name, choices in CHOICES.items():
-        if getattr(config, name) not in choices:
-            raise SystemExit(f"--{name} must be one of {', '.join(choices)}, got {getattr(config, name)!r}")
+        raw = getattr(args, fd.name, None)
+        if raw is not None:
+            given[fd.name] = f"{flag_name(fd.name)} {raw}"
+        elif env_name(fd.name) in environ:
+            raw = environ[env_name(fd.name)]
+            given[fd.name] = f"{env_name(fd.name)}={raw}"
+        else:
+            continue
+        setattr(config, fd.name, _checked(fd.name, raw, getattr(config, fd.name), given[fd.name]))
+    _check_order(config, given)
     return config
+
+
+def _checked(name: str, raw: str, default: object, given: str) -> object:
+    try:
+        value = _kind(default)(raw)
+    except ValueError as e:
+        raise ConfigError(f"invalid {given}: {e}") from None
+    problem = RULES.get(name, lambda _: None)(value)
+    if problem:
+        raise ConfigError(f"invalid {given}: {problem}")
+    return value
+
+
+def _check_order(config: BrokerConfig, given: dict[str, str]) -> None:
+    for small, relation, large in ORDERED:
+        a, b = getattr(config, small), getattr(config, large)
+        if a > b or (relation == "<" and a == b):
+            shown = [given.get(name, f"{flag_name(name)} {getattr(config, name)} (default)") for name in (small, large)]
+            word = "below" if relation == "<" else "at most"
+            raise ConfigError(f"invalid settings {shown[0]} and {shown[1]}: "
+                              f"{flag_name(small)} must be {word} {flag_name(large)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from pathlib import Path
 
 import structlog
 
@@ -13,7 +14,9 @@ from kafkette.broker import handlers  # noqa: F401  (registers every handler)
 from kafkette.broker.config import BrokerConfig
 from kafkette.broker.connection import Connection
 from kafkette.broker.context import Listener
+from kafkette.broker.startup import bind_listener, write_ready_file
 from kafkette.broker.state import Broker
+from kafkette.storage.lock import DataDirLock
 
 log = structlog.get_logger("kafkette.server")
 
@@ -23,28 +26,31 @@ class Server:
         self.config = config
         self.broker = Broker(config)
         self._server: asyncio.AbstractServer | None = None
-        self.listener: Listener | None = None  # known once the port is bound
+        self._lock: DataDirLock | None = None
         self.port = config.port
 
     async def start(self) -> None:
+        """Claim the port, then the data dir, then open the log: a busy port leaves the data dir untouched."""
         started = time.perf_counter()
-        await self.broker.start()
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._connection, self.config.host,
-                                                self.config.port, reuse_address=True, backlog=1024,
-                                                start_serving=False)
-        self.port = self._server.sockets[0].getsockname()[1]
+        sock = bind_listener(self.config.host, self.config.port)
+        try:
+            if self.config.storage == "disk":
+                self._lock = DataDirLock.acquire(self.config.data_dir)
+            await self.broker.start()
+        except BaseException:
+            sock.close()
+            if self._lock is not None:
+                self._lock.release()
+            raise
+        self.port = sock.getsockname()[1]
         if not self.config.advertised_port and self.config.port == 0:
             self.config.advertised_port = self.port
-        self.listener = Listener("PLAINTEXT", "PLAINTEXT", self.config.node_id, self.config.advertised)
-        await self._server.start_serving()
+        listener = Listener("PLAINTEXT", "PLAINTEXT", self.config.node_id, self.config.advertised)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: Connection(self.broker, listener), sock=sock, backlog=1024)
         log.info("kafkette listening", address=f"{self.config.host}:{self.port}",
                  advertised="%s:%d" % self.config.advertised, data_dir=str(self.config.data_dir),
                  version=__version__, startup_ms=round((time.perf_counter() - started) * 1000, 1))
-
-    def _connection(self) -> Connection:
-        assert self.listener is not None
-        return Connection(self.broker, self.listener)
 
     async def stop(self) -> None:
         """Stop accepting, let in-flight requests finish briefly, then flush and close the log."""
@@ -57,16 +63,26 @@ class Server:
         for conn in list(self.broker.connections):
             conn.close()
         await self.broker.stop()
+        if self._lock is not None:
+            self._lock.release()
         log.info("kafkette stopped")
 
 
-async def serve(config: BrokerConfig) -> None:
+async def serve(config: BrokerConfig, ready_file: Path | None = None) -> None:
     server = Server(config)
     await server.start()
+    if ready_file is not None:
+        try:
+            write_ready_file(ready_file, "%s:%d" % config.advertised)
+        except Exception:
+            await server.stop()
+            raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     log.info("shutting down")
+    if ready_file is not None:
+        ready_file.unlink(missing_ok=True)
     await server.stop()

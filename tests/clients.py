@@ -1,7 +1,7 @@
 """Client helpers shared by the integration tests.
 
 - `produce_and_flush` / `consume_assigned`: confluent_kafka round trips with bounded waits;
-- `RawClient`: a blocking Kafka socket client built on `protocol.framing`, for requests
+- `RawClient` (from `kafkette.client`): a blocking Kafka socket client, for requests
   no client library sends (corrupt batches, replays, unknown versions);
 - `DropProxy`: a loopback TCP proxy whose connections can all be cut at once.
 
@@ -10,9 +10,7 @@ Every wait here is bounded in time; nothing listens anywhere but 127.0.0.1.
 
 from __future__ import annotations
 
-import itertools
 import socket
-import struct
 import threading
 import time
 from typing import Any, Iterable
@@ -20,7 +18,8 @@ from typing import Any, Iterable
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from kafkette.protocol.framing import APIS, RequestHeader, decode_response, encode_request
+from kafkette.client import ConnectionClosed, RawClient  # noqa: F401  (the tests import them from here)
+from kafkette.protocol.framing import APIS
 from kafkette.protocol.messages import PRODUCE
 from kafkette.protocol.records import iter_records, split_batches
 from kafkette.protocol.schema import Api
@@ -136,84 +135,6 @@ def watermarks(bootstrap: str, topic: str, partition: int = 0) -> tuple[int, int
 
 
 # ---------------------------------------------------------------------------------------------- raw socket client
-
-
-class ConnectionClosed(Exception):
-    """The broker closed the connection (EOF or reset) while a response was awaited."""
-
-
-class RawClient:
-    """One blocking connection speaking framed Kafka requests; for tests only."""
-
-    def __init__(self, bootstrap: str, timeout: float = 10.0, client_id: str | None = "kafkette-tests") -> None:
-        host, port = bootstrap.rsplit(":", 1)
-        self.sock = socket.create_connection((host, int(port)), timeout=timeout)
-        self.sock.settimeout(timeout)
-        self.client_id = client_id
-        self._ids = itertools.count(1)
-
-    def __enter__(self) -> RawClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.sock.close()
-
-    # -- sending
-
-    def frame(self, api: Api, version: int, body: Any, correlation_id: int | None = None) -> tuple[int, bytes]:
-        """(correlation id, whole request frame) without sending it."""
-        cid = next(self._ids) if correlation_id is None else correlation_id
-        return cid, encode_request(RequestHeader(api.key, version, cid, self.client_id), body)
-
-    def send(self, api: Api, version: int, body: Any) -> int:
-        cid, data = self.frame(api, version, body)
-        self.sock.sendall(data)
-        return cid
-
-    def send_bytes(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    # -- receiving
-
-    def _exact(self, n: int) -> bytes:
-        buf = bytearray()
-        while len(buf) < n:
-            try:
-                chunk = self.sock.recv(n - len(buf))
-            except (ConnectionResetError, BrokenPipeError) as e:
-                raise ConnectionClosed(str(e)) from e
-            if not chunk:
-                raise ConnectionClosed(f"EOF after {len(buf)} of {n} bytes")
-            buf += chunk
-        return bytes(buf)
-
-    def recv_frame(self) -> bytes:
-        (size,) = struct.unpack(">i", self._exact(4))
-        return self._exact(size)
-
-    def recv(self, api: Api, version: int) -> tuple[int, Any]:
-        """(correlation id, decoded body) of the next response."""
-        return decode_response(self.recv_frame(), api, version)
-
-    def request(self, api: Api, version: int, body: Any) -> Any:
-        cid = self.send(api, version, body)
-        got, response = self.recv(api, version)
-        assert got == cid, f"correlation id {got} answers request {cid}"
-        return response
-
-    def is_closed_by_peer(self, timeout: float = 5.0) -> bool:
-        """True if the broker closes the connection within `timeout` (no bytes arrive first)."""
-        self.sock.settimeout(timeout)
-        try:
-            data = self.sock.recv(1)
-        except (ConnectionResetError, BrokenPipeError):
-            return True
-        except socket.timeout:
-            return False
-        return data == b""
 
 
 def produce_request(topic: str, records: bytes, partition: int = 0, acks: int = -1,

@@ -11,11 +11,12 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import ConfigResource, ConfigSource, NewPartitions, NewTopic, ResourceType
 
+from kafkette.local_broker import LocalBroker
 from kafkette.protocol.messages import METADATA, PRODUCE
 from kafkette.protocol.records import build_batch
 from tests.clients import (RawClient, admin, consume_assigned, create_topic, produce_and_flush, produce_request,
                            watermarks)
-from tests.conftest import BrokerProcess, unique
+from tests.conftest import unique
 
 TIMEOUT = 15
 
@@ -55,7 +56,7 @@ def raw_metadata(bootstrap: str, topic: str, auto_create: bool):
 
 
 def test_created_topics_have_their_partitions_and_configs(broker):
-    client = admin(broker.bootstrap)
+    client = admin(broker.bootstrap_servers)
     compacted, retained, plain = unique("adm-compact"), unique("adm-retain"), unique("adm-plain")
     futures = client.create_topics([
         NewTopic(compacted, 3, config={"cleanup.policy": "compact"}),
@@ -97,13 +98,13 @@ def test_created_topics_have_their_partitions_and_configs(broker):
 
 
 def test_validate_only_creates_nothing(broker):
-    client = admin(broker.bootstrap)
+    client = admin(broker.bootstrap_servers)
     topic = unique("adm-validate")
     futures = client.create_topics([NewTopic(topic, 4, config={"retention.ms": "1000"})], validate_only=True,
                                    request_timeout=TIMEOUT)
     assert futures[topic].result(timeout=TIMEOUT) is None
     assert partition_count(client, topic) is None
-    assert raw_metadata(broker.bootstrap, topic, auto_create=False).error_code == 3  # UNKNOWN_TOPIC_OR_PARTITION
+    assert raw_metadata(broker.bootstrap_servers, topic, auto_create=False).error_code == 3  # UNKNOWN_TOPIC_OR_PARTITION
 
     # A validation failure is reported even though nothing would be created.
     bad = client.create_topics([NewTopic(topic, 1, config={"no.such.config": "x"})], validate_only=True,
@@ -113,15 +114,15 @@ def test_validate_only_creates_nothing(broker):
 
 
 def test_default_partition_count_is_the_brokers(broker):
-    client = admin(broker.bootstrap)
+    client = admin(broker.bootstrap_servers)
     topic = unique("adm-default")
     assert client.create_topics([NewTopic(topic)], request_timeout=TIMEOUT)[topic].result(timeout=TIMEOUT) is None
     assert partition_count(client, topic) == int(broker_configs(client)["num.partitions"].value)
 
 
 def test_duplicate_create_is_topic_already_exists(broker):
-    client = admin(broker.bootstrap)
-    topic = create_topic(broker.bootstrap, unique("adm-dup"), 2)
+    client = admin(broker.bootstrap_servers)
+    topic = create_topic(broker.bootstrap_servers, unique("adm-dup"), 2)
     again = client.create_topics([NewTopic(topic, 7)], request_timeout=TIMEOUT)
     assert error_of(again[topic]).code() == KafkaError.TOPIC_ALREADY_EXISTS
     assert partition_count(client, topic) == 2
@@ -129,7 +130,7 @@ def test_duplicate_create_is_topic_already_exists(broker):
 
 @pytest.mark.parametrize("name", ["bad/name", "with space", "..", "x" * 250, "ünïcode"])
 def test_invalid_topic_name_is_rejected(broker, name):
-    client = admin(broker.bootstrap)
+    client = admin(broker.bootstrap_servers)
     futures = client.create_topics([NewTopic(name, 1)], request_timeout=TIMEOUT)
     assert error_of(futures[name]).code() == KafkaError.TOPIC_EXCEPTION  # INVALID_TOPIC_EXCEPTION (17)
     assert partition_count(client, name) is None
@@ -140,7 +141,7 @@ def test_invalid_topic_name_is_rejected(broker, name):
                          ids=["retention-not-a-number", "cleanup-policy", "timestamp-type", "segment-too-small"])
 def test_invalid_config_value_is_refused(broker, config):
     """Kafka validates every value against its ConfigDef: INVALID_CONFIG, and no topic."""
-    client = admin(broker.bootstrap)
+    client = admin(broker.bootstrap_servers)
     topic = unique("adm-badcfg")
     futures = client.create_topics([NewTopic(topic, 1, config=config)], request_timeout=TIMEOUT)
     assert error_of(futures[topic]).code() == KafkaError.INVALID_CONFIG
@@ -148,7 +149,7 @@ def test_invalid_config_value_is_refused(broker, config):
 
 
 def test_invalid_partition_count_and_replication_factor(broker):
-    client = admin(broker.bootstrap)
+    client = admin(broker.bootstrap_servers)
     zero, rf3 = unique("adm-zero"), unique("adm-rf3")
     futures = client.create_topics([NewTopic(zero, 0), NewTopic(rf3, 1, replication_factor=3)],
                                    request_timeout=TIMEOUT)
@@ -161,46 +162,46 @@ def test_invalid_partition_count_and_replication_factor(broker):
 
 
 def test_deleted_topic_disappears_and_can_be_recreated_empty(broker):
-    client = admin(broker.bootstrap)
-    topic = create_topic(broker.bootstrap, unique("adm-delete"), 2, {"retention.ms": "123456"})
-    produce_and_flush(broker.bootstrap, topic, [{"value": b"old-%d" % i, "partition": i % 2} for i in range(20)])
-    assert watermarks(broker.bootstrap, topic, 0) == (0, 10)
+    client = admin(broker.bootstrap_servers)
+    topic = create_topic(broker.bootstrap_servers, unique("adm-delete"), 2, {"retention.ms": "123456"})
+    produce_and_flush(broker.bootstrap_servers, topic, [{"value": b"old-%d" % i, "partition": i % 2} for i in range(20)])
+    assert watermarks(broker.bootstrap_servers, topic, 0) == (0, 10)
 
     assert client.delete_topics([topic], request_timeout=TIMEOUT)[topic].result(timeout=TIMEOUT) is None
     assert partition_count(client, topic) is None
-    assert raw_metadata(broker.bootstrap, topic, auto_create=False).error_code == 3
+    assert raw_metadata(broker.bootstrap_servers, topic, auto_create=False).error_code == 3
 
     # Deleting it again: it is unknown now.
     assert error_of(client.delete_topics([topic], request_timeout=TIMEOUT)[topic]).code() == \
         KafkaError.UNKNOWN_TOPIC_OR_PART
 
-    create_topic(broker.bootstrap, topic, 1)
+    create_topic(broker.bootstrap_servers, topic, 1)
     assert partition_count(client, topic) == 1
-    assert watermarks(broker.bootstrap, topic, 0) == (0, 0)
+    assert watermarks(broker.bootstrap_servers, topic, 0) == (0, 0)
     # The re-created topic has none of the old topic's configs.
     assert topic_configs(client, topic)["retention.ms"].is_default
-    produce_and_flush(broker.bootstrap, topic, [{"value": b"new"}])
-    assert [m.value() for m in consume_assigned(broker.bootstrap, topic, 1)] == [b"new"]
-    assert watermarks(broker.bootstrap, topic, 0) == (0, 1)
+    produce_and_flush(broker.bootstrap_servers, topic, [{"value": b"new"}])
+    assert [m.value() for m in consume_assigned(broker.bootstrap_servers, topic, 1)] == [b"new"]
+    assert watermarks(broker.bootstrap_servers, topic, 0) == (0, 1)
 
 
 def test_create_partitions_grows_a_topic(broker):
-    client = admin(broker.bootstrap)
-    topic = create_topic(broker.bootstrap, unique("adm-grow"), 1)
-    produce_and_flush(broker.bootstrap, topic, [{"value": b"p0", "partition": 0}])
+    client = admin(broker.bootstrap_servers)
+    topic = create_topic(broker.bootstrap_servers, unique("adm-grow"), 1)
+    produce_and_flush(broker.bootstrap_servers, topic, [{"value": b"p0", "partition": 0}])
 
     grown = client.create_partitions([NewPartitions(topic, 3)], request_timeout=TIMEOUT)
     assert grown[topic].result(timeout=TIMEOUT) is None
     assert partition_count(client, topic) == 3
 
-    produce_and_flush(broker.bootstrap, topic, [{"value": b"p2-%d" % i, "partition": 2} for i in range(5)])
-    got = consume_assigned(broker.bootstrap, topic, 5, partitions=(2,))
+    produce_and_flush(broker.bootstrap_servers, topic, [{"value": b"p2-%d" % i, "partition": 2} for i in range(5)])
+    got = consume_assigned(broker.bootstrap_servers, topic, 5, partitions=(2,))
     assert [m.value() for m in got] == [b"p2-%d" % i for i in range(5)]
     assert all(m.partition() == 2 for m in got)
     assert [m.offset() for m in got] == list(range(5))
     # The old partition kept its data.
-    assert watermarks(broker.bootstrap, topic, 0) == (0, 1)
-    assert watermarks(broker.bootstrap, topic, 1) == (0, 0)
+    assert watermarks(broker.bootstrap_servers, topic, 0) == (0, 1)
+    assert watermarks(broker.bootstrap_servers, topic, 1) == (0, 0)
 
     # Shrinking (or not growing) is refused and changes nothing.
     shrink = client.create_partitions([NewPartitions(topic, 2)], request_timeout=TIMEOUT)
@@ -212,7 +213,7 @@ def test_create_partitions_grows_a_topic(broker):
 
 
 def test_describe_broker_configs(broker):
-    configs = broker_configs(admin(broker.bootstrap))
+    configs = broker_configs(admin(broker.bootstrap_servers))
     assert configs["broker.id"].value == "1"
     assert configs["auto.create.topics.enable"].value == "true"
     assert int(configs["num.partitions"].value) >= 1
@@ -222,7 +223,7 @@ def test_describe_broker_configs(broker):
 
 
 def test_describe_cluster(broker):
-    client = admin(broker.bootstrap)
+    client = admin(broker.bootstrap_servers)
     result = client.describe_cluster(request_timeout=TIMEOUT).result(timeout=TIMEOUT)
     assert result.cluster_id == "kafkette-cluster"
     assert [(n.id, n.host, n.port) for n in result.nodes] == [(1, "127.0.0.1", broker.port)]
@@ -233,11 +234,11 @@ def test_describe_cluster(broker):
 
 
 def test_metadata_auto_creates_a_topic_when_asked(broker):
-    client = admin(broker.bootstrap)
+    client = admin(broker.bootstrap_servers)
     topic = unique("adm-auto-md")
-    assert raw_metadata(broker.bootstrap, topic, auto_create=False).error_code == 3
+    assert raw_metadata(broker.bootstrap_servers, topic, auto_create=False).error_code == 3
     assert partition_count(client, topic) is None
-    created = raw_metadata(broker.bootstrap, topic, auto_create=True)
+    created = raw_metadata(broker.bootstrap_servers, topic, auto_create=True)
     assert created.error_code == 0
     assert len(created.partitions) == int(broker_configs(client)["num.partitions"].value)
     assert partition_count(client, topic) == len(created.partitions)
@@ -247,29 +248,29 @@ def test_metadata_auto_creates_a_topic_when_asked(broker):
 def test_metadata_for_an_invalid_topic_name(broker, auto_create):
     """Kafka answers INVALID_TOPIC_EXCEPTION (17) for a name that can never exist, not UNKNOWN_TOPIC_OR_PARTITION:
     librdkafka then fails the messages at once instead of waiting for the topic to appear."""
-    md = raw_metadata(broker.bootstrap, "no spaces allowed", auto_create=auto_create)
+    md = raw_metadata(broker.bootstrap_servers, "no spaces allowed", auto_create=auto_create)
     assert md.error_code == 17
 
 
 def test_produce_auto_creates_a_topic(broker):
     topic = unique("adm-auto-produce")
-    delivered = produce_and_flush(broker.bootstrap, topic, [{"key": b"k", "value": b"first"}])
+    delivered = produce_and_flush(broker.bootstrap_servers, topic, [{"key": b"k", "value": b"first"}])
     assert delivered[0].offset() == 0
-    assert partition_count(admin(broker.bootstrap), topic) is not None
-    assert [m.value() for m in consume_assigned(broker.bootstrap, topic, 1)] == [b"first"]
+    assert partition_count(admin(broker.bootstrap_servers), topic) is not None
+    assert [m.value() for m in consume_assigned(broker.bootstrap_servers, topic, 1)] == [b"first"]
 
 
 @pytest.fixture(scope="module")
 def strict_broker(tmp_path_factory):
     """Auto-creation off and a default of 3 partitions."""
-    proc = BrokerProcess(tmp_path_factory.mktemp("strict") / "data", auto_create_topics=False,
+    proc = LocalBroker(tmp_path_factory.mktemp("strict") / "data", auto_create_topics=False,
                          default_partitions=3).start()
     yield proc
     proc.stop()
 
 
 def test_no_auto_creation_when_disabled(strict_broker):
-    bootstrap = strict_broker.bootstrap
+    bootstrap = strict_broker.bootstrap_servers
     client = admin(bootstrap)
     topic = unique("adm-strict")
     assert broker_configs(client)["auto.create.topics.enable"].value == "false"
@@ -297,7 +298,7 @@ def test_no_auto_creation_when_disabled(strict_broker):
 
 
 def test_create_with_default_partitions_uses_the_broker_setting(strict_broker):
-    client = admin(strict_broker.bootstrap)
+    client = admin(strict_broker.bootstrap_servers)
     topic = unique("adm-strict-default")
     result = client.create_topics([NewTopic(topic)], request_timeout=TIMEOUT)
     assert result[topic].result(timeout=TIMEOUT) is None
@@ -308,16 +309,16 @@ def test_create_with_default_partitions_uses_the_broker_setting(strict_broker):
 
 
 def test_topic_configs_and_partitions_survive_a_restart(fresh_broker):
-    client = admin(fresh_broker.bootstrap)
-    topic = create_topic(fresh_broker.bootstrap, unique("adm-restart"), 4,
+    client = admin(fresh_broker.bootstrap_servers)
+    topic = create_topic(fresh_broker.bootstrap_servers, unique("adm-restart"), 4,
                          {"retention.ms": "7200000", "cleanup.policy": "compact"})
     grown = client.create_partitions([NewPartitions(topic, 6)], request_timeout=TIMEOUT)
     assert grown[topic].result(timeout=TIMEOUT) is None
-    deleted = create_topic(fresh_broker.bootstrap, unique("adm-restart-gone"), 1)
+    deleted = create_topic(fresh_broker.bootstrap_servers, unique("adm-restart-gone"), 1)
     assert client.delete_topics([deleted], request_timeout=TIMEOUT)[deleted].result(timeout=TIMEOUT) is None
 
     fresh_broker.restart()
-    client = admin(fresh_broker.bootstrap)
+    client = admin(fresh_broker.bootstrap_servers)
     assert partition_count(client, topic) == 6
     assert partition_count(client, deleted) is None
     configs = topic_configs(client, topic)

@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
+from kafkette.local_broker import LocalBroker
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages import INIT_PRODUCER_ID, PRODUCE
 from kafkette.protocol.records import build_batch
 from tests.clients import RawClient, create_topic, fetch_records, produce_and_flush, produce_request
-from tests.conftest import BrokerProcess
 
 FSYNC = ["always", "interval", "never"]
 TS = 1_700_000_000_000
@@ -87,58 +87,58 @@ def test_an_idempotent_batch_retried_after_a_kill_gets_its_original_offset(tmp_p
     The first two batches reach a producer-state snapshot (the flush timer's); the last three are
     only in the log, so the restored state must come from the snapshot plus a replay of the log.
     """
-    broker = BrokerProcess(tmp_path / "data", fsync=fsync, fsync_interval_ms=50).start()
+    broker = LocalBroker(tmp_path / "data", fsync=fsync, fsync_interval_ms=50).start()
     try:
-        topic = create_topic(broker.bootstrap, "idem-retry")
-        pid, epoch = init_producer_id(broker.bootstrap)
+        topic = create_topic(broker.bootstrap_servers, "idem-retry")
+        pid, epoch = init_producer_id(broker.bootstrap_servers)
         batches = [idempotent_batch(pid, epoch, 3 * i) for i in range(5)]
-        acked = [produce(broker.bootstrap, topic, b) for b in batches[:2]]
+        acked = [produce(broker.bootstrap_servers, topic, b) for b in batches[:2]]
         partition_dir = tmp_path / "data" / f"{topic}-0"
         if fsync != "never":  # under `never` there is no flush timer: everything comes from the log
             wait_for(lambda: list(partition_dir.glob("*.snapshot")) and
                      any(int(p.stem) >= 6 for p in partition_dir.glob("*.snapshot")), "a producer snapshot")
-        acked += [produce(broker.bootstrap, topic, b) for b in batches[2:]]
+        acked += [produce(broker.bootstrap_servers, topic, b) for b in batches[2:]]
         assert acked == [(0, 3 * i) for i in range(5)]
         broker.kill()
         broker.start()
         # Every retained batch is still known: each retry gets its first answer back.
-        assert [produce(broker.bootstrap, topic, b) for b in batches] == acked
-        assert log_values(broker.bootstrap, topic) == [b"seq-%d" % i for i in range(15)]
+        assert [produce(broker.bootstrap_servers, topic, b) for b in batches] == acked
+        assert log_values(broker.bootstrap_servers, topic) == [b"seq-%d" % i for i in range(15)]
         # The sequence goes on from where it was; a gap is still refused.
-        assert produce(broker.bootstrap, topic, idempotent_batch(pid, epoch, 16)) == (
+        assert produce(broker.bootstrap_servers, topic, idempotent_batch(pid, epoch, 16)) == (
             ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, -1)
-        assert produce(broker.bootstrap, topic, idempotent_batch(pid, epoch, 15)) == (0, 15)
+        assert produce(broker.bootstrap_servers, topic, idempotent_batch(pid, epoch, 15)) == (0, 15)
     finally:
         broker.stop()
 
 
 def test_an_idempotent_retry_after_two_kills_in_a_row_is_still_a_duplicate(tmp_path):
     """A restart that itself is killed (before any flush) must not lose the state recovery rebuilt."""
-    broker = BrokerProcess(tmp_path / "data", fsync="never").start()
+    broker = LocalBroker(tmp_path / "data", fsync="never").start()
     try:
-        topic = create_topic(broker.bootstrap, "idem-twice")
-        pid, epoch = init_producer_id(broker.bootstrap)
+        topic = create_topic(broker.bootstrap_servers, "idem-twice")
+        pid, epoch = init_producer_id(broker.bootstrap_servers)
         batch = idempotent_batch(pid, epoch, 0)
-        assert produce(broker.bootstrap, topic, batch) == (0, 0)
+        assert produce(broker.bootstrap_servers, topic, batch) == (0, 0)
         for _ in range(2):
             broker.kill()
             broker.start()
-        assert produce(broker.bootstrap, topic, batch) == (0, 0)
-        assert log_values(broker.bootstrap, topic) == [b"seq-0", b"seq-1", b"seq-2"]
+        assert produce(broker.bootstrap_servers, topic, batch) == (0, 0)
+        assert log_values(broker.bootstrap_servers, topic) == [b"seq-0", b"seq-1", b"seq-2"]
     finally:
         broker.stop()
 
 
 def test_producer_ids_are_never_handed_out_twice_across_kills(tmp_path):
     """A second producer getting the first one's id would inherit its sequences (and its duplicates)."""
-    broker = BrokerProcess(tmp_path / "data").start()
+    broker = LocalBroker(tmp_path / "data").start()
     try:
         seen = []
         for _ in range(3):
-            seen.append(init_producer_id(broker.bootstrap)[0])
+            seen.append(init_producer_id(broker.bootstrap_servers)[0])
             broker.kill()
             broker.start()
-        seen.append(init_producer_id(broker.bootstrap)[0])
+        seen.append(init_producer_id(broker.bootstrap_servers)[0])
         assert len(set(seen)) == len(seen)
     finally:
         broker.stop()
@@ -450,9 +450,9 @@ def crash_seed() -> int:
 def test_kill_9_at_random_moments_loses_nothing_acknowledged(tmp_path, fsync):
     seed = crash_seed()
     rng = random.Random(seed)
-    broker = BrokerProcess(tmp_path / "data", fsync=fsync, fsync_interval_ms=50,
+    broker = LocalBroker(tmp_path / "data", fsync=fsync, fsync_interval_ms=50,
                            transaction_abort_interval_ms=200).start()
-    bootstrap = broker.bootstrap
+    bootstrap = broker.bootstrap_servers
     ledger = Ledger()
     stop = threading.Event()
     try:
@@ -544,8 +544,8 @@ def test_an_open_exactly_once_transaction_at_the_kill_is_aborted_with_its_offset
     """Consume-transform-produce: one transaction committed, the next one open (outputs and offsets sent) at
     the kill. After the restart the next producer with the same transactional.id fences it: its outputs never
     become visible and the group's offset stays at the committed transaction's."""
-    broker = BrokerProcess(tmp_path / "data").start()
-    bootstrap = broker.bootstrap
+    broker = LocalBroker(tmp_path / "data").start()
+    bootstrap = broker.bootstrap_servers
     try:
         source, sink = create_topic(bootstrap, "eos-open-in"), create_topic(bootstrap, "eos-open-out")
         produce_and_flush(bootstrap, source, ({"value": b"in%d" % k} for k in range(10)), acks="all")

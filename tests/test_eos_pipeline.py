@@ -54,23 +54,23 @@ def test_pipeline_killed_mid_run_yields_exactly_one_output_per_input(broker):
     seed = int(os.environ.get("KAFKETTE_EOS_SEED", random.randrange(1 << 30)))
     print(f"eos seed={seed}")
     rng = random.Random(seed)
-    source, sink = create_topic(broker.bootstrap, unique("eos-in"), PARTITIONS), unique("eos-out")
-    create_topic(broker.bootstrap, sink, PARTITIONS)
+    source, sink = create_topic(broker.bootstrap_servers, unique("eos-in"), PARTITIONS), unique("eos-out")
+    create_topic(broker.bootstrap_servers, sink, PARTITIONS)
     group, txn_id = unique("eos-group"), unique("eos-txn")
-    produce_and_flush(broker.bootstrap, source, ({"value": b"%d" % i, "partition": i % PARTITIONS}
+    produce_and_flush(broker.bootstrap_servers, source, ({"value": b"%d" % i, "partition": i % PARTITIONS}
                                                  for i in range(MESSAGES)))
 
     kills = 0
     deadline = time.monotonic() + 150
     while time.monotonic() < deadline:
-        pipeline = start_pipeline(broker.bootstrap, source, sink, group, txn_id)
+        pipeline = start_pipeline(broker.bootstrap_servers, source, sink, group, txn_id)
         try:
             if kills < KILLS:
                 time.sleep(rng.uniform(1.0, 3.0))
                 pipeline.kill()
                 kills += 1
                 continue
-            while committed_total(broker.bootstrap, group, source) < MESSAGES and time.monotonic() < deadline:
+            while committed_total(broker.bootstrap_servers, group, source) < MESSAGES and time.monotonic() < deadline:
                 assert pipeline.poll() is None, f"the pipeline exited with {pipeline.returncode}"
                 time.sleep(0.5)
             break
@@ -80,8 +80,8 @@ def test_pipeline_killed_mid_run_yields_exactly_one_output_per_input(broker):
             pipeline.wait(10)
 
     assert kills == KILLS
-    assert committed_total(broker.bootstrap, group, source) == MESSAGES
-    out = read_committed_output(broker.bootstrap, sink)
+    assert committed_total(broker.bootstrap_servers, group, source) == MESSAGES
+    out = read_committed_output(broker.bootstrap_servers, sink)
     expected = {b"out-%d" % i for i in range(MESSAGES)}
     assert len(out) == MESSAGES, f"{len(out)} outputs for {MESSAGES} inputs (seed {seed})"
     assert set(out) == expected

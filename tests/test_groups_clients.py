@@ -57,10 +57,10 @@ def poll_until_assigned(consumers: list[Consumer], partitions: int, timeout: flo
 
 
 def test_lone_consumer_reads_commits_and_a_successor_resumes_at_the_commit(broker):
-    topic = create_topic(broker.bootstrap, unique("g-resume"))
-    produce_and_flush(broker.bootstrap, topic, [{"value": b"m%d" % i} for i in range(20)])
+    topic = create_topic(broker.bootstrap_servers, unique("g-resume"))
+    produce_and_flush(broker.bootstrap_servers, topic, [{"value": b"m%d" % i} for i in range(20)])
     group = unique("grp")
-    c = group_consumer(broker.bootstrap, group)
+    c = group_consumer(broker.bootstrap_servers, group)
     started = time.monotonic()
     c.subscribe([topic])
     first = read(c, 1)
@@ -72,7 +72,7 @@ def test_lone_consumer_reads_commits_and_a_successor_resumes_at_the_commit(broke
     assert [tp.offset for tp in c.committed([TopicPartition(topic, 0)], timeout=10)] == [12]
     c.close()
 
-    successor = group_consumer(broker.bootstrap, group)
+    successor = group_consumer(broker.bootstrap_servers, group)
     successor.subscribe([topic])
     try:
         assert values(read(successor, 8)) == [b"m%d" % i for i in range(12, 20)]
@@ -81,10 +81,10 @@ def test_lone_consumer_reads_commits_and_a_successor_resumes_at_the_commit(broke
 
 
 def test_committed_offsets_survive_a_broker_restart(fresh_broker):
-    topic = create_topic(fresh_broker.bootstrap, unique("g-restart"), partitions=2)
-    produce_and_flush(fresh_broker.bootstrap, topic, [{"value": b"%d" % i, "partition": i % 2} for i in range(10)])
+    topic = create_topic(fresh_broker.bootstrap_servers, unique("g-restart"), partitions=2)
+    produce_and_flush(fresh_broker.bootstrap_servers, topic, [{"value": b"%d" % i, "partition": i % 2} for i in range(10)])
     group = unique("grp")
-    c = group_consumer(fresh_broker.bootstrap, group)
+    c = group_consumer(fresh_broker.bootstrap_servers, group)
     c.subscribe([topic])
     assert len(read(c, 6)) == 6
     c.commit(asynchronous=False)
@@ -93,7 +93,7 @@ def test_committed_offsets_survive_a_broker_restart(fresh_broker):
     assert sum(positions.values()) == 6
 
     fresh_broker.restart()
-    c = group_consumer(fresh_broker.bootstrap, group)
+    c = group_consumer(fresh_broker.bootstrap_servers, group)
     try:
         after = {tp.partition: tp.offset for tp in c.committed([TopicPartition(topic, p) for p in (0, 1)],
                                                                timeout=10)}
@@ -107,9 +107,9 @@ def test_committed_offsets_survive_a_broker_restart(fresh_broker):
 
 @pytest.mark.parametrize("assignor", ["range", "cooperative-sticky"])
 def test_three_consumers_split_six_partitions_and_the_rest_take_over_when_one_leaves(broker, assignor):
-    topic = create_topic(broker.bootstrap, unique("g-split"), partitions=6)
+    topic = create_topic(broker.bootstrap_servers, unique("g-split"), partitions=6)
     group = unique("grp")
-    consumers = [group_consumer(broker.bootstrap, group, **{"partition.assignment.strategy": assignor})
+    consumers = [group_consumer(broker.bootstrap_servers, group, **{"partition.assignment.strategy": assignor})
                  for _ in range(3)]
     try:
         for c in consumers:
@@ -117,7 +117,7 @@ def test_three_consumers_split_six_partitions_and_the_rest_take_over_when_one_le
         sets = poll_until_assigned(consumers, 6)
         assert sorted(len(s) for s in sets) == [2, 2, 2] and set().union(*sets) == set(range(6)), sets
 
-        members = describe(broker.bootstrap, group)
+        members = describe(broker.bootstrap_servers, group)
         assert members.state == ConsumerGroupState.STABLE and len(members.members) == 3
         assert members.partition_assignor == assignor
         assigned = [{tp.partition for tp in m.assignment.topic_partitions} for m in members.members]
@@ -149,12 +149,12 @@ KILLED_CONSUMER = textwrap.dedent("""
 
 
 def test_a_killed_consumer_is_evicted_after_its_session_timeout(broker):
-    topic = create_topic(broker.bootstrap, unique("g-kill"), partitions=6)
+    topic = create_topic(broker.bootstrap_servers, unique("g-kill"), partitions=6)
     group = unique("grp")
-    survivor = group_consumer(broker.bootstrap, group)
+    survivor = group_consumer(broker.bootstrap_servers, group)
     survivor.subscribe([topic])
     assert poll_until_assigned([survivor], 6) == [set(range(6))]
-    child = subprocess.Popen([sys.executable, "-c", KILLED_CONSUMER, broker.bootstrap, group, topic],
+    child = subprocess.Popen([sys.executable, "-c", KILLED_CONSUMER, broker.bootstrap_servers, group, topic],
                              stdout=subprocess.PIPE, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     try:
         deadline = time.monotonic() + 30
@@ -183,16 +183,16 @@ def describe(bootstrap: str, group: str):
 
 
 def test_admin_lists_describes_and_deletes_groups(broker):
-    topic = create_topic(broker.bootstrap, unique("g-admin"))
-    produce_and_flush(broker.bootstrap, topic, [{"value": b"x"}])
+    topic = create_topic(broker.bootstrap_servers, unique("g-admin"))
+    produce_and_flush(broker.bootstrap_servers, topic, [{"value": b"x"}])
     group = unique("grp")
-    c = group_consumer(broker.bootstrap, group, **{"client.id": "admin-test-client"})
+    c = group_consumer(broker.bootstrap_servers, group, **{"client.id": "admin-test-client"})
     c.subscribe([topic])
     assert len(read(c, 1)) == 1
     c.commit(asynchronous=False)
-    client = AdminClient({"bootstrap.servers": broker.bootstrap})
+    client = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
 
-    described = describe(broker.bootstrap, group)
+    described = describe(broker.bootstrap_servers, group)
     assert described.state == ConsumerGroupState.STABLE and described.partition_assignor == "range"
     [member] = described.members
     assert member.client_id == "admin-test-client"
@@ -208,22 +208,22 @@ def test_admin_lists_describes_and_deletes_groups(broker):
     with pytest.raises(Exception, match="NON_EMPTY_GROUP|not empty"):
         refused.result(timeout=15)
     c.close()
-    assert describe(broker.bootstrap, group).state == ConsumerGroupState.EMPTY
+    assert describe(broker.bootstrap_servers, group).state == ConsumerGroupState.EMPTY
     offsets = client.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group].result(15)
     assert [(tp.partition, tp.offset) for tp in offsets.topic_partitions] == [(0, 1)]
     client.delete_consumer_groups([group], request_timeout=10)[group].result(timeout=15)
     listed = client.list_consumer_groups(request_timeout=10).result(timeout=15)
     assert group not in {g.group_id for g in listed.valid}
-    assert describe(broker.bootstrap, group).state == ConsumerGroupState.DEAD
+    assert describe(broker.bootstrap_servers, group).state == ConsumerGroupState.DEAD
 
 
 def test_kafka_python_group_consumes_and_commits(broker):
     from kafka import KafkaConsumer
 
-    topic = create_topic(broker.bootstrap, unique("g-kp"), partitions=2)
-    produce_and_flush(broker.bootstrap, topic, [{"value": b"%d" % i, "partition": i % 2} for i in range(10)])
+    topic = create_topic(broker.bootstrap_servers, unique("g-kp"), partitions=2)
+    produce_and_flush(broker.bootstrap_servers, topic, [{"value": b"%d" % i, "partition": i % 2} for i in range(10)])
     group = unique("grp")
-    c = KafkaConsumer(topic, bootstrap_servers=broker.bootstrap, group_id=group, auto_offset_reset="earliest",
+    c = KafkaConsumer(topic, bootstrap_servers=broker.bootstrap_servers, group_id=group, auto_offset_reset="earliest",
                       enable_auto_commit=False, consumer_timeout_ms=15000, heartbeat_interval_ms=500)
     try:
         got = []
@@ -237,7 +237,7 @@ def test_kafka_python_group_consumes_and_commits(broker):
         assert [c.committed(KTP(topic, p)) for p in (0, 1)] == [5, 5]
     finally:
         c.close()
-    described = describe(broker.bootstrap, group)
+    described = describe(broker.bootstrap_servers, group)
     assert described.state == ConsumerGroupState.EMPTY
 
 
@@ -245,12 +245,12 @@ def test_aiokafka_group_consumes_and_commits(broker):
     from aiokafka import AIOKafkaConsumer
     from aiokafka.structs import TopicPartition as ATP
 
-    topic = create_topic(broker.bootstrap, unique("g-aio"), partitions=2)
-    produce_and_flush(broker.bootstrap, topic, [{"value": b"%d" % i, "partition": i % 2} for i in range(10)])
+    topic = create_topic(broker.bootstrap_servers, unique("g-aio"), partitions=2)
+    produce_and_flush(broker.bootstrap_servers, topic, [{"value": b"%d" % i, "partition": i % 2} for i in range(10)])
     group = unique("grp")
 
     async def run() -> tuple[list, list]:
-        c = AIOKafkaConsumer(topic, bootstrap_servers=broker.bootstrap, group_id=group,
+        c = AIOKafkaConsumer(topic, bootstrap_servers=broker.bootstrap_servers, group_id=group,
                              auto_offset_reset="earliest", enable_auto_commit=False, heartbeat_interval_ms=500)
         await c.start()
         try:
@@ -272,11 +272,11 @@ def test_mixed_clients_share_one_group(broker):
     """A kafka-python consumer and a confluent one split the partitions: the broker only relays."""
     from kafka import KafkaConsumer
 
-    topic = create_topic(broker.bootstrap, unique("g-mixed"), partitions=4)
+    topic = create_topic(broker.bootstrap_servers, unique("g-mixed"), partitions=4)
     group = unique("grp")
-    kp = KafkaConsumer(topic, bootstrap_servers=broker.bootstrap, group_id=group, heartbeat_interval_ms=500,
+    kp = KafkaConsumer(topic, bootstrap_servers=broker.bootstrap_servers, group_id=group, heartbeat_interval_ms=500,
                        enable_auto_commit=False, partition_assignment_strategy=_kp_range())
-    ck = group_consumer(broker.bootstrap, group)
+    ck = group_consumer(broker.bootstrap_servers, group)
     ck.subscribe([topic])
     try:
         deadline = time.monotonic() + 30

@@ -11,6 +11,7 @@ import time
 import pytest
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
+from kafkette.local_broker import LocalBroker
 from kafkette.protocol.errors import ErrorCode as E
 from kafkette.protocol.messages import (
     CONSUMER_GROUP_DESCRIBE,
@@ -22,15 +23,15 @@ from kafkette.protocol.messages import (
     OFFSET_FETCH,
 )
 from tests.clients import RawClient, create_topic, produce_and_flush, values
-from tests.conftest import BrokerProcess, unique
+from tests.conftest import unique
 
 HB, CD = CONSUMER_GROUP_HEARTBEAT.Request, CONSUMER_GROUP_DESCRIBE.Request
 OC, OF = OFFSET_COMMIT.Request, OFFSET_FETCH.Request
 
 
 @pytest.fixture(scope="module")
-def kip848(tmp_path_factory) -> BrokerProcess:
-    proc = BrokerProcess(tmp_path_factory.mktemp("kip848") / "data", group_consumer_heartbeat_interval_ms=500,
+def kip848(tmp_path_factory) -> LocalBroker:
+    proc = LocalBroker(tmp_path_factory.mktemp("kip848") / "data", group_consumer_heartbeat_interval_ms=500,
                          group_consumer_session_timeout_ms=3000, transaction_abort_interval_ms=200).start()
     yield proc
     proc.stop()
@@ -76,10 +77,10 @@ def join(raw: RawClient, group: str, member: str, topics: list[str], **kw):
 
 
 def test_a_lone_consumer_reads_everything_and_a_successor_resumes_at_the_commit(kip848):
-    topic = create_topic(kip848.bootstrap, unique("k-resume"), 2)
-    produce_and_flush(kip848.bootstrap, topic, [{"value": b"m%d" % i, "partition": i % 2} for i in range(20)])
+    topic = create_topic(kip848.bootstrap_servers, unique("k-resume"), 2)
+    produce_and_flush(kip848.bootstrap_servers, topic, [{"value": b"m%d" % i, "partition": i % 2} for i in range(20)])
     group = unique("k-grp")
-    c = new_consumer(kip848.bootstrap, group)
+    c = new_consumer(kip848.bootstrap_servers, group)
     c.subscribe([topic])
     first = read(c, 12)
     assert len(first) == 12
@@ -88,7 +89,7 @@ def test_a_lone_consumer_reads_everything_and_a_successor_resumes_at_the_commit(
     assert sum(tp.offset for tp in committed) == 12
     c.close()
 
-    successor = new_consumer(kip848.bootstrap, group)
+    successor = new_consumer(kip848.bootstrap_servers, group)
     successor.subscribe([topic])
     try:
         rest = read(successor, 8)
@@ -98,15 +99,15 @@ def test_a_lone_consumer_reads_everything_and_a_successor_resumes_at_the_commit(
 
 
 def test_three_consumers_share_six_partitions_and_two_take_over_when_one_closes(kip848):
-    topic = create_topic(kip848.bootstrap, unique("k-share"), 6)
+    topic = create_topic(kip848.bootstrap_servers, unique("k-share"), 6)
     group = unique("k-grp")
-    consumers = [new_consumer(kip848.bootstrap, group) for _ in range(3)]
+    consumers = [new_consumer(kip848.bootstrap_servers, group) for _ in range(3)]
     try:
         for c in consumers:
             c.subscribe([topic])
         sets = poll_until(consumers, splits(6, each=2))
         assert splits(6, each=2)(sets), sets
-        with RawClient(kip848.bootstrap) as raw:
+        with RawClient(kip848.bootstrap_servers) as raw:
             described = raw.request(CONSUMER_GROUP_DESCRIBE, 0, CD(group_ids=[group])).groups[0]
             assert (described.error_code, described.group_state, described.assignor_name) == (0, "Stable", "uniform")
             assert described.group_epoch == described.assignment_epoch == 3
@@ -133,12 +134,12 @@ def test_three_consumers_share_six_partitions_and_two_take_over_when_one_closes(
 
 
 def test_a_member_that_dies_is_fenced_when_its_session_ends_and_its_partitions_move(kip848):
-    topic = create_topic(kip848.bootstrap, unique("k-dies"), 4)
+    topic = create_topic(kip848.bootstrap_servers, unique("k-dies"), 4)
     group = unique("k-dies")
-    with RawClient(kip848.bootstrap) as raw:
+    with RawClient(kip848.bootstrap_servers) as raw:
         doomed = join(raw, group, "doomed-1", [topic])  # joins, takes everything, never heartbeats again
         assert sorted(doomed.assignment.topic_partitions[0].partitions) == [0, 1, 2, 3]
-    c = new_consumer(kip848.bootstrap, group)
+    c = new_consumer(kip848.bootstrap_servers, group)
     c.subscribe([topic])
     try:
         # Session timeout 3 s: the silent member is fenced, its partitions released to the live one.
@@ -149,12 +150,12 @@ def test_a_member_that_dies_is_fenced_when_its_session_ends_and_its_partitions_m
 
 def test_regex_subscription_gets_topics_created_after_it(kip848):
     prefix = unique("k-rx")
-    first = create_topic(kip848.bootstrap, f"{prefix}-a", 1)
-    c = new_consumer(kip848.bootstrap, unique("k-rx"))
+    first = create_topic(kip848.bootstrap_servers, f"{prefix}-a", 1)
+    c = new_consumer(kip848.bootstrap_servers, unique("k-rx"))
     c.subscribe([f"^{prefix}-.*"])
     try:
         assert poll_until([c], lambda sets: sets == [{0}]) == [{0}]
-        later = create_topic(kip848.bootstrap, f"{prefix}-b", 2)
+        later = create_topic(kip848.bootstrap_servers, f"{prefix}-b", 2)
         deadline = time.monotonic() + 20
         while {(tp.topic, tp.partition) for tp in c.assignment()} != {(first, 0), (later, 0), (later, 1)} \
                 and time.monotonic() < deadline:
@@ -165,21 +166,21 @@ def test_regex_subscription_gets_topics_created_after_it(kip848):
 
 
 def test_a_static_member_that_comes_back_gets_its_partitions_without_a_rebalance(kip848):
-    topic = create_topic(kip848.bootstrap, unique("k-static"), 2)
+    topic = create_topic(kip848.bootstrap_servers, unique("k-static"), 2)
     group = unique("k-static")
-    c = new_consumer(kip848.bootstrap, group, **{"group.instance.id": "inst-1"})
+    c = new_consumer(kip848.bootstrap_servers, group, **{"group.instance.id": "inst-1"})
     c.subscribe([topic])
     assert poll_until([c], splits(2)) == [{0, 1}]
     c.close()  # a static member leaves with epoch -2: its place and partitions are kept
-    with RawClient(kip848.bootstrap) as raw:
+    with RawClient(kip848.bootstrap_servers) as raw:
         held = raw.request(CONSUMER_GROUP_DESCRIBE, 0, CD(group_ids=[group])).groups[0]
         assert [(m.instance_id, m.member_epoch) for m in held.members] == [("inst-1", -2)]
         epoch = held.group_epoch
-    back = new_consumer(kip848.bootstrap, group, **{"group.instance.id": "inst-1"})
+    back = new_consumer(kip848.bootstrap_servers, group, **{"group.instance.id": "inst-1"})
     back.subscribe([topic])
     try:
         assert poll_until([back], splits(2)) == [{0, 1}]
-        with RawClient(kip848.bootstrap) as raw:
+        with RawClient(kip848.bootstrap_servers) as raw:
             again = raw.request(CONSUMER_GROUP_DESCRIBE, 0, CD(group_ids=[group])).groups[0]
             assert again.group_epoch == epoch and len(again.members) == 1
             assert again.members[0].member_epoch == epoch
@@ -188,13 +189,13 @@ def test_a_static_member_that_comes_back_gets_its_partitions_without_a_rebalance
 
 
 def test_exactly_once_pipeline_with_the_consumer_protocol_writes_one_output_per_input(kip848):
-    source = create_topic(kip848.bootstrap, unique("k-eos-in"), 3)
-    sink = create_topic(kip848.bootstrap, unique("k-eos-out"), 3)
+    source = create_topic(kip848.bootstrap_servers, unique("k-eos-in"), 3)
+    sink = create_topic(kip848.bootstrap_servers, unique("k-eos-out"), 3)
     group = unique("k-eos")
     count = 600
-    produce_and_flush(kip848.bootstrap, source, [{"value": b"%d" % i, "partition": i % 3} for i in range(count)])
-    c = new_consumer(kip848.bootstrap, group, **{"isolation.level": "read_committed"})
-    p = Producer({"bootstrap.servers": kip848.bootstrap, "transactional.id": unique("k-txn")})
+    produce_and_flush(kip848.bootstrap_servers, source, [{"value": b"%d" % i, "partition": i % 3} for i in range(count)])
+    c = new_consumer(kip848.bootstrap_servers, group, **{"isolation.level": "read_committed"})
+    p = Producer({"bootstrap.servers": kip848.bootstrap_servers, "transactional.id": unique("k-txn")})
     p.init_transactions(10)
     c.subscribe([source])
     done = 0
@@ -215,7 +216,7 @@ def test_exactly_once_pipeline_with_the_consumer_protocol_writes_one_output_per_
         c.close()
     assert done == count
 
-    reader = Consumer({"bootstrap.servers": kip848.bootstrap, "group.id": unique("k-reader"),
+    reader = Consumer({"bootstrap.servers": kip848.bootstrap_servers, "group.id": unique("k-reader"),
                        "isolation.level": "read_committed", "enable.partition.eof": True})
     reader.assign([TopicPartition(sink, p, 0) for p in range(3)])
     out, at_end = [], set()
@@ -228,13 +229,13 @@ def test_exactly_once_pipeline_with_the_consumer_protocol_writes_one_output_per_
                 out.append(m.value())
     reader.close()
     assert sorted(out) == sorted(b"out-%d" % i for i in range(count))
-    check = new_consumer(kip848.bootstrap, unique("k-check"))
+    check = new_consumer(kip848.bootstrap_servers, unique("k-check"))
     try:
         committed = check.committed([TopicPartition(source, p) for p in range(3)], timeout=10)
     finally:
         check.close()
     assert [tp.offset for tp in committed] == [-1001] * 3  # another group: nothing of the pipeline's
-    with RawClient(kip848.bootstrap) as raw:
+    with RawClient(kip848.bootstrap_servers) as raw:
         fetched = raw.request(OFFSET_FETCH, 9, OF(groups=[OF.OffsetFetchRequestGroup(
             group_id=group, member_id=None, member_epoch=-1, topics=None)], require_stable=True))
         rows = [(p.partition_index, p.committed_offset) for t in fetched.groups[0].topics for p in t.partitions]
@@ -242,12 +243,12 @@ def test_exactly_once_pipeline_with_the_consumer_protocol_writes_one_output_per_
 
 
 def test_a_classic_consumer_and_a_consumer_protocol_member_cannot_share_a_group(kip848):
-    topic = create_topic(kip848.bootstrap, unique("k-mixed"), 1)
+    topic = create_topic(kip848.bootstrap_servers, unique("k-mixed"), 1)
     # A consumer-protocol group with a member: a classic JoinGroup is refused.
     group = unique("k-mixed")
-    modern = new_consumer(kip848.bootstrap, group)
+    modern = new_consumer(kip848.bootstrap_servers, group)
     modern.subscribe([topic])
-    classic = Consumer({"bootstrap.servers": kip848.bootstrap, "group.id": group, "auto.offset.reset": "earliest"})
+    classic = Consumer({"bootstrap.servers": kip848.bootstrap_servers, "group.id": group, "auto.offset.reset": "earliest"})
     errors: list[KafkaError] = []
     try:
         assert poll_until([modern], lambda sets: sets == [{0}]) == [{0}]
@@ -268,12 +269,12 @@ def test_a_classic_consumer_and_a_consumer_protocol_member_cannot_share_a_group(
     # A classic group with a member: a ConsumerGroupHeartbeat join is refused as Kafka refuses it
     # when it does not upgrade groups online (group.consumer.migration.policy=disabled).
     group = unique("k-classic")
-    old = Consumer({"bootstrap.servers": kip848.bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+    old = Consumer({"bootstrap.servers": kip848.bootstrap_servers, "group.id": group, "auto.offset.reset": "earliest",
                     "heartbeat.interval.ms": 500, "session.timeout.ms": 6000})
     old.subscribe([topic])
     try:
         assert poll_until([old], lambda sets: sets == [{0}]) == [{0}]
-        with RawClient(kip848.bootstrap) as raw:
+        with RawClient(kip848.bootstrap_servers) as raw:
             refused = join(raw, group, "m-1", [topic])
             assert refused.error_code == E.GROUP_ID_NOT_FOUND
             assert "online upgrade is disabled" in refused.error_message
@@ -282,9 +283,9 @@ def test_a_classic_consumer_and_a_consumer_protocol_member_cannot_share_a_group(
 
 
 def test_heartbeat_and_offset_errors_on_the_wire(kip848):
-    topic = create_topic(kip848.bootstrap, unique("k-wire"), 2)
+    topic = create_topic(kip848.bootstrap_servers, unique("k-wire"), 2)
     group = unique("k-wire")
-    with RawClient(kip848.bootstrap) as raw:
+    with RawClient(kip848.bootstrap_servers) as raw:
         assert raw.request(CONSUMER_GROUP_HEARTBEAT, 1, HB(group_id=group, member_id="m-1", member_epoch=3,
                                                            topic_partitions=None)).error_code == E.GROUP_ID_NOT_FOUND
         no_timeout = raw.request(CONSUMER_GROUP_HEARTBEAT, 1, HB(group_id=group, member_id="m-1", member_epoch=0,
@@ -337,12 +338,12 @@ def test_heartbeat_and_offset_errors_on_the_wire(kip848):
 
 
 def test_after_a_restart_members_rejoin_and_resume_at_their_commits(tmp_path):
-    proc = BrokerProcess(tmp_path / "data", group_consumer_heartbeat_interval_ms=500).start()
+    proc = LocalBroker(tmp_path / "data", group_consumer_heartbeat_interval_ms=500).start()
     try:
-        topic = create_topic(proc.bootstrap, unique("k-restart"), 1)
-        produce_and_flush(proc.bootstrap, topic, [{"value": b"m%d" % i} for i in range(10)])
+        topic = create_topic(proc.bootstrap_servers, unique("k-restart"), 1)
+        produce_and_flush(proc.bootstrap_servers, topic, [{"value": b"m%d" % i} for i in range(10)])
         group = unique("k-restart")
-        c = new_consumer(proc.bootstrap, group)
+        c = new_consumer(proc.bootstrap_servers, group)
         c.subscribe([topic])
         try:
             assert values(read(c, 4)) == [b"m%d" % i for i in range(4)]
@@ -350,7 +351,7 @@ def test_after_a_restart_members_rejoin_and_resume_at_their_commits(tmp_path):
             proc.restart()  # same port: the consumer reconnects, is unknown, rejoins at epoch 0
             assert poll_until([c], lambda sets: sets == [{0}]) == [{0}]
             assert values(read(c, 6)) == [b"m%d" % i for i in range(4, 10)]
-            with RawClient(proc.bootstrap) as raw:
+            with RawClient(proc.bootstrap_servers) as raw:
                 described = raw.request(CONSUMER_GROUP_DESCRIBE, 0, CD(group_ids=[group])).groups[0]
                 assert described.error_code == 0 and len(described.members) == 1
                 assert described.group_epoch > 1  # the epoch was kept and bumped by the rejoin

@@ -49,7 +49,7 @@ def join_stable(raw: RawClient, group: str, version: int = 7) -> tuple[str, int]
 
 def test_join_v7_names_protocol_and_v9_tells_a_returning_static_leader_to_skip_assignment(broker):
     group = unique("w-join")
-    with RawClient(broker.bootstrap) as raw:
+    with RawClient(broker.bootstrap_servers) as raw:
         first = raw.request(JOIN_GROUP, 9, join_request(group, instance="static-1"))
         assert first.error_code == E.NONE and first.generation_id == 1
         assert (first.protocol_type, first.protocol_name) == ("consumer", "range")
@@ -73,7 +73,7 @@ def test_join_v7_names_protocol_and_v9_tells_a_returning_static_leader_to_skip_a
 
 
 def test_join_validates_group_id_and_session_timeout(broker):
-    with RawClient(broker.bootstrap) as raw:
+    with RawClient(broker.bootstrap_servers) as raw:
         assert raw.request(JOIN_GROUP, 5, join_request("")).error_code == E.INVALID_GROUP_ID
         assert raw.request(JOIN_GROUP, 5, join_request(unique("w"), session_ms=10)).error_code == \
             E.INVALID_SESSION_TIMEOUT
@@ -85,8 +85,8 @@ def test_join_validates_group_id_and_session_timeout(broker):
 
 def test_join_is_a_long_poll_until_every_known_member_rejoined(broker):
     group = unique("w-poll")
-    topic = create_topic(broker.bootstrap, unique("w-poll"))
-    with RawClient(broker.bootstrap) as a, RawClient(broker.bootstrap) as b:
+    topic = create_topic(broker.bootstrap_servers, unique("w-poll"))
+    with RawClient(broker.bootstrap_servers) as a, RawClient(broker.bootstrap_servers) as b:
         member_a, generation = join_stable(a, group)
         b_first = b.request(JOIN_GROUP, 7, join_request(group))
         cid = b.send(JOIN_GROUP, 7, join_request(group, b_first.member_id))  # waits for a
@@ -123,9 +123,9 @@ def test_join_is_a_long_poll_until_every_known_member_rejoined(broker):
 
 
 def test_offset_fetch_single_and_multi_group_versions(broker):
-    topic = create_topic(broker.bootstrap, unique("w-fetch"), partitions=2)
+    topic = create_topic(broker.bootstrap_servers, unique("w-fetch"), partitions=2)
     g1, g2, unknown = unique("w-g1"), unique("w-g2"), unique("w-none")
-    with RawClient(broker.bootstrap) as raw:
+    with RawClient(broker.bootstrap_servers) as raw:
         for group, offset in ((g1, 5), (g2, 7)):
             response = raw.request(OFFSET_COMMIT, 2, CR(group_id=group, generation_id_or_member_epoch=-1,
                                                         member_id="", topics=[CR.OffsetCommitRequestTopic(
@@ -178,15 +178,15 @@ def fetch_stable(bootstrap: str, group: str, topic: str) -> tuple[int, int]:
 
 def test_exactly_once_pipeline_commits_offsets_with_the_transaction(broker):
     """consume -> produce in a txn -> send_offsets_to_transaction -> commit; an aborted round is redone."""
-    source = create_topic(broker.bootstrap, unique("eos-in"))
-    sink = create_topic(broker.bootstrap, unique("eos-out"))
+    source = create_topic(broker.bootstrap_servers, unique("eos-in"))
+    sink = create_topic(broker.bootstrap_servers, unique("eos-out"))
     group = unique("eos")
-    produce_and_flush(broker.bootstrap, source, [{"value": b"%d" % i} for i in range(30)])
-    producer = Producer({"bootstrap.servers": broker.bootstrap, "transactional.id": unique("eos-txn")})
+    produce_and_flush(broker.bootstrap_servers, source, [{"value": b"%d" % i} for i in range(30)])
+    producer = Producer({"bootstrap.servers": broker.bootstrap_servers, "transactional.id": unique("eos-txn")})
     producer.init_transactions(15)
 
     def run_round(abort: bool) -> int:
-        c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+        c = Consumer({"bootstrap.servers": broker.bootstrap_servers, "group.id": group, "auto.offset.reset": "earliest",
                       "enable.auto.commit": False, "isolation.level": "read_committed",
                       "heartbeat.interval.ms": 500})
         c.subscribe([source])
@@ -201,21 +201,21 @@ def test_exactly_once_pipeline_commits_offsets_with_the_transaction(broker):
                 producer.produce(sink, value=b"out-" + m.value())
             producer.send_offsets_to_transaction(c.position(c.assignment()), c.consumer_group_metadata(), 15)
             producer.flush(15)
-            assert fetch_stable(broker.bootstrap, group, source) == (-1, E.UNSTABLE_OFFSET_COMMIT)
+            assert fetch_stable(broker.bootstrap_servers, group, source) == (-1, E.UNSTABLE_OFFSET_COMMIT)
             (producer.abort_transaction if abort else producer.commit_transaction)(15)
             return int(batch[0].value())
         finally:
             c.close()
 
     assert run_round(abort=False) == 0
-    assert fetch_stable(broker.bootstrap, group, source) == (10, E.NONE)
+    assert fetch_stable(broker.bootstrap_servers, group, source) == (10, E.NONE)
     assert run_round(abort=True) == 10
-    assert fetch_stable(broker.bootstrap, group, source) == (10, E.NONE)  # the abort left the commit at 10
+    assert fetch_stable(broker.bootstrap_servers, group, source) == (10, E.NONE)  # the abort left the commit at 10
     assert run_round(abort=False) == 10
     assert run_round(abort=False) == 20
-    assert fetch_stable(broker.bootstrap, group, source) == (30, E.NONE)
+    assert fetch_stable(broker.bootstrap_servers, group, source) == (30, E.NONE)
 
-    reader = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": unique("eos-check"),
+    reader = Consumer({"bootstrap.servers": broker.bootstrap_servers, "group.id": unique("eos-check"),
                        "isolation.level": "read_committed", "enable.auto.commit": False})
     reader.assign([TopicPartition(sink, 0, 0)])
     out: list = []

@@ -13,10 +13,11 @@ import time
 
 from confluent_kafka import Producer
 
+from kafkette.local_broker import LocalBroker, free_port
 from kafkette.protocol.messages import ADD_PARTITIONS_TO_TXN, END_TXN, INIT_PRODUCER_ID, LIST_OFFSETS, PRODUCE
 from kafkette.protocol.records import build_batch
 from tests.clients import DropProxy, RawClient, consume_assigned, create_topic, produce_request, watermarks
-from tests.conftest import BrokerProcess, unique
+from tests.conftest import unique
 
 TS = 1_700_000_000_000
 
@@ -54,10 +55,10 @@ def log_end(raw: RawClient, topic: str, partition: int = 0) -> int:
 
 
 def test_no_loss_no_duplicates_across_dropped_connections(tmp_path):
-    proc = BrokerProcess(tmp_path / "data")
-    proxy = DropProxy(proc.port).start()
-    proc.settings["advertised_port"] = proxy.port  # clients reconnect through the proxy after each drop
-    proc.start()
+    port = free_port()
+    proxy = DropProxy(port).start()
+    # clients reconnect through the proxy after each drop
+    proc = LocalBroker(tmp_path / "data", port=port, advertised_port=proxy.port).start()
     try:
         bootstrap = f"127.0.0.1:{proxy.port}"
         topic = create_topic(bootstrap, unique("idem-drops"), 3)
@@ -124,8 +125,8 @@ def test_no_loss_no_duplicates_across_dropped_connections(tmp_path):
 
 
 def test_replayed_produce_is_answered_with_the_original_offset(broker):
-    topic = create_topic(broker.bootstrap, unique("idem-replay"), 1)
-    with RawClient(broker.bootstrap) as raw:
+    topic = create_topic(broker.bootstrap_servers, unique("idem-replay"), 1)
+    with RawClient(broker.bootstrap_servers) as raw:
         pid, epoch = init_producer(raw)
         assert produce(raw, topic, batch(-1, -1, -1, count=3, tag=b"plain")) == (0, 0)
         _, frame = raw.frame(PRODUCE, 9, produce_request(topic, batch(pid, epoch, 0)))
@@ -153,8 +154,8 @@ def test_replayed_produce_is_answered_with_the_original_offset(broker):
 
 
 def test_sequence_gap_is_out_of_order_and_writes_nothing(broker):
-    topic = create_topic(broker.bootstrap, unique("idem-gap"), 1)
-    with RawClient(broker.bootstrap) as raw:
+    topic = create_topic(broker.bootstrap_servers, unique("idem-gap"), 1)
+    with RawClient(broker.bootstrap_servers) as raw:
         pid, epoch = init_producer(raw)
         assert produce(raw, topic, batch(pid, epoch, 0)) == (0, 0)
         for bad_sequence in (10, 6, 4):  # a gap, one too far, and an overlap that is no exact replay
@@ -166,8 +167,8 @@ def test_sequence_gap_is_out_of_order_and_writes_nothing(broker):
 
 
 def test_stale_epoch_is_invalid_producer_epoch(broker):
-    topic = create_topic(broker.bootstrap, unique("idem-epoch"), 1)
-    with RawClient(broker.bootstrap) as raw:
+    topic = create_topic(broker.bootstrap_servers, unique("idem-epoch"), 1)
+    with RawClient(broker.bootstrap_servers) as raw:
         pid, epoch = init_producer(raw)
         assert produce(raw, topic, batch(pid, epoch, 0)) == (0, 0)
         assert produce(raw, topic, batch(pid, epoch + 1, 0)) == (0, 5)  # a new epoch starts at sequence 0
@@ -180,10 +181,10 @@ def test_stale_epoch_is_invalid_producer_epoch(broker):
 
 
 def test_transactional_producer_state_rules(broker):
-    topic = create_topic(broker.bootstrap, unique("idem-txn"), 2)
+    topic = create_topic(broker.bootstrap_servers, unique("idem-txn"), 2)
     tid = unique("tid-raw")
     A = ADD_PARTITIONS_TO_TXN.Request
-    with RawClient(broker.bootstrap) as raw:
+    with RawClient(broker.bootstrap_servers) as raw:
         pid, epoch = init_producer(raw, tid)
         added = raw.request(ADD_PARTITIONS_TO_TXN, 3, A(
             v3_and_below_transactional_id=tid, v3_and_below_producer_id=pid, v3_and_below_producer_epoch=epoch,

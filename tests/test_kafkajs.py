@@ -13,7 +13,7 @@ NODE_MODULES = ROOT / ".venv" / "js" / "node_modules"  # `make test` installs ka
 
 def test_kafkajs_produces_transacts_and_consumes_in_a_group(broker):
     topic = unique("kafkajs")
-    done = subprocess.run(["node", str(SCRIPT), broker.bootstrap, topic], capture_output=True, text=True,
+    done = subprocess.run(["node", str(SCRIPT), broker.bootstrap_servers, topic], capture_output=True, text=True,
                           timeout=60, env={"NODE_PATH": str(NODE_MODULES), "PATH": "/usr/local/bin:/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])["seen"]

@@ -13,6 +13,7 @@ import zlib
 
 import pytest
 
+from kafkette.local_broker import LocalBroker
 from kafkette.protocol import primitives as p
 from kafkette.protocol.framing import APIS
 from kafkette.protocol.messages import (
@@ -20,7 +21,7 @@ from kafkette.protocol.messages import (
 )
 from kafkette.protocol.records import build_batch
 from tests.clients import ConnectionClosed, RawClient, create_topic, produce_request
-from tests.conftest import BrokerProcess, unique
+from tests.conftest import unique
 
 TS = 1_700_000_000_000
 
@@ -82,15 +83,15 @@ def advertised(bootstrap: str) -> dict[int, tuple[int, int]]:
 
 
 def test_corrupt_batch_is_refused_and_nothing_moves(broker):
-    topic = create_topic(broker.bootstrap, unique("raw-crc"), 1)
+    topic = create_topic(broker.bootstrap_servers, unique("raw-crc"), 1)
     good = build_batch([(b"k", b"good")], timestamp_ms=TS)
-    with RawClient(broker.bootstrap) as raw:
+    with RawClient(broker.bootstrap_servers) as raw:
         assert produce_error(raw.request(PRODUCE, 9, produce_request(topic, good))) == (0, 0)
-    assert log_end(broker.bootstrap, topic) == 1
+    assert log_end(broker.bootstrap_servers, topic) == 1
 
     bad = bytearray(build_batch([(b"k", b"corrupted value")], timestamp_ms=TS))
     bad[-3] ^= 0xFF  # a record byte: covered by the CRC
-    with RawClient(broker.bootstrap) as raw:
+    with RawClient(broker.bootstrap_servers) as raw:
         error, base_offset = produce_error(raw.request(PRODUCE, 9, produce_request(topic, bytes(bad))))
         assert error == 2  # CORRUPT_MESSAGE
         assert base_offset == -1
@@ -98,8 +99,8 @@ def test_corrupt_batch_is_refused_and_nothing_moves(broker):
         assert raw.request(LIST_OFFSETS, 7, list_offsets_request(topic, -1)).topics[0].partitions[0].offset == 1
 
     # A new connection is served, and the partition did not move.
-    assert log_end(broker.bootstrap, topic) == 1
-    with RawClient(broker.bootstrap) as raw:
+    assert log_end(broker.bootstrap_servers, topic) == 1
+    with RawClient(broker.bootstrap_servers) as raw:
         after = raw.request(PRODUCE, 9, produce_request(topic, build_batch([(None, b"next")], timestamp_ms=TS)))
         fetched = raw.request(FETCH, 12, fetch_request(topic, 0))
     assert produce_error(after) == (0, 1)
@@ -109,12 +110,12 @@ def test_corrupt_batch_is_refused_and_nothing_moves(broker):
 
 
 def test_truncated_batch_is_corrupt_message(broker):
-    topic = create_topic(broker.bootstrap, unique("raw-trunc"), 1)
+    topic = create_topic(broker.bootstrap_servers, unique("raw-trunc"), 1)
     batch = build_batch([(None, b"x" * 100)], timestamp_ms=TS)
-    with RawClient(broker.bootstrap) as raw:
+    with RawClient(broker.bootstrap_servers) as raw:
         error, _ = produce_error(raw.request(PRODUCE, 9, produce_request(topic, batch[:-10])))
     assert error == 2
-    assert log_end(broker.bootstrap, topic) == 0
+    assert log_end(broker.bootstrap_servers, topic) == 0
 
 
 def legacy_message_set(value: bytes, magic: int = 1) -> bytes:
@@ -130,30 +131,30 @@ def legacy_message_set(value: bytes, magic: int = 1) -> bytes:
 @pytest.mark.parametrize("magic", [0, 1])
 def test_legacy_message_format_is_refused(broker, magic):
     """Kafka (ProduceRequest.validateRecords): Produce v3+ must carry magic 2 batches, else INVALID_RECORD (87)."""
-    topic = create_topic(broker.bootstrap, unique(f"raw-magic{magic}"), 1)
-    with RawClient(broker.bootstrap) as raw:
+    topic = create_topic(broker.bootstrap_servers, unique(f"raw-magic{magic}"), 1)
+    with RawClient(broker.bootstrap_servers) as raw:
         error, base_offset = produce_error(raw.request(PRODUCE, 9, produce_request(
             topic, legacy_message_set(b"old format" * 10, magic))))
     assert (error, base_offset) == (87, -1)
-    assert log_end(broker.bootstrap, topic) == 0
+    assert log_end(broker.bootstrap_servers, topic) == 0
 
 
 @pytest.mark.parametrize("acks", [2, -2, 5])
 def test_invalid_required_acks(broker, acks):
     """Kafka (ReplicaManager.appendRecords) answers INVALID_REQUIRED_ACKS (21) per partition and appends nothing."""
-    topic = create_topic(broker.bootstrap, unique("raw-acks"), 1)
-    with RawClient(broker.bootstrap) as raw:
+    topic = create_topic(broker.bootstrap_servers, unique("raw-acks"), 1)
+    with RawClient(broker.bootstrap_servers) as raw:
         response = raw.request(PRODUCE, 9, produce_request(topic, build_batch([(None, b"v")], timestamp_ms=TS),
                                                            acks=acks))
     assert produce_error(response)[0] == 21
-    assert log_end(broker.bootstrap, topic) == 0
+    assert log_end(broker.bootstrap_servers, topic) == 0
 
 
 # ---------------------------------------------------------------------------------------------- versions and keys
 
 
 def test_unknown_api_versions_version_gets_the_v0_answer(broker):
-    with RawClient(broker.bootstrap) as raw:
+    with RawClient(broker.bootstrap_servers) as raw:
         # ApiVersions v99 as librdkafka would send a future version: header v2, flexible body.
         payload = raw_header(18, 99, 7, "future-client") + b"\x00" + p.compact_string("x") + \
             p.compact_string("1") + b"\x00"
@@ -161,7 +162,7 @@ def test_unknown_api_versions_version_gets_the_v0_answer(broker):
         cid, body = raw.recv(API_VERSIONS, 0)
         assert cid == 7
         assert body.error_code == 35  # UNSUPPORTED_VERSION
-        served = advertised(broker.bootstrap)[18]
+        served = advertised(broker.bootstrap_servers)[18]
         assert [(k.api_key, k.min_version, k.max_version) for k in body.api_keys] == [(18, *served)]
 
         # The client then retries on the same connection, at the highest version both know.
@@ -173,14 +174,14 @@ def test_unknown_api_versions_version_gets_the_v0_answer(broker):
 @pytest.mark.parametrize("api_key,version", [(1000, 0), (57, 0), (3, 99), (0, 2), (1, 99)],
                          ids=["unknown-key-1000", "undeclared-key-57", "metadata-v99", "produce-v2", "fetch-v99"])
 def test_unsupported_request_closes_the_connection(broker, api_key, version):
-    with RawClient(broker.bootstrap) as raw:
+    with RawClient(broker.bootstrap_servers) as raw:
         raw.send_bytes(framed(raw_header(api_key, version, 1) + b"\x00" * 16))
         assert raw.is_closed_by_peer(timeout=5), "Kafka closes the connection on an unsupported request"
-    assert_broker_serves(broker.bootstrap)
+    assert_broker_serves(broker.bootstrap_servers)
 
 
 def test_advertised_versions_are_served_and_nothing_beyond(broker):
-    served = advertised(broker.bootstrap)
+    served = advertised(broker.bootstrap_servers)
     assert served, "ApiVersions advertised nothing"
     for key, (low, high) in sorted(served.items()):
         assert key in APIS, f"API key {key} is advertised but not declared"
@@ -188,7 +189,7 @@ def test_advertised_versions_are_served_and_nothing_beyond(broker):
         api = APIS[key]
         for version in sorted({low, high}):
             body = minimal_request(api, version)
-            with RawClient(broker.bootstrap) as raw:
+            with RawClient(broker.bootstrap_servers) as raw:
                 try:
                     raw.request(api, version, body)
                 except ConnectionClosed as e:
@@ -196,10 +197,10 @@ def test_advertised_versions_are_served_and_nothing_beyond(broker):
         if key == API_VERSIONS.key:
             continue
         # One past the advertised maximum is not served: the connection is closed.
-        with RawClient(broker.bootstrap) as raw:
+        with RawClient(broker.bootstrap_servers) as raw:
             raw.send_bytes(framed(raw_header(key, high + 1, 1) + b"\x00" * 16))
             assert raw.is_closed_by_peer(timeout=5), f"{api.name} v{high + 1} is not advertised but was answered"
-    assert_broker_serves(broker.bootstrap)
+    assert_broker_serves(broker.bootstrap_servers)
 
 
 def minimal_request(api, version: int):
@@ -222,29 +223,29 @@ def minimal_request(api, version: int):
 
 @pytest.fixture(scope="module")
 def small_frame_broker(tmp_path_factory):
-    proc = BrokerProcess(tmp_path_factory.mktemp("small-frames") / "data", max_request_bytes=1048576).start()
+    proc = LocalBroker(tmp_path_factory.mktemp("small-frames") / "data", max_request_bytes=1048576).start()
     yield proc
     proc.stop()
 
 
 def test_oversized_frame_closes_the_connection_without_reading_the_body(small_frame_broker):
-    with RawClient(small_frame_broker.bootstrap) as raw:
+    with RawClient(small_frame_broker.bootstrap_servers) as raw:
         raw.send_bytes(struct.pack(">i", 10 * 1024 * 1024))  # announce 10 MB, send none of it
         assert raw.is_closed_by_peer(timeout=5), "the broker waited for a body it should refuse"
-    assert_broker_serves(small_frame_broker.bootstrap)
+    assert_broker_serves(small_frame_broker.bootstrap_servers)
 
 
 def test_frame_just_under_the_limit_is_read(small_frame_broker):
     """A Produce of ~900 KB fits under the 1 MB frame limit and is appended."""
-    topic = create_topic(small_frame_broker.bootstrap, unique("raw-near-limit"), 1)
+    topic = create_topic(small_frame_broker.bootstrap_servers, unique("raw-near-limit"), 1)
     batch = build_batch([(None, os.urandom(900 * 1024))], timestamp_ms=TS)
-    with RawClient(small_frame_broker.bootstrap) as raw:
+    with RawClient(small_frame_broker.bootstrap_servers) as raw:
         assert produce_error(raw.request(PRODUCE, 9, produce_request(topic, batch))) == (0, 0)
         # ... and one over it is not: the broker closes.
         big = build_batch([(None, os.urandom(1100 * 1024))], timestamp_ms=TS)
         raw.send(PRODUCE, 9, produce_request(topic, big))
         assert raw.is_closed_by_peer(timeout=5)
-    assert log_end(small_frame_broker.bootstrap, topic) == 1
+    assert log_end(small_frame_broker.bootstrap_servers, topic) == 1
 
 
 @pytest.mark.parametrize("garbage", [
@@ -255,19 +256,19 @@ def test_frame_just_under_the_limit_is_read(small_frame_broker):
     framed(raw_header(3, 12, 1) + b"\x00" + b"\xff" * 40),  # Metadata v12 with a body that isn't one
 ], ids=["http", "noise", "short-header", "negative-size", "bad-body"])
 def test_garbage_closes_the_connection_and_the_broker_lives(broker, garbage):
-    with RawClient(broker.bootstrap) as raw:
+    with RawClient(broker.bootstrap_servers) as raw:
         raw.send_bytes(garbage)
         assert raw.is_closed_by_peer(timeout=5)
-    assert_broker_serves(broker.bootstrap)
+    assert_broker_serves(broker.bootstrap_servers)
 
 
 # ---------------------------------------------------------------------------------------------- pipelining
 
 
 def test_pipelined_requests_are_answered_in_order(broker):
-    topic = create_topic(broker.bootstrap, unique("raw-pipeline"), 1)
+    topic = create_topic(broker.bootstrap_servers, unique("raw-pipeline"), 1)
     kinds = []
-    with RawClient(broker.bootstrap) as raw:
+    with RawClient(broker.bootstrap_servers) as raw:
         frames = []
         produced = 0
         for i in range(50):
@@ -325,7 +326,7 @@ def test_pipelined_requests_are_answered_in_order(broker):
 
 def test_find_coordinator_and_init_producer_id_answer(broker):
     """The coordinator APIs clients need before idempotence: this node, and a fresh producer id."""
-    with RawClient(broker.bootstrap) as raw:
+    with RawClient(broker.bootstrap_servers) as raw:
         found = raw.request(FIND_COORDINATOR, 2, FIND_COORDINATOR.Request(key="any-txn", key_type=1))
         first = raw.request(INIT_PRODUCER_ID, 4, INIT_PRODUCER_ID.Request(transactional_id=None,
                                                                           transaction_timeout_ms=60000))

@@ -14,12 +14,13 @@ import pytest
 from confluent_kafka import IsolationLevel, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import OffsetSpec
 
+from kafkette.local_broker import LocalBroker
 from kafkette.protocol.messages import DESCRIBE_PRODUCERS, DESCRIBE_TRANSACTIONS, INIT_PRODUCER_ID, LIST_TRANSACTIONS
 from tests.clients import (
     RawClient, admin, consume_until, consumer, create_topic, drain, fetch_records, produce_and_flush, values,
     watermarks,
 )
-from tests.conftest import BrokerProcess, unique
+from tests.conftest import unique
 
 TIMEOUT = 20
 FENCED_CODES = (KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH)
@@ -90,8 +91,8 @@ def wait_until(condition, timeout: float, interval: float = 0.1) -> bool:
 
 
 def test_commit_and_abort_across_topics_and_partitions(broker):
-    topics = [create_topic(broker.bootstrap, unique(f"txn-multi{i}"), 3) for i in range(3)]
-    producer = txn_producer(broker.bootstrap)
+    topics = [create_topic(broker.bootstrap_servers, unique(f"txn-multi{i}"), 3) for i in range(3)]
+    producer = txn_producer(broker.bootstrap_servers)
 
     def transaction(tag: str, commit: bool) -> None:
         producer.begin_transaction()
@@ -108,14 +109,14 @@ def test_commit_and_abort_across_topics_and_partitions(broker):
     transaction("second", commit=True)
 
     for t, topic in enumerate(topics):
-        committed = read_all(broker.bootstrap, topic, range(3), committed=True, expected=60)
+        committed = read_all(broker.bootstrap_servers, topic, range(3), committed=True, expected=60)
         assert Counter(v.split(b"-")[0] for v in values(committed)) == {b"first": 30, b"second": 30}
-        uncommitted = read_all(broker.bootstrap, topic, range(3), committed=False, expected=90)
+        uncommitted = read_all(broker.bootstrap_servers, topic, range(3), committed=False, expected=90)
         assert Counter(v.split(b"-")[0] for v in values(uncommitted)) == {b"first": 30, b"aborted": 30,
                                                                            b"second": 30}
         for p in range(3):
             # 10 records per transaction per partition, plus one marker each: 3 * 11.
-            assert watermarks(broker.bootstrap, topic, p) == (0, 33)
+            assert watermarks(broker.bootstrap_servers, topic, p) == (0, 33)
             in_order = [m.value() for m in committed if m.partition() == p]
             expected = [b"%s-%d" % (tag, i) for tag in (b"first", b"second") for i in range(90)
                         if i % 3 == t and (i // 3) % 3 == p]
@@ -125,8 +126,8 @@ def test_commit_and_abort_across_topics_and_partitions(broker):
 
 def test_interleaved_committed_and_aborted_transactions_in_one_partition(broker):
     """Two producers write into one partition at the same time; one commits, the other aborts."""
-    topic = create_topic(broker.bootstrap, unique("txn-interleave"), 1)
-    keeper, dropper = txn_producer(broker.bootstrap), txn_producer(broker.bootstrap)
+    topic = create_topic(broker.bootstrap_servers, unique("txn-interleave"), 1)
+    keeper, dropper = txn_producer(broker.bootstrap_servers), txn_producer(broker.bootstrap_servers)
     keeper.begin_transaction()
     dropper.begin_transaction()
     for i in range(30):
@@ -136,45 +137,45 @@ def test_interleaved_committed_and_aborted_transactions_in_one_partition(broker)
             keeper.flush(TIMEOUT)
             dropper.flush(TIMEOUT)
     dropper.abort_transaction(TIMEOUT)
-    produce_and_flush(broker.bootstrap, topic, [{"value": b"plain"}])
+    produce_and_flush(broker.bootstrap_servers, topic, [{"value": b"plain"}])
     keeper.commit_transaction(TIMEOUT)
 
-    committed = read_all(broker.bootstrap, topic, [0], committed=True, expected=31)
+    committed = read_all(broker.bootstrap_servers, topic, [0], committed=True, expected=31)
     assert values(committed) == [b"keep-%d" % i for i in range(30)] + [b"plain"]
-    everything = read_all(broker.bootstrap, topic, [0], committed=False, expected=61)
+    everything = read_all(broker.bootstrap_servers, topic, [0], committed=False, expected=61)
     assert sorted(values(everything)) == sorted([b"keep-%d" % i for i in range(30)] +
                                                 [b"drop-%d" % i for i in range(30)] + [b"plain"])
 
     # On the wire: read_committed fetches name the aborted producer and its first offset; others get none.
     first_dropped = next(m for m in everything if m.value() == b"drop-0")
-    data, _ = fetch_records(broker.bootstrap, topic, 0, 0, isolation_level=1)
+    data, _ = fetch_records(broker.bootstrap_servers, topic, 0, 0, isolation_level=1)
     assert data.aborted_transactions is not None and len(data.aborted_transactions) == 1
     assert data.aborted_transactions[0].first_offset == first_dropped.offset()
-    uncommitted_data, _ = fetch_records(broker.bootstrap, topic, 0, 0, isolation_level=0)
+    uncommitted_data, _ = fetch_records(broker.bootstrap_servers, topic, 0, 0, isolation_level=0)
     assert not uncommitted_data.aborted_transactions
     assert data.last_stable_offset == data.high_watermark == 63  # 61 records and 2 markers
 
 
 def test_open_transaction_holds_read_committed_at_the_lso(broker):
-    topic = create_topic(broker.bootstrap, unique("txn-lso"), 1)
-    produce_and_flush(broker.bootstrap, topic, [{"value": b"before-%d" % i} for i in range(3)])
-    producer = txn_producer(broker.bootstrap)
+    topic = create_topic(broker.bootstrap_servers, unique("txn-lso"), 1)
+    produce_and_flush(broker.bootstrap_servers, topic, [{"value": b"before-%d" % i} for i in range(3)])
+    producer = txn_producer(broker.bootstrap_servers)
     producer.begin_transaction()
     for i in range(5):
         producer.produce(topic, b"txn-%d" % i)
     producer.flush(TIMEOUT)
     # Plain writes after the transaction's first offset are held back too.
-    produce_and_flush(broker.bootstrap, topic, [{"value": b"after-%d" % i} for i in range(4)])
+    produce_and_flush(broker.bootstrap_servers, topic, [{"value": b"after-%d" % i} for i in range(4)])
 
-    client = admin(broker.bootstrap)
+    client = admin(broker.bootstrap_servers)
     assert latest(client, topic, 0, committed=False) == 12
     assert latest(client, topic, 0, committed=True) == 3  # the LSO: the open transaction's first offset
-    c = consumer(broker.bootstrap, **{"isolation.level": "read_committed"})
+    c = consumer(broker.bootstrap_servers, **{"isolation.level": "read_committed"})
     try:
         c.assign([TopicPartition(topic, 0, 0)])
         held = drain(c, quiet=1.5, timeout=5)
         assert values(held) == [b"before-%d" % i for i in range(3)]
-        uncommitted = read_all(broker.bootstrap, topic, [0], committed=False, expected=12)
+        uncommitted = read_all(broker.bootstrap_servers, topic, [0], committed=False, expected=12)
         assert len(uncommitted) == 12
 
         producer.commit_transaction(TIMEOUT)
@@ -186,14 +187,14 @@ def test_open_transaction_holds_read_committed_at_the_lso(broker):
 
 
 def test_fencing_by_a_second_producer_with_the_same_transactional_id(broker):
-    topic = create_topic(broker.bootstrap, unique("txn-fence"), 1)
+    topic = create_topic(broker.bootstrap_servers, unique("txn-fence"), 1)
     tid = unique("tid-fence")
-    first = txn_producer(broker.bootstrap, tid)
+    first = txn_producer(broker.bootstrap_servers, tid)
     first.begin_transaction()
     first.produce(topic, b"zombie")
     first.flush(TIMEOUT)
 
-    second = txn_producer(broker.bootstrap, tid)  # aborts the first one's open transaction
+    second = txn_producer(broker.bootstrap_servers, tid)  # aborts the first one's open transaction
     with pytest.raises(KafkaException) as info:
         first.commit_transaction(TIMEOUT)
     error = info.value.args[0]
@@ -203,31 +204,31 @@ def test_fencing_by_a_second_producer_with_the_same_transactional_id(broker):
     second.produce(topic, b"successor")
     second.commit_transaction(TIMEOUT)
 
-    committed = read_all(broker.bootstrap, topic, [0], committed=True, expected=1)
+    committed = read_all(broker.bootstrap_servers, topic, [0], committed=True, expected=1)
     assert values(committed) == [b"successor"]
-    uncommitted = read_all(broker.bootstrap, topic, [0], committed=False, expected=2)
+    uncommitted = read_all(broker.bootstrap_servers, topic, [0], committed=False, expected=2)
     assert values(uncommitted) == [b"zombie", b"successor"]
-    state = raw_describe(broker.bootstrap, tid)
+    state = raw_describe(broker.bootstrap_servers, tid)
     assert state.transaction_state == "CompleteCommit"
     assert state.producer_epoch >= 2  # bumped by the fence and by the second init
 
 
 def test_timed_out_transaction_is_aborted_by_the_broker(broker):
-    topic = create_topic(broker.bootstrap, unique("txn-timeout"), 1)
-    producer = txn_producer(broker.bootstrap, **{"transaction.timeout.ms": 2000, "message.timeout.ms": 2000})
+    topic = create_topic(broker.bootstrap_servers, unique("txn-timeout"), 1)
+    producer = txn_producer(broker.bootstrap_servers, **{"transaction.timeout.ms": 2000, "message.timeout.ms": 2000})
     producer.begin_transaction()
     for i in range(3):
         producer.produce(topic, b"stalled-%d" % i)
     producer.flush(TIMEOUT)
-    client = admin(broker.bootstrap)
+    client = admin(broker.bootstrap_servers)
     assert latest(client, topic, 0, committed=True) == 0
 
     # The producer stalls; the broker's sweep (every 200 ms here) aborts after ~2 s.
     assert wait_until(lambda: latest(client, topic, 0, committed=True) == 4, timeout=15), \
         "the LSO did not move past the timed-out transaction"
     assert latest(client, topic, 0, committed=False) == 4  # 3 records + the ABORT marker
-    produce_and_flush(broker.bootstrap, topic, [{"value": b"later"}])
-    assert values(read_all(broker.bootstrap, topic, [0], committed=True, expected=1)) == [b"later"]
+    produce_and_flush(broker.bootstrap_servers, topic, [{"value": b"later"}])
+    assert values(read_all(broker.bootstrap_servers, topic, [0], committed=True, expected=1)) == [b"later"]
 
     with pytest.raises(KafkaException) as info:
         producer.commit_transaction(TIMEOUT)
@@ -236,13 +237,13 @@ def test_timed_out_transaction_is_aborted_by_the_broker(broker):
 
 
 def test_group_offsets_in_a_transaction(broker):
-    source = create_topic(broker.bootstrap, unique("txn-offsets-in"), 1)
-    sink = create_topic(broker.bootstrap, unique("txn-offsets-out"), 1)
+    source = create_topic(broker.bootstrap_servers, unique("txn-offsets-in"), 1)
+    sink = create_topic(broker.bootstrap_servers, unique("txn-offsets-out"), 1)
     group = unique("txn-group")
-    produce_and_flush(broker.bootstrap, source, [{"value": b"in-%d" % i} for i in range(10)])
+    produce_and_flush(broker.bootstrap_servers, source, [{"value": b"in-%d" % i} for i in range(10)])
 
-    c = consumer(broker.bootstrap, group_id=group)
-    producer = txn_producer(broker.bootstrap)
+    c = consumer(broker.bootstrap_servers, group_id=group)
+    producer = txn_producer(broker.bootstrap_servers)
     try:
         c.assign([TopicPartition(source, 0, 0)])
         assert len(consume_until(c, 10, timeout=10)) == 10
@@ -262,7 +263,7 @@ def test_group_offsets_in_a_transaction(broker):
         assert c.committed([TopicPartition(source, 0)], timeout=TIMEOUT)[0].offset == 10
     finally:
         c.close()
-    assert values(read_all(broker.bootstrap, sink, [0], committed=True, expected=1)) == [b"committed-output"]
+    assert values(read_all(broker.bootstrap_servers, sink, [0], committed=True, expected=1)) == [b"committed-output"]
 
 
 # ---------------------------------------------------------------------------------------------- other clients
@@ -272,8 +273,8 @@ def test_kafka_python_transactions(broker):
     from kafka import KafkaConsumer, KafkaProducer
     from kafka import TopicPartition as KTopicPartition
 
-    topic = create_topic(broker.bootstrap, unique("txn-kpy"), 2)
-    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, transactional_id=unique("tid-kpy"),
+    topic = create_topic(broker.bootstrap_servers, unique("txn-kpy"), 2)
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap_servers, transactional_id=unique("tid-kpy"),
                              enable_idempotence=True, acks="all")
     try:
         producer.init_transactions()
@@ -289,11 +290,11 @@ def test_kafka_python_transactions(broker):
     finally:
         producer.close(timeout=10)
 
-    committed = read_all(broker.bootstrap, topic, range(2), committed=True, expected=20)
+    committed = read_all(broker.bootstrap_servers, topic, range(2), committed=True, expected=20)
     assert sorted(values(committed)) == sorted(b"kept-%d" % i for i in range(20))
-    assert len(read_all(broker.bootstrap, topic, range(2), committed=False, expected=40)) == 40
+    assert len(read_all(broker.bootstrap_servers, topic, range(2), committed=False, expected=40)) == 40
 
-    c = KafkaConsumer(bootstrap_servers=broker.bootstrap, group_id=None, enable_auto_commit=False,
+    c = KafkaConsumer(bootstrap_servers=broker.bootstrap_servers, group_id=None, enable_auto_commit=False,
                       isolation_level="read_committed", auto_offset_reset="earliest")
     got = []
     try:
@@ -312,10 +313,10 @@ def test_aiokafka_transactions(broker):
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
     from aiokafka.structs import TopicPartition as ATopicPartition
 
-    topic = create_topic(broker.bootstrap, unique("txn-aio"), 2)
+    topic = create_topic(broker.bootstrap_servers, unique("txn-aio"), 2)
 
     async def run() -> list:
-        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, transactional_id=unique("tid-aio"))
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers, transactional_id=unique("tid-aio"))
         await producer.start()
         try:
             async with producer.transaction():
@@ -327,7 +328,7 @@ def test_aiokafka_transactions(broker):
             await producer.abort_transaction()
         finally:
             await producer.stop()
-        c = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, group_id=None, enable_auto_commit=False,
+        c = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap_servers, group_id=None, enable_auto_commit=False,
                              isolation_level="read_committed", auto_offset_reset="earliest")
         await c.start()
         got = []
@@ -344,9 +345,9 @@ def test_aiokafka_transactions(broker):
 
     got = asyncio.run(asyncio.wait_for(run(), 60))
     assert sorted(r.value for r in got) == sorted(b"kept-%d" % i for i in range(20))
-    committed = read_all(broker.bootstrap, topic, range(2), committed=True, expected=20)
+    committed = read_all(broker.bootstrap_servers, topic, range(2), committed=True, expected=20)
     assert sorted(values(committed)) == sorted(b"kept-%d" % i for i in range(20))
-    assert len(read_all(broker.bootstrap, topic, range(2), committed=False, expected=40)) == 40
+    assert len(read_all(broker.bootstrap_servers, topic, range(2), committed=False, expected=40)) == 40
 
 
 # ---------------------------------------------------------------------------------------------- limits, restarts
@@ -354,13 +355,13 @@ def test_aiokafka_transactions(broker):
 
 @pytest.fixture(scope="module")
 def short_timeout_broker(tmp_path_factory):
-    proc = BrokerProcess(tmp_path_factory.mktemp("txn-max") / "data", transaction_max_timeout_ms=5000).start()
+    proc = LocalBroker(tmp_path_factory.mktemp("txn-max") / "data", transaction_max_timeout_ms=5000).start()
     yield proc
     proc.stop()
 
 
 def test_transaction_timeout_above_the_broker_maximum_is_refused(short_timeout_broker):
-    bootstrap = short_timeout_broker.bootstrap
+    bootstrap = short_timeout_broker.bootstrap_servers
     producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": unique("tid-long"),
                          "transaction.timeout.ms": 60000})
     with pytest.raises(KafkaException) as info:
@@ -384,9 +385,9 @@ def test_transaction_timeout_above_the_broker_maximum_is_refused(short_timeout_b
 
 
 def test_transactions_across_a_clean_restart(fresh_broker):
-    topic = create_topic(fresh_broker.bootstrap, unique("txn-restart"), 2)
+    topic = create_topic(fresh_broker.bootstrap_servers, unique("txn-restart"), 2)
     tid = unique("tid-restart")
-    producer = txn_producer(fresh_broker.bootstrap, tid)
+    producer = txn_producer(fresh_broker.bootstrap_servers, tid)
     producer.begin_transaction()
     for i in range(10):
         producer.produce(topic, b"before-%d" % i, partition=i % 2)
@@ -400,17 +401,17 @@ def test_transactions_across_a_clean_restart(fresh_broker):
 
     # Kafka keeps the ongoing transaction in its log: the same producer may still commit it.
     producer.commit_transaction(TIMEOUT)
-    committed = read_all(fresh_broker.bootstrap, topic, range(2), committed=True, expected=20)
+    committed = read_all(fresh_broker.bootstrap_servers, topic, range(2), committed=True, expected=20)
     assert sorted(values(committed)) == sorted([b"before-%d" % i for i in range(10)] +
                                                [b"open-%d" % i for i in range(10)])
-    state = raw_describe(fresh_broker.bootstrap, tid)
+    state = raw_describe(fresh_broker.bootstrap_servers, tid)
     assert state.transaction_state == "CompleteCommit"
 
 
 def test_committed_data_survives_a_restart_with_a_transaction_open(fresh_broker):
-    topic = create_topic(fresh_broker.bootstrap, unique("txn-restart-open"), 1)
+    topic = create_topic(fresh_broker.bootstrap_servers, unique("txn-restart-open"), 1)
     tid = unique("tid-restart-open")
-    producer = txn_producer(fresh_broker.bootstrap, tid)
+    producer = txn_producer(fresh_broker.bootstrap_servers, tid)
     producer.begin_transaction()
     producer.produce(topic, b"committed")
     producer.commit_transaction(TIMEOUT)
@@ -420,19 +421,19 @@ def test_committed_data_survives_a_restart_with_a_transaction_open(fresh_broker)
     del producer  # gone without ending its transaction
 
     fresh_broker.restart()
-    client = admin(fresh_broker.bootstrap)
+    client = admin(fresh_broker.bootstrap_servers)
     # The open transaction is still open after the restart: the LSO stays at its first offset.
     assert latest(client, topic, 0, committed=True) == 2
-    assert raw_describe(fresh_broker.bootstrap, tid).transaction_state == "Ongoing"
-    assert values(read_all(fresh_broker.bootstrap, topic, [0], committed=True, expected=1)) == [b"committed"]
+    assert raw_describe(fresh_broker.bootstrap_servers, tid).transaction_state == "Ongoing"
+    assert values(read_all(fresh_broker.bootstrap_servers, topic, [0], committed=True, expected=1)) == [b"committed"]
 
     # A new producer with the same id aborts it, and read_committed moves on.
-    successor = txn_producer(fresh_broker.bootstrap, tid)
+    successor = txn_producer(fresh_broker.bootstrap_servers, tid)
     assert latest(client, topic, 0, committed=True) == latest(client, topic, 0, committed=False) == 4
     successor.begin_transaction()
     successor.produce(topic, b"successor")
     successor.commit_transaction(TIMEOUT)
-    assert values(read_all(fresh_broker.bootstrap, topic, [0], committed=True, expected=2)) == [b"committed",
+    assert values(read_all(fresh_broker.bootstrap_servers, topic, [0], committed=True, expected=2)) == [b"committed",
                                                                                                b"successor"]
 
 
@@ -441,47 +442,47 @@ def test_committed_data_survives_a_restart_with_a_transaction_open(fresh_broker)
 
 def test_list_and_describe_transactions_and_producers(broker):
     """confluent_kafka 2.16 has no list/describe_transactions: the raw APIs are checked instead."""
-    topic = create_topic(broker.bootstrap, unique("txn-describe"), 2)
-    produce_and_flush(broker.bootstrap, topic, [{"value": b"plain", "partition": 1}])
+    topic = create_topic(broker.bootstrap_servers, unique("txn-describe"), 2)
+    produce_and_flush(broker.bootstrap_servers, topic, [{"value": b"plain", "partition": 1}])
     tid = unique("tid-describe")
-    producer = txn_producer(broker.bootstrap, tid, **{"transaction.timeout.ms": 30000})
+    producer = txn_producer(broker.bootstrap_servers, tid, **{"transaction.timeout.ms": 30000})
 
-    assert raw_describe(broker.bootstrap, tid).transaction_state == "Empty"
+    assert raw_describe(broker.bootstrap_servers, tid).transaction_state == "Empty"
     producer.begin_transaction()
     producer.produce(topic, b"a", partition=0)
     producer.produce(topic, b"b", partition=1)
     producer.flush(TIMEOUT)
 
-    state = raw_describe(broker.bootstrap, tid)
+    state = raw_describe(broker.bootstrap_servers, tid)
     assert (state.error_code, state.transaction_state, state.transaction_timeout_ms) == (0, "Ongoing", 30000)
     assert state.producer_id >= 0 and state.transaction_start_time_ms > 0
     assert [(t.topic, sorted(t.partitions)) for t in state.topics] == [(topic, [0, 1])]
 
-    ongoing = raw_list(broker.bootstrap, states=["Ongoing"])
+    ongoing = raw_list(broker.bootstrap_servers, states=["Ongoing"])
     assert ongoing.error_code == 0 and ongoing.unknown_state_filters == []
     assert (tid, state.producer_id, "Ongoing") in {(t.transactional_id, t.producer_id, t.transaction_state)
                                                    for t in ongoing.transaction_states}
-    by_pid = raw_list(broker.bootstrap, producer_ids=[state.producer_id])
+    by_pid = raw_list(broker.bootstrap_servers, producer_ids=[state.producer_id])
     assert [t.transactional_id for t in by_pid.transaction_states] == [tid]
-    assert raw_list(broker.bootstrap, states=["NoSuchState"]).unknown_state_filters == ["NoSuchState"]
+    assert raw_list(broker.bootstrap_servers, states=["NoSuchState"]).unknown_state_filters == ["NoSuchState"]
 
-    active = {p.producer_id: p for p in raw_producers(broker.bootstrap, topic, 1)}
+    active = {p.producer_id: p for p in raw_producers(broker.bootstrap_servers, topic, 1)}
     assert state.producer_id in active
     assert active[state.producer_id].producer_epoch == state.producer_epoch
     assert active[state.producer_id].current_txn_start_offset == 1  # after the plain record at 0
 
     producer.commit_transaction(TIMEOUT)
-    done = raw_describe(broker.bootstrap, tid)
+    done = raw_describe(broker.bootstrap_servers, tid)
     assert done.transaction_state == "CompleteCommit" and done.producer_id == state.producer_id
-    assert tid not in {t.transactional_id for t in raw_list(broker.bootstrap, states=["Ongoing"]).transaction_states}
-    after = {p.producer_id: p for p in raw_producers(broker.bootstrap, topic, 1)}
+    assert tid not in {t.transactional_id for t in raw_list(broker.bootstrap_servers, states=["Ongoing"]).transaction_states}
+    after = {p.producer_id: p for p in raw_producers(broker.bootstrap_servers, topic, 1)}
     assert after[state.producer_id].current_txn_start_offset == -1
 
     producer.begin_transaction()
     producer.produce(topic, b"c", partition=0)
     producer.flush(TIMEOUT)  # else librdkafka may abort before registering a partition: no EndTxn at all
     producer.abort_transaction(TIMEOUT)
-    assert raw_describe(broker.bootstrap, tid).transaction_state == "CompleteAbort"
+    assert raw_describe(broker.bootstrap_servers, tid).transaction_state == "CompleteAbort"
 
-    unknown = raw_describe(broker.bootstrap, unique("tid-never"))
+    unknown = raw_describe(broker.bootstrap_servers, unique("tid-never"))
     assert unknown.error_code == 105  # TRANSACTIONAL_ID_NOT_FOUND

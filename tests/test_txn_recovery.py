@@ -24,11 +24,11 @@ from kafkette.broker.state import Broker
 from kafkette.broker.transactions.metadata import TransactionMetadata
 from kafkette.broker.transactions.states import TxnState
 from kafkette.broker.transactions.txn_log import to_record
+from kafkette.local_broker import LocalBroker
 from kafkette.protocol.messages import DESCRIBE_TRANSACTIONS, LIST_TRANSACTIONS
 from kafkette.protocol.records import NewRecord, build_batch, iter_records, split_batches
 from kafkette.storage import LogConfig, LogStore
 from tests.clients import RawClient, consume_assigned, consumer, drain, fetch_records, values
-from tests.conftest import BrokerProcess
 
 TOPIC = "orders"
 PID = 4000
@@ -282,11 +282,11 @@ def listed(bootstrap: str) -> dict[str, str]:
 
 def test_clients_see_a_prepared_commit_completed_after_start(tmp_path):
     data_dir, _ = seeded(tmp_path, S.PREPARE_COMMIT)
-    broker = BrokerProcess(data_dir).start()
+    broker = LocalBroker(data_dir).start()
     try:
-        assert describe(broker.bootstrap, "tx-1").transaction_state == "CompleteCommit"
-        assert listed(broker.bootstrap) == {"tx-1": "CompleteCommit"}
-        got = consume_assigned(broker.bootstrap, TOPIC, 3, partitions=(0, 1), timeout=15,
+        assert describe(broker.bootstrap_servers, "tx-1").transaction_state == "CompleteCommit"
+        assert listed(broker.bootstrap_servers) == {"tx-1": "CompleteCommit"}
+        got = consume_assigned(broker.bootstrap_servers, TOPIC, 3, partitions=(0, 1), timeout=15,
                                **{"isolation.level": "read_committed"})
         assert sorted(values(got)) == [b"a0", b"a1", b"b0"]
     finally:
@@ -295,13 +295,13 @@ def test_clients_see_a_prepared_commit_completed_after_start(tmp_path):
 
 def test_clients_never_see_a_prepared_abort(tmp_path):
     data_dir, offsets = seeded(tmp_path, S.PREPARE_ABORT)
-    broker = BrokerProcess(data_dir).start()
+    broker = LocalBroker(data_dir).start()
     try:
-        assert listed(broker.bootstrap) == {"tx-1": "CompleteAbort"}
-        data, records = fetch_records(broker.bootstrap, TOPIC, 0, 0, isolation_level=1)
+        assert listed(broker.bootstrap_servers) == {"tx-1": "CompleteAbort"}
+        data, records = fetch_records(broker.bootstrap_servers, TOPIC, 0, 0, isolation_level=1)
         assert data.last_stable_offset == data.high_watermark == 3
         assert [(a.producer_id, a.first_offset) for a in data.aborted_transactions] == [(PID, offsets[0])]
-        c = consumer(broker.bootstrap, **{"isolation.level": "read_committed"})
+        c = consumer(broker.bootstrap_servers, **{"isolation.level": "read_committed"})
         try:
             c.assign([TopicPartition(TOPIC, p, 0) for p in (0, 1)])
             assert drain(c, quiet=1.0, timeout=5) == []
@@ -314,15 +314,15 @@ def test_clients_never_see_a_prepared_abort(tmp_path):
 def test_an_expired_ongoing_transaction_is_aborted_by_the_timer_after_start(tmp_path):
     """Started two minutes before the crash with a one-minute timeout: due at once, by its stored start."""
     data_dir, offsets = seeded(tmp_path, S.ONGOING, start_ms=now_ms() - 120_000)
-    broker = BrokerProcess(data_dir, transaction_abort_interval_ms=100).start()
+    broker = LocalBroker(data_dir, transaction_abort_interval_ms=100).start()
     try:
         deadline = time.monotonic() + 15
-        while describe(broker.bootstrap, "tx-1").transaction_state != "CompleteAbort":
+        while describe(broker.bootstrap_servers, "tx-1").transaction_state != "CompleteAbort":
             assert time.monotonic() < deadline, "the expired transaction was not aborted"
             time.sleep(0.05)
-        state = describe(broker.bootstrap, "tx-1")
+        state = describe(broker.bootstrap_servers, "tx-1")
         assert state.producer_epoch == EPOCH + 1
-        data, records = fetch_records(broker.bootstrap, TOPIC, 0, 0, isolation_level=1)
+        data, records = fetch_records(broker.bootstrap_servers, TOPIC, 0, 0, isolation_level=1)
         assert data.last_stable_offset == data.high_watermark
         assert [(a.producer_id, a.first_offset) for a in data.aborted_transactions] == [(PID, offsets[0])]
     finally:
@@ -333,13 +333,13 @@ def test_an_expired_ongoing_transaction_is_aborted_by_the_timer_after_start(tmp_
 def test_a_killed_broker_completes_the_transaction_on_the_next_start(tmp_path, state):
     """Seeded, started (which completes it), killed at once, started again: the completion itself survived."""
     data_dir, _ = seeded(tmp_path, state)
-    broker = BrokerProcess(data_dir).start()
+    broker = LocalBroker(data_dir).start()
     broker.kill()
     broker.start()
     try:
         expected = "CompleteCommit" if state == S.PREPARE_COMMIT else "CompleteAbort"
-        assert describe(broker.bootstrap, "tx-1").transaction_state == expected
-        c = consumer(broker.bootstrap, **{"isolation.level": "read_committed"})
+        assert describe(broker.bootstrap_servers, "tx-1").transaction_state == expected
+        c = consumer(broker.bootstrap_servers, **{"isolation.level": "read_committed"})
         try:
             c.assign([TopicPartition(TOPIC, p, 0) for p in (0, 1)])
             got = drain(c, quiet=1.0, timeout=10)
@@ -347,7 +347,7 @@ def test_a_killed_broker_completes_the_transaction_on_the_next_start(tmp_path, s
             c.close()
         assert sorted(values(got)) == ([b"a0", b"a1", b"b0"] if state == S.PREPARE_COMMIT else [])
         for partition in (0, 1):
-            data, _ = fetch_records(broker.bootstrap, TOPIC, partition, 0, isolation_level=1)
+            data, _ = fetch_records(broker.bootstrap_servers, TOPIC, partition, 0, isolation_level=1)
             assert data.last_stable_offset == data.high_watermark
     finally:
         broker.stop()

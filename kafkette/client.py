@@ -1,0 +1,189 @@
+"""A small blocking Kafka client built on `kafkette.protocol.framing`: enough for tools and tests.
+
+- `RawClient`: one connection, framed requests and responses, for requests no client
+  library sends (corrupt batches, replays, unknown versions) and for the helpers below;
+- `create_topic`: CreateTopics on the cluster's controller, as an admin client does;
+- `wait_for_metadata`: poll until a broker answers Metadata (`kafkette wait`).
+
+It works against any Kafka-protocol broker, not only kafkette. Producing and
+consuming are left to real client libraries.
+"""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import struct
+import time
+from typing import Any
+
+from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.framing import RequestHeader, decode_response, encode_request
+from kafkette.protocol.messages import CREATE_TOPICS, METADATA
+from kafkette.protocol.primitives import DecodeError
+from kafkette.protocol.schema import Api
+
+# Versions every Kafka since 2.4 and Redpanda serve (Kafka 4 dropped the older ones);
+# CreateTopics v4 is the first to take replication factor -1, "the broker's default".
+METADATA_VERSION = 8
+CREATE_TOPICS_VERSION = 4
+
+
+class ConnectionClosed(Exception):
+    """The broker closed the connection (EOF or reset) while a response was awaited."""
+
+
+class TopicCreationError(Exception):
+    """CreateTopics answered with an error; `error_code` is Kafka's."""
+
+    def __init__(self, error_code: int, message: str) -> None:
+        super().__init__(message)
+        self.error_code = error_code
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    """("host", port) of "host:port". Raises ValueError with a readable message."""
+    host, sep, port = address.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected HOST:PORT, got {address!r}")
+    return host.strip("[]"), int(port)
+
+
+class RawClient:
+    """One blocking connection speaking framed Kafka requests."""
+
+    def __init__(self, bootstrap: str, timeout: float = 10.0, client_id: str | None = "kafkette-tests") -> None:
+        self.sock = socket.create_connection(parse_address(bootstrap), timeout=timeout)
+        self.sock.settimeout(timeout)
+        self.client_id = client_id
+        self._ids = itertools.count(1)
+
+    def __enter__(self) -> RawClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    # -- sending
+
+    def frame(self, api: Api, version: int, body: Any, correlation_id: int | None = None) -> tuple[int, bytes]:
+        """(correlation id, whole request frame) without sending it."""
+        cid = next(self._ids) if correlation_id is None else correlation_id
+        return cid, encode_request(RequestHeader(api.key, version, cid, self.client_id), body)
+
+    def send(self, api: Api, version: int, body: Any) -> int:
+        cid, data = self.frame(api, version, body)
+        self.sock.sendall(data)
+        return cid
+
+    def send_bytes(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    # -- receiving
+
+    def _exact(self, n: int) -> bytes:
+        buf = bytearray()
+        while len(buf) < n:
+            try:
+                chunk = self.sock.recv(n - len(buf))
+            except (ConnectionResetError, BrokenPipeError) as e:
+                raise ConnectionClosed(str(e)) from e
+            if not chunk:
+                raise ConnectionClosed(f"EOF after {len(buf)} of {n} bytes")
+            buf += chunk
+        return bytes(buf)
+
+    def recv_frame(self) -> bytes:
+        (size,) = struct.unpack(">i", self._exact(4))
+        return self._exact(size)
+
+    def recv(self, api: Api, version: int) -> tuple[int, Any]:
+        """(correlation id, decoded body) of the next response."""
+        return decode_response(self.recv_frame(), api, version)
+
+    def request(self, api: Api, version: int, body: Any) -> Any:
+        cid = self.send(api, version, body)
+        got, response = self.recv(api, version)
+        if got != cid:
+            raise DecodeError(f"correlation id {got} answers request {cid}")
+        return response
+
+    def is_closed_by_peer(self, timeout: float = 5.0) -> bool:
+        """True if the broker closes the connection within `timeout` (no bytes arrive first)."""
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(1)
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+        return data == b""
+
+
+def servers(bootstrap: str) -> list[str]:
+    """The "host:port" entries of a bootstrap list; ValueError for one that is not."""
+    entries = [entry.strip() for entry in bootstrap.split(",") if entry.strip()]
+    for entry in entries or [bootstrap]:
+        parse_address(entry)
+    return entries
+
+
+def metadata(bootstrap: str, topics: list[str] | None = None, timeout: float = 10.0) -> Any:
+    """One Metadata request (all topics when `topics` is None, none created), answered by the
+    first bootstrap server that answers; the last server's error if none does."""
+    R = METADATA.Request
+    body = R(topics=None if topics is None else [R.MetadataRequestTopic(name=t) for t in topics],
+             allow_auto_topic_creation=False)
+    *others, last = servers(bootstrap)
+    for server in others:
+        try:
+            return _request(server, METADATA, METADATA_VERSION, body, timeout)
+        except (OSError, ConnectionClosed, DecodeError):
+            continue
+    return _request(last, METADATA, METADATA_VERSION, body, timeout)
+
+
+def _request(server: str, api: Api, version: int, body: Any, timeout: float) -> Any:
+    with RawClient(server, timeout=timeout, client_id="kafkette") as client:
+        return client.request(api, version, body)
+
+
+def wait_for_metadata(bootstrap: str, timeout: float) -> None:
+    """Return as soon as a broker answers Metadata; TimeoutError (naming the last failure) after `timeout`."""
+    servers(bootstrap)
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            metadata(bootstrap, topics=[], timeout=max(0.05, min(left, 1.0)))
+            return
+        except (OSError, ConnectionClosed, DecodeError) as e:
+            failure = e
+        if time.monotonic() + 0.05 >= deadline:
+            raise TimeoutError(f"no broker answered Metadata at {bootstrap} within {timeout:g} s "
+                               f"(last attempt: {failure}): is it running there?")
+        time.sleep(0.05)
+
+
+def create_topic(bootstrap: str, name: str, partitions: int = 1, config: dict[str, str] | None = None,
+                 timeout: float = 30.0) -> None:
+    """Create a topic through the controller, with the cluster's default replication factor.
+
+    Raises TopicCreationError (e.g. TOPIC_ALREADY_EXISTS, INVALID_CONFIG) if the cluster refuses.
+    """
+    cluster = metadata(bootstrap, topics=[], timeout=timeout)
+    controller = next((b for b in cluster.brokers if b.node_id == cluster.controller_id), None)
+    address = f"{controller.host}:{controller.port}" if controller else servers(bootstrap)[0]
+    R = CREATE_TOPICS.Request
+    topic = R.CreatableTopic(name=name, num_partitions=partitions, replication_factor=-1, assignments=[],
+                             configs=[R.CreatableTopicConfig(name=k, value=v) for k, v in (config or {}).items()])
+    body = R(topics=[topic], timeout_ms=int(timeout * 1000), validate_only=False)
+    result = _request(address, CREATE_TOPICS, CREATE_TOPICS_VERSION, body, timeout).topics[0]
+    if result.error_code != ErrorCode.NONE:
+        known = result.error_code in ErrorCode._value2member_map_
+        error = ErrorCode(result.error_code).name if known else f"error {result.error_code}"
+        detail = f" ({result.error_message})" if result.error_message else ""
+        raise TopicCreationError(result.error_code, f"cannot create topic {name!r}: {error}{detail}")

@@ -1,0 +1,168 @@
+"""LocalBroker: `kafkette serve` in a child process on a loopback port, for tests and scripts.
+
+    with LocalBroker() as broker:          # a temporary data dir, removed at the end
+        producer = Producer({"bootstrap.servers": broker.bootstrap_servers})
+
+The broker picks a free port itself (`--port 0`) and reports it through `--ready-file`,
+so two brokers started at once never race for one. `stop`, `kill` (SIGKILL) and
+`start` again reuse the same port and data dir, as a crash test needs. Any keyword
+argument is a `kafkette serve` setting: `LocalBroker(fsync="always")`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import IO, Any
+
+HOST = "127.0.0.1"
+
+
+class BrokerStartError(RuntimeError):
+    """The broker exited or did not become ready; the message ends with its last log lines."""
+
+
+def free_port() -> int:
+    """A port free on the loopback interface now, for a caller that must know it before start."""
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+class LocalBroker:
+    def __init__(self, data_dir: str | os.PathLike | None = None, *, port: int = 0,
+                 start_timeout: float = 30.0, **settings: Any) -> None:
+        """`data_dir` None: a temporary one, removed by close(). `port` 0: any free one, then kept."""
+        if port == 0 and settings.get("advertised_port"):
+            raise ValueError("with advertised_port set, pass port= too: the bound port is needed to restart")
+        self._scratch = None if data_dir is not None else Path(tempfile.mkdtemp(prefix="kafkette-"))
+        self.data_dir = Path(data_dir) if data_dir is not None else Path(self._scratch or ".") / "data"
+        self.port = port
+        self.settings = settings
+        self.start_timeout = start_timeout
+        self.log_path = self.data_dir.with_name(self.data_dir.name + ".log")
+        self._ready_path = self.data_dir.with_name(self.data_dir.name + ".ready")
+        self.proc: subprocess.Popen | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"{HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        proc = self._running()
+        return proc.pid if proc is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._running() is not None
+
+    def _running(self) -> subprocess.Popen | None:
+        return self.proc if self.proc is not None and self.proc.poll() is None else None
+
+    def command(self) -> list[str]:
+        args = [sys.executable, "-m", "kafkette", "serve", "--host", HOST, "--port", str(self.port),
+                "--data-dir", str(self.data_dir), "--ready-file", str(self._ready_path)]
+        for key, value in self.settings.items():
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            args += [f"--{key.replace('_', '-')}", text]
+        return args
+
+    def start(self) -> LocalBroker:
+        """Start the process and return once it accepts requests. Raises BrokerStartError."""
+        if self.running:
+            return self
+        self._ready_path.unlink(missing_ok=True)
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        # The broker is defined by its arguments alone, not by KAFKETTE_* variables of the caller.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKETTE_")}
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.command(), env=env, stdin=subprocess.DEVNULL, stdout=self._log,
+                                     stderr=subprocess.STDOUT)
+        self.port = self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> int:
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            try:
+                address = self._ready_path.read_text().strip()
+            except FileNotFoundError:
+                address = ""
+            if address:
+                return self.port or int(address.rsplit(":", 1)[1])
+            if self._running() is None:
+                self._close_log()
+                status = self.proc.returncode if self.proc is not None else None
+                raise BrokerStartError(f"kafkette exited with status {status} during start-up: "
+                                       f"{self.log_tail()}")
+            if time.monotonic() > deadline:
+                self.kill()
+                raise BrokerStartError(f"kafkette was not ready within {self.start_timeout:g} s: {self.log_tail()}")
+            time.sleep(0.005)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM: the broker flushes and closes its log; SIGKILL if it takes longer than `timeout`."""
+        proc = self._running()
+        if proc is not None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._close_log()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash: nothing is flushed beyond what the broker already wrote."""
+        proc = self._running()
+        if proc is not None:
+            proc.kill()
+            proc.wait(10)
+        self._close_log()
+
+    def restart(self) -> LocalBroker:
+        self.stop()
+        return self.start()
+
+    def close(self) -> None:
+        """Stop, and remove the data dir if it is a temporary one of our own."""
+        self.stop()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def create_topic(self, name: str, partitions: int = 1, config: dict[str, str] | None = None) -> str:
+        """Create a topic (CreateTopics, as an admin client would); returns its name."""
+        from kafkette.client import create_topic
+
+        create_topic(self.bootstrap_servers, name, partitions, config)
+        return name
+
+    def log_tail(self, lines: int = 5) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return " | ".join(text.strip().splitlines()[-lines:]) or "(empty log)"
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> LocalBroker:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = f"pid {self.pid}" if self.running else "stopped"
+        return f"LocalBroker({self.bootstrap_servers}, {self.data_dir}, {state})"

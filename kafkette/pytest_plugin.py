@@ -1,0 +1,94 @@
+"""pytest fixtures giving tests a Kafka broker; registered through the `pytest11` entry point.
+
+- `kafka_broker` (session): a kafkette broker (`LocalBroker`) on a free loopback port with
+  a temporary data dir; each pytest-xdist worker gets its own.
+- `kafka_topic` (function): a new one-partition topic with a unique name.
+- `kafka_broker_settings` (session): `kafkette serve` settings for that broker, e.g.
+  `{"transaction_abort_interval_ms": 200}`; override it in a conftest.py.
+
+With `--kafka-bootstrap HOST:PORT` (or `KAFKETTE_TEST_BOOTSTRAP`) nothing is started: the
+fixtures use that cluster (Apache Kafka, Redpanda, ...) and what needs the broker's
+process (`restart`, `kill`, `data_dir`, `log_path`) skips the test.
+
+Imports only pytest, the standard library and kafkette.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Any, Iterator, NoReturn
+
+import pytest
+
+from kafkette.local_broker import LocalBroker
+
+BOOTSTRAP_ENV = "KAFKETTE_TEST_BOOTSTRAP"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("kafkette").addoption(
+        "--kafka-bootstrap", metavar="HOST:PORT", default=None,
+        help=f"run the kafka_broker tests against this cluster instead of starting kafkette (env {BOOTSTRAP_ENV})")
+
+
+class ExternalCluster:
+    """A cluster the fixtures did not start, with LocalBroker's interface."""
+
+    def __init__(self, bootstrap_servers: str) -> None:
+        self.bootstrap_servers = bootstrap_servers
+
+    def create_topic(self, name: str, partitions: int = 1, config: dict[str, str] | None = None) -> str:
+        """Create a topic (CreateTopics, as an admin client would); returns its name."""
+        from kafkette.client import create_topic  # the protocol is loaded only by tests that use it
+
+        create_topic(self.bootstrap_servers, name, partitions, config)
+        return name
+
+    def _skip(self, what: str) -> NoReturn:
+        pytest.skip(f"{what} needs the broker process that kafka_broker starts, but the tests run against "
+                    f"{self.bootstrap_servers} (--kafka-bootstrap or {BOOTSTRAP_ENV})")
+
+    def restart(self) -> NoReturn:
+        self._skip("restart()")
+
+    def kill(self) -> NoReturn:
+        self._skip("kill()")
+
+    @property
+    def data_dir(self) -> Path:
+        self._skip("data_dir")
+
+    @property
+    def log_path(self) -> Path:
+        self._skip("log_path")
+
+
+def unique_topic_name(hint: str) -> str:
+    """A legal topic name that starts like `hint` and is new on any cluster."""
+    readable = re.sub(r"[^a-zA-Z0-9._-]+", "-", hint).strip("-.")[:200]
+    return f"{readable or 'topic'}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def kafka_broker_settings() -> dict[str, Any]:
+    """`kafkette serve` settings for the session's broker (no effect with --kafka-bootstrap)."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                 kafka_broker_settings: dict[str, Any]) -> Iterator[LocalBroker | ExternalCluster]:
+    bootstrap = request.config.getoption("kafka_bootstrap") or os.environ.get(BOOTSTRAP_ENV)
+    if bootstrap:
+        yield ExternalCluster(bootstrap)
+        return
+    with LocalBroker(tmp_path_factory.mktemp("kafkette") / "data", **kafka_broker_settings) as broker:
+        yield broker
+
+
+@pytest.fixture
+def kafka_topic(kafka_broker: LocalBroker | ExternalCluster, request: pytest.FixtureRequest) -> str:
+    return kafka_broker.create_topic(unique_topic_name(request.node.name))

@@ -1,0 +1,78 @@
+"""Broker settings: every value is checked, and a refusal names the flag or variable it came from."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import fields
+
+import pytest
+
+from kafkette.broker.config import RULES, BrokerConfig, ConfigError, add_arguments, from_arguments
+
+
+def parse(argv: list[str], environ: dict[str, str] | None = None) -> BrokerConfig:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return from_arguments(parser.parse_args(argv), environ or {})
+
+
+def refusal(argv: list[str], environ: dict[str, str] | None = None) -> str:
+    with pytest.raises(ConfigError) as info:
+        parse(argv, environ)
+    return str(info.value)
+
+
+def test_defaults_pass_every_check():
+    assert parse([]) == BrokerConfig()
+
+
+def test_a_flag_beats_the_environment_which_beats_the_default():
+    config = parse(["--port", "9100"], {"KAFKETTE_PORT": "9200", "KAFKETTE_NODE_ID": "7"})
+    assert (config.port, config.node_id, config.host) == (9100, 7, "127.0.0.1")
+
+
+def test_values_are_parsed_by_the_type_of_their_setting():
+    config = parse(["--auto-create-topics", "false", "--data-dir", "/tmp/x", "--retention-ms", "-1"],
+                   {"KAFKETTE_FSYNC": "always"})
+    assert (config.auto_create_topics, str(config.data_dir), config.retention_ms, config.fsync) == (
+        False, "/tmp/x", -1, "always")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--port", "70000"], "invalid --port 70000: must be between 0 and 65535"),
+    (["--port", "-1"], "invalid --port -1: must be between 0 and 65535"),
+    (["--port", "abc"], "invalid --port abc: expected an integer"),
+    (["--default-partitions", "0"], "invalid --default-partitions 0: must be between 1 and 2147483647"),
+    (["--retention-ms", "-5"], "invalid --retention-ms -5: must be at least -1"),
+    (["--retention-bytes", "-2"], "invalid --retention-bytes -2: must be at least -1"),
+    (["--segment-bytes", "0"], "invalid --segment-bytes 0: must be between 1024 and 2147483647"),
+    (["--max-request-bytes", "0"], "invalid --max-request-bytes 0: must be between 1 and 2147483647"),
+    (["--fsync-interval-ms", "0"], "invalid --fsync-interval-ms 0: must be at least 1"),
+    (["--log-level", "bogus"], "invalid --log-level bogus: must be one of debug, info, warning, error"),
+    (["--fsync", "sometimes"], "invalid --fsync sometimes: must be one of always, interval, never"),
+    (["--auto-create-topics", "maybe"], "invalid --auto-create-topics maybe: expected true or false"),
+    (["--cluster-id", ""], "invalid --cluster-id : must not be empty"),
+])
+def test_an_invalid_flag_is_refused_with_its_name_and_what_it_must_be(argv, message):
+    assert refusal(argv) == message
+
+
+def test_an_invalid_environment_value_names_the_variable():
+    assert refusal([], {"KAFKETTE_PORT": "abc"}) == "invalid KAFKETTE_PORT=abc: expected an integer"
+    assert refusal([], {"KAFKETTE_DEFAULT_PARTITIONS": "0"}) == (
+        "invalid KAFKETTE_DEFAULT_PARTITIONS=0: must be between 1 and 2147483647")
+
+
+def test_settings_that_contradict_each_other_are_refused():
+    assert refusal(["--group-min-session-timeout-ms", "10000", "--group-max-session-timeout-ms", "5000"]) == (
+        "invalid settings --group-min-session-timeout-ms 10000 and --group-max-session-timeout-ms 5000: "
+        "--group-min-session-timeout-ms must be at most --group-max-session-timeout-ms")
+    assert refusal(["--group-consumer-heartbeat-interval-ms", "45000"]) == (
+        "invalid settings --group-consumer-heartbeat-interval-ms 45000 and "
+        "--group-consumer-session-timeout-ms 45000 (default): "
+        "--group-consumer-heartbeat-interval-ms must be below --group-consumer-session-timeout-ms")
+
+
+def test_every_number_has_a_rule():
+    numbers = {fd.name for fd in fields(BrokerConfig) if fd.type == "int"}
+    assert numbers - set(RULES) == set()
