@@ -83,7 +83,7 @@ def connection(broker: Broker) -> Connection:
     if len(inspect.signature(Connection).parameters) == 1:
         conn = Connection(broker)  # type: ignore[call-arg]
     else:
-        from kafkette.broker.context import Listener
+        from kafkette.broker.listeners import Listener
         conn = Connection(broker, Listener("PLAINTEXT", "PLAINTEXT", 1, ("127.0.0.1", 9092)))
     conn.connection_made(NullTransport())  # type: ignore[arg-type]
     return conn

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 
-from kafkette.broker.context import Listener, RequestContext
+from kafkette.broker.context import RequestContext
+from kafkette.broker.listeners import Listener
 from kafkette.broker.dispatch import CloseConnection
 from kafkette.broker.registry import lookup
 from kafkette.protocol import framing

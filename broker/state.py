@@ -10,6 +10,7 @@ import structlog
 
 from kafkette.broker.arrivals import Arrivals
 from kafkette.broker.clock import now_ms
+from kafkette.broker.cluster import Cluster
 from kafkette.broker.config import BrokerConfig
 from kafkette.broker.dispatch import Dispatcher
 from kafkette.broker.groups import GroupCoordinator
@@ -51,6 +52,7 @@ class Broker:
         self.arrivals = Arrivals()
         self.store = open_store(config, self.arrivals.notify)
         self.dispatcher = Dispatcher()
+        self.cluster = Cluster()
         self.connections: set[Any] = set()
         self._tasks: list[asyncio.Task] = []
         self.groups = GroupCoordinator(

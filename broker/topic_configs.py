@@ -72,14 +72,14 @@ def topic_defaults(config) -> dict[str, str]:
     }
 
 
-def broker_configs(config) -> dict[str, str]:
-    host, port = config.advertised
+def broker_configs(config, advertised_listeners: list[str]) -> dict[str, str]:
+    """The broker's settings under Kafka's names; `advertised_listeners` as bound (`NAME://HOST:PORT`)."""
     return {
-        "advertised.listeners": f"PLAINTEXT://{host}:{port}",
+        "advertised.listeners": ",".join(advertised_listeners),
         "auto.create.topics.enable": str(config.auto_create_topics).lower(),
         "broker.id": str(config.node_id),
         "group.initial.rebalance.delay.ms": str(config.group_initial_rebalance_delay_ms),
-        "listeners": f"PLAINTEXT://{config.host}:{config.port}",
+        "listeners": ",".join(str(spec) for spec in config.listeners()),
         "log.dirs": str(config.data_dir),
         "log.retention.bytes": str(config.retention_bytes),
         "log.retention.ms": str(config.retention_ms),
