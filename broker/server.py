@@ -14,6 +14,7 @@ from kafkette.broker import handlers  # noqa: F401  (registers every handler)
 from kafkette.broker.config import BrokerConfig
 from kafkette.broker.connection import Connection
 from kafkette.broker.context import Listener
+from kafkette.broker.observers import log_request
 from kafkette.broker.startup import bind_listener, write_ready_file
 from kafkette.broker.state import Broker
 from kafkette.storage.lock import DataDirLock
@@ -28,6 +29,8 @@ class Server:
         self._server: asyncio.AbstractServer | None = None
         self._lock: DataDirLock | None = None
         self.port = config.port
+        if config.log_level == "debug":
+            self.broker.request_observers.append(log_request)
 
     async def start(self) -> None:
         """Claim the port, then the data dir, then open the log: a busy port leaves the data dir untouched."""

@@ -22,6 +22,7 @@ from kafkette.broker.internal_topic import (
     InternalTopic,
     ensure_internal_topics,
 )
+from kafkette.broker.observers import RequestObserver
 from kafkette.broker.topic_configs import validate_topic_configs
 from kafkette.broker.transactions.coordinator import TransactionCoordinator, TransactionSettings
 from kafkette.broker.transactions.markers import MarkerWriter
@@ -52,6 +53,7 @@ class Broker:
         self.store = open_store(config, self.arrivals.notify)
         self.dispatcher = Dispatcher()
         self.connections: set[Any] = set()
+        self.request_observers: list[RequestObserver] = []  # told of every request answered (broker.observers)
         self._tasks: list[asyncio.Task] = []
         self.groups = GroupCoordinator(
             InternalTopic(self.store, OFFSETS_TOPIC), self.store,
