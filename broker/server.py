@@ -1,4 +1,8 @@
-"""The asyncio (uvloop) server: listen, accept connections, stop gracefully."""
+"""The asyncio (uvloop) server: listen, accept connections, stop gracefully.
+
+With `--metrics-port`, an HTTP server (`broker.http_server`) answers `/metrics`
+and `/ready` from before the log is opened until the broker has stopped.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import asyncio
 import signal
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -19,6 +24,9 @@ from kafkette.broker.startup import bind_listener, write_ready_file
 from kafkette.broker.state import Broker
 from kafkette.storage.lock import DataDirLock
 
+if TYPE_CHECKING:
+    from kafkette.broker.http_server import HttpServer
+
 log = structlog.get_logger("kafkette.server")
 
 
@@ -28,15 +36,19 @@ class Server:
         self.broker = Broker(config)
         self._server: asyncio.AbstractServer | None = None
         self._lock: DataDirLock | None = None
+        self.http: HttpServer | None = None
         self.port = config.port
+        self.ready = False  # serving Kafka requests: what /ready answers
         if config.log_level == "debug":
             self.broker.request_observers.append(log_request)
 
     async def start(self) -> None:
-        """Claim the port, then the data dir, then open the log: a busy port leaves the data dir untouched."""
+        """Claim the ports, then the data dir, then open the log: a busy port leaves the data dir untouched."""
         started = time.perf_counter()
         sock = bind_listener(self.config.host, self.config.port)
         try:
+            if self.config.metrics_port:
+                self.http = await self._start_http()
             if self.config.storage == "disk":
                 self._lock = DataDirLock.acquire(self.config.data_dir)
             await self.broker.start()
@@ -44,6 +56,8 @@ class Server:
             sock.close()
             if self._lock is not None:
                 self._lock.release()
+            if self.http is not None:
+                await self.http.stop()
             raise
         self.port = sock.getsockname()[1]
         if not self.config.advertised_port and self.config.port == 0:
@@ -51,12 +65,29 @@ class Server:
         listener = Listener("PLAINTEXT", "PLAINTEXT", self.config.node_id, self.config.advertised)
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(lambda: Connection(self.broker, listener), sock=sock, backlog=1024)
+        self.ready = True
         log.info("kafkette listening", address=f"{self.config.host}:{self.port}",
                  advertised="%s:%d" % self.config.advertised, data_dir=str(self.config.data_dir),
+                 metrics=f"http://{self.http.address}/metrics" if self.http else None,
                  version=__version__, startup_ms=round((time.perf_counter() - started) * 1000, 1))
+
+    async def _start_http(self) -> HttpServer:
+        """The HTTP server of /ready and /metrics; its request counters join the request observers."""
+        from kafkette.broker.http_server import HttpServer  # aiohttp and prometheus_client: only when asked for
+        from kafkette.broker.metrics import RequestStats, metrics_registry, metrics_route
+
+        sock = bind_listener(self.config.metrics_host, self.config.metrics_port,
+                             settings=("metrics_host", "metrics_port"))
+        http = HttpServer(sock, lambda: self.ready)
+        requests = RequestStats()
+        http.add_route("GET", "/metrics", metrics_route(metrics_registry(self.broker, requests)))
+        await http.start()
+        self.broker.request_observers.append(requests.observe)
+        return http
 
     async def stop(self) -> None:
         """Stop accepting, let in-flight requests finish briefly, then flush and close the log."""
+        self.ready = False
         if self._server is not None:
             self._server.close()
         self.broker.groups.close()  # group joins and syncs waiting for a rebalance are answered no more
@@ -68,6 +99,8 @@ class Server:
         await self.broker.stop()
         if self._lock is not None:
             self._lock.release()
+        if self.http is not None:
+            await self.http.stop()
         log.info("kafkette stopped")
 
 
