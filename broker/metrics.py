@@ -101,7 +101,7 @@ class BrokerCollector(Collector):
                                      labels=("request", "version", "error"))
         bytes_in = CounterMetricFamily("kafkette_bytes_in", "Request bytes received, by API.", labels=("request",))
         bytes_out = CounterMetricFamily("kafkette_bytes_out", "Response bytes sent, by API.", labels=("request",))
-        latency = HistogramMetricFamily("kafkette_request_latency_seconds", "Time from a request's arrival "
+        latency = HistogramMetricFamily("kafkette_request_latency_seconds", "Time from the broker reading a request "
                                         "to its response being written, by API.", labels=("request",))
         per_api: dict[str, list[ApiStats]] = {}
         for (api, version), stats in sorted(self.requests.by_request.items()):

@@ -48,7 +48,7 @@ class Server:
         sock = bind_listener(self.config.host, self.config.port)
         try:
             if self.config.metrics_port:
-                self.http = await self._start_http()
+                await self._start_http()
             if self.config.storage == "disk":
                 self._lock = DataDirLock.acquire(self.config.data_dir)
             await self.broker.start()
@@ -71,19 +71,18 @@ class Server:
                  metrics=f"http://{self.http.address}/metrics" if self.http else None,
                  version=__version__, startup_ms=round((time.perf_counter() - started) * 1000, 1))
 
-    async def _start_http(self) -> HttpServer:
+    async def _start_http(self) -> None:
         """The HTTP server of /ready and /metrics; its request counters join the request observers."""
         from kafkette.broker.http_server import HttpServer  # aiohttp and prometheus_client: only when asked for
         from kafkette.broker.metrics import RequestStats, metrics_registry, metrics_route
 
         sock = bind_listener(self.config.metrics_host, self.config.metrics_port,
                              settings=("metrics_host", "metrics_port"))
-        http = HttpServer(sock, lambda: self.ready)
+        self.http = HttpServer(sock, lambda: self.ready)
         requests = RequestStats()
-        http.add_route("GET", "/metrics", metrics_route(metrics_registry(self.broker, requests)))
-        await http.start()
+        self.http.add_route("GET", "/metrics", metrics_route(metrics_registry(self.broker, requests)))
+        await self.http.start()
         self.broker.request_observers.append(requests.observe)
-        return http
 
     async def stop(self) -> None:
         """Stop accepting, let in-flight requests finish briefly, then flush and close the log."""

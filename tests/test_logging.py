@@ -21,7 +21,7 @@ from kafkette.protocol.messages import FETCH, METADATA, PRODUCE
 from kafkette.protocol.records import NewRecord, build_batch
 from tests.clients import RawClient, create_topic, produce_request
 from tests.conftest import unique
-from tests.test_groups_clients import group_consumer, read
+from tests.test_groups_clients import group_consumer
 from tests.test_groups_consumer_protocol_clients import new_consumer, poll_until
 from tests.test_startup import assert_refused, kafkette
 from tests.test_transactions import TIMEOUT, txn_producer, wait_until
@@ -114,7 +114,7 @@ def test_group_rebalances_are_logged_at_info_with_generation_and_members(debug_b
     classic, kip848 = unique("log-classic"), unique("log-consumer")
     consumer = group_consumer(bootstrap, classic)
     consumer.subscribe([topic])
-    read(consumer, 1, timeout=5)  # polls until assigned; nothing to read
+    assert poll_until([consumer], lambda sets: sets == [{0, 1}]) == [{0, 1}]
     member = consumer.memberid()
     consumer.close()
     steps = [(line["state"], line["generation"], line["members"]) for line in logged(debug_broker, 4, group=classic)]

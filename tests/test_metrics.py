@@ -21,7 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from kafkette.broker.config import BrokerConfig
 from kafkette.broker.server import Server
 from kafkette.local_broker import LocalBroker, free_port
-from tests.clients import create_topic, produce_and_flush
+from kafkette.protocol.messages import API_VERSIONS
+from tests.clients import RawClient, create_topic, produce_and_flush
 from tests.conftest import unique
 from tests.test_groups_clients import group_consumer, read
 from tests.test_startup import assert_refused, kafkette
@@ -76,6 +77,17 @@ def partition(samples: Samples, topic: str, index: int = 0) -> tuple[float, floa
 # ---------------------------------------------------------------------------------------------- requests
 
 
+def test_open_connections_are_counted(observed):  # first in the module: no other client is connected yet
+    connections = "kafkette_active_connections"
+    assert value(scrape(observed), connections) == 0
+    with RawClient(observed.bootstrap_servers) as first, RawClient(observed.bootstrap_servers) as second:
+        for client in (first, second):  # answered: the broker has accepted the connection
+            client.request(API_VERSIONS, 3, API_VERSIONS.Request(client_software_name="t",
+                                                                 client_software_version="1"))
+        assert value(scrape(observed), connections) == 2
+    assert wait_until(lambda: value(scrape(observed), connections) == 0, 10)
+
+
 def test_requests_are_counted_per_api_and_version_with_latency_and_bytes(observed):
     before = scrape(observed)
     topic = create_topic(observed.bootstrap_servers, unique("m-requests"), 1)
@@ -92,7 +104,6 @@ def test_requests_are_counted_per_api_and_version_with_latency_and_bytes(observe
     assert value(after, "kafkette_request_latency_seconds_bucket", request="Produce", le="+Inf") == count
     assert value(after, "kafkette_request_latency_seconds_sum", request="Produce") > 0
     assert count == total(after, "kafkette_requests_total", request="Produce")
-    assert value(after, "kafkette_active_connections") >= 0
     assert value(after, "process_resident_memory_bytes") > 0
 
 
