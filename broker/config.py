@@ -16,6 +16,7 @@ from kafkette.storage.config import MAX_SEGMENT_BYTES
 
 FSYNC_POLICIES = ("always", "interval", "never")
 STORAGE_ENGINES = ("disk", "memory")
+LOG_FORMATS = ("auto", "console", "json")
 
 
 @dataclass
@@ -47,6 +48,9 @@ class BrokerConfig:
     group_consumer_heartbeat_interval_ms: int = 5000
     group_consumer_session_timeout_ms: int = 45000
     log_level: str = "info"
+    log_format: str = "auto"
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
 
     @property
     def advertised(self) -> tuple[str, int]:
@@ -98,7 +102,12 @@ HELP = {
                                             "(Kafka's group.consumer.heartbeat.interval.ms)",
     "group_consumer_session_timeout_ms": "a consumer-protocol member silent this long is removed "
                                          "(Kafka's group.consumer.session.timeout.ms)",
-    "log_level": "debug, info, warning or error",
+    "log_level": "debug (adds one line per request), info, warning or error",
+    "log_format": "console: readable lines; json: one JSON object per line; auto: console on a terminal, "
+                  "json otherwise",
+    "metrics_port": "serve Prometheus metrics at /metrics and a readiness check at /ready on this port "
+                    "(0: off)",
+    "metrics_host": "address the metrics port listens on",
 }
 
 
@@ -200,6 +209,9 @@ RULES = {
     "group_consumer_heartbeat_interval_ms": _at_least(1),
     "group_consumer_session_timeout_ms": _at_least(1),
     "log_level": _one_of(*LOG_LEVELS),
+    "log_format": _one_of(*LOG_FORMATS),
+    "metrics_port": _between(0, 65535),
+    "metrics_host": _not_empty,
 }
 
 # (smaller, larger): the first must be below (or with "<=", at most) the second, as Kafka requires

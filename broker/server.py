@@ -1,4 +1,8 @@
-"""The asyncio (uvloop) server: listen, accept connections, stop gracefully."""
+"""The asyncio (uvloop) server: listen, accept connections, stop gracefully.
+
+With `--metrics-port`, an HTTP server (`broker.http_server`) answers `/metrics`
+and `/ready` from before the log is opened until the broker has stopped.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import socket
 import time
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -16,9 +21,13 @@ from kafkette.broker import handlers  # noqa: F401  (registers every handler)
 from kafkette.broker.config import BrokerConfig
 from kafkette.broker.connection import Connection
 from kafkette.broker.listeners import Listener, ListenerSpec
+from kafkette.broker.observers import log_request
 from kafkette.broker.startup import StartupError, bind_listener, write_ready_file
 from kafkette.broker.state import Broker
 from kafkette.storage.lock import DataDirLock
+
+if TYPE_CHECKING:
+    from kafkette.broker.http_server import HttpServer
 
 log = structlog.get_logger("kafkette.server")
 
@@ -30,6 +39,10 @@ class Server:
         self._servers: list[asyncio.AbstractServer] = []
         self._lock: DataDirLock | None = None
         self.listeners: list[Listener] = []  # of the first listener name, once started
+        self.http: HttpServer | None = None
+        self.ready = False  # serving Kafka requests: what /ready answers
+        if config.log_level == "debug":
+            self.broker.request_observers.append(log_request)
 
     async def start(self) -> None:
         """Claim the ports, then the data dir, then open the log: a busy port leaves the data dir untouched."""
@@ -41,8 +54,11 @@ class Server:
                                f"use PLAINTEXT://HOST:PORT")
         socks: list[socket.socket] = []
         try:
+            settings = ("listener", "listener") if self.config.listener else ("host", "port")
             for spec in specs:
-                socks.append(bind_listener(spec.host, spec.port))
+                socks.append(bind_listener(spec.host, spec.port, settings=settings))
+            if self.config.metrics_port:
+                await self._start_http()
             if self.config.storage == "disk":
                 self._lock = DataDirLock.acquire(self.config.data_dir)
             await self.broker.start()
@@ -51,6 +67,8 @@ class Server:
                 sock.close()
             if self._lock is not None:
                 self._lock.release()
+            if self.http is not None:
+                await self.http.stop()
             raise
         loop = asyncio.get_running_loop()
         for spec, sock in zip(specs, socks):
@@ -61,7 +79,9 @@ class Server:
             log.info("kafkette listening", listener=spec.name, address=f"{spec.host}:{sock.getsockname()[1]}",
                      advertised="%s:%d" % listener.advertised)
         self.listeners = self.broker.cluster.brokers(specs[0].name)
+        self.ready = True
         log.info("kafkette started", data_dir=str(self.config.data_dir), version=__version__,
+                 metrics=f"http://{self.http.address}/metrics" if self.http else None,
                  startup_ms=round((time.perf_counter() - started) * 1000, 1))
 
     def _listener(self, spec: ListenerSpec, bound_port: int) -> Listener:
@@ -74,8 +94,22 @@ class Server:
         host, port = self.listeners[0].advertised
         return f"{host}:{port}"
 
+    async def _start_http(self) -> None:
+        """The HTTP server of /ready and /metrics; its request counters join the request observers."""
+        from kafkette.broker.http_server import HttpServer  # aiohttp and prometheus_client: only when asked for
+        from kafkette.broker.metrics import RequestStats, metrics_registry, metrics_route
+
+        sock = bind_listener(self.config.metrics_host, self.config.metrics_port,
+                             settings=("metrics_host", "metrics_port"))
+        self.http = HttpServer(sock, lambda: self.ready)
+        requests = RequestStats()
+        self.http.add_route("GET", "/metrics", metrics_route(metrics_registry(self.broker, requests)))
+        await self.http.start()
+        self.broker.request_observers.append(requests.observe)
+
     async def stop(self) -> None:
         """Stop accepting, let in-flight requests finish briefly, then flush and close the log."""
+        self.ready = False
         for server in self._servers:
             server.close()
         self.broker.groups.close()  # group joins and syncs waiting for a rebalance are answered no more
@@ -87,6 +121,8 @@ class Server:
         await self.broker.stop()
         if self._lock is not None:
             self._lock.release()
+        if self.http is not None:
+            await self.http.stop()
         log.info("kafkette stopped")
 
 

@@ -23,6 +23,7 @@ from kafkette.broker.internal_topic import (
     InternalTopic,
     ensure_internal_topics,
 )
+from kafkette.broker.observers import RequestObserver
 from kafkette.broker.topic_configs import validate_topic_configs
 from kafkette.broker.transactions.coordinator import TransactionCoordinator, TransactionSettings
 from kafkette.broker.transactions.markers import MarkerWriter
@@ -54,6 +55,7 @@ class Broker:
         self.dispatcher = Dispatcher()
         self.cluster = Cluster()
         self.connections: set[Any] = set()
+        self.request_observers: list[RequestObserver] = []  # told of every request answered (broker.observers)
         self._tasks: list[asyncio.Task] = []
         self.groups = GroupCoordinator(
             InternalTopic(self.store, OFFSETS_TOPIC), self.store,
