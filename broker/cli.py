@@ -1,4 +1,5 @@
-"""The command line: `kafkette serve`, `kafkette wait`, `kafkette --version`.
+"""The command line: `kafkette serve`, `kafkette wait`, `kafkette --version`, and the client
+commands of `kafkette.cli` (txn, groups, topics, produce, consume, dump).
 
 A failure to start is one line on stderr and exit status 2; the traceback is
 printed too only with `--log-level debug`.
@@ -20,6 +21,7 @@ import structlog
 from kafkette import __version__
 from kafkette.broker.config import BrokerConfig, ConfigError, add_arguments, env_name, from_arguments
 from kafkette.broker.startup import StartupError
+from kafkette.cli import add_commands
 from kafkette.storage.lock import DataDirError
 
 EXIT_STARTUP_FAILED = 2
@@ -65,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     wait_parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                              help="give up after this long (default 30)")
     wait_parser.set_defaults(run=wait_command)
+    add_commands(commands)
     return parser
 
 
