@@ -109,7 +109,7 @@ class Output:
     def text(self, line: str) -> None:
         """A line for people; with --json it is left out."""
         if not self.as_json:
-            self.console.print(line)
+            self.console.print(line, soft_wrap=True)  # not broken at the width: commands in it stay whole
 
 
 def cell(value: Any) -> str:

@@ -183,7 +183,7 @@ def _explain(view: PartitionView, console: Any) -> None:
     console.print(f"[bold yellow]read_committed readers wait at offset {view.last_stable}[/bold yellow]: the open "
                   f"transaction of {who}, begun there, holds back {view.high_watermark - view.last_stable} offsets "
                   f"up to the high watermark. If its producer is gone, end it with: kafkette txn abort --topic "
-                  f"{view.topic} --partition {view.partition} --start-offset {view.last_stable}")
+                  f"{view.topic} --partition {view.partition} --start-offset {view.last_stable}", soft_wrap=True)
 
 
 def _index_table(view: PartitionView, console: Any) -> None:
