@@ -129,8 +129,8 @@ def _consume(commands: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("topic", metavar="TOPIC")
     p.add_argument("--partition", type=int, action="append", metavar="P", help="only this partition (repeatable)")
     start = p.add_mutually_exclusive_group()
-    start.add_argument("--from-beginning", action="store_true", help="from the log start (default: the end, or the "
-                                                                     "group's committed offsets)")
+    start.add_argument("--from-beginning", action="store_true", help="from the log start where the group has no "
+                                                                     "committed offset (default: from the end)")
     start.add_argument("--offset", type=int, metavar="N", help="from offset N of every partition read")
     p.add_argument("--isolation", choices=["read_uncommitted", "read_committed"], default="read_uncommitted",
                    help="read_committed skips aborted records and waits at the LSO (default read_uncommitted)")

@@ -75,16 +75,13 @@ def consume(args: argparse.Namespace, out: Output) -> int:
 
 
 def _start(cluster: Cluster, args: argparse.Namespace, partitions: list[int], coordinator: int | None) -> dict[int, int]:
-    """partition -> the offset to read from."""
+    """partition -> the offset to read from: --offset, else the group's committed offset, else the log start
+    (--from-beginning, as auto.offset.reset=earliest) or end."""
     if args.offset is not None:
         return {p: args.offset for p in partitions}
-    if args.from_beginning:
-        return list_offsets(cluster, args.topic, partitions, EARLIEST)
-    latest = list_offsets(cluster, args.topic, partitions, LATEST)
-    if coordinator is None:
-        return latest
-    group = committed_offsets(cluster, coordinator, args.group)
-    return {p: group.get(TopicPartition(args.topic, p), latest[p]) for p in partitions}
+    fallback = list_offsets(cluster, args.topic, partitions, EARLIEST if args.from_beginning else LATEST)
+    group = committed_offsets(cluster, coordinator, args.group) if coordinator is not None else {}
+    return {p: group.get(TopicPartition(args.topic, p), fallback[p]) for p in partitions}
 
 
 def _records(data: Any, start: int, committed: bool) -> tuple[list[Record], int]:
