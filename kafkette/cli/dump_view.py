@@ -18,13 +18,15 @@ from kafkette.protocol.records import ABORT, COMMIT, BatchHeader, Record, contro
 
 COMPRESSION = {1: "gzip", 2: "snappy", 3: "lz4", 4: "zstd"}
 PREVIEW = 40  # characters of a key or value shown per record
+NO_WRAP = ("", "Offsets", "#", "PID/Epoch", "Sequence", "Time")  # short: others wrap first in a narrow terminal
 
 
 @dataclass
 class BatchView:
     header: BatchHeader
     marker: str | None  # "COMMIT" / "ABORT" for a transaction marker
-    transaction: str | None  # a transactional data batch: "committed", "aborted", "open", or "decided later"
+    # a transactional data batch: "committed", "aborted", "open", or "marker past view" (decided, by a later marker)
+    transaction: str | None
     reader: str  # what a read_committed reader does: "reads", "skips: aborted", "skips: marker", "waits"
     records: list[Record] = field(default_factory=list)
 
@@ -78,7 +80,7 @@ def _outcome(header: BatchHeader, markers: list[Marker], last_stable: int, open_
                  if p == pid and first <= offset and (last is None or offset < last)), default=None)
     if begun is not None and not any(begun <= at < offset for at, _ in mine):
         return "aborted"
-    return "committed" if offset < last_stable else "decided later"
+    return "committed" if offset < last_stable else "marker past view"
 
 
 def _reader(header: BatchHeader, outcome: str | None, last_stable: int) -> str:
@@ -123,18 +125,20 @@ def render(view: PartitionView, console: Any, with_records: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    days = {_time(b.header.max_timestamp)[:10] for b in view.batches if b.header.max_timestamp >= 0}
+    day = days.pop() if len(days) == 1 else None  # one day: the times without it
     console.print(f"[bold]{view.topic}-{view.partition}[/bold]  from {view.source}:  log start {view.log_start}   "
-                  f"LSO {view.last_stable}   high watermark {view.high_watermark}")
+                  f"LSO {view.last_stable}   high watermark {view.high_watermark}" + (f"   ({day}, UTC)" if day else ""))
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for heading in ("", "Offsets", "#", "Producer/Epoch", "Sequence", "Batch", "Transaction", "read_committed",
-                    "Time (UTC)") + (("Records",) if with_records else ()):
-        table.add_column(heading, overflow="fold")
+    for heading in ("", "Offsets", "#", "PID/Epoch", "Sequence", "Batch", "Transaction", "read_committed",
+                    "Time" if day else "Time (UTC)") + (("Records",) if with_records else ()):
+        table.add_column(heading, overflow="fold", no_wrap=heading in NO_WRAP)
     for b in view.batches:
         h = b.header
         table.add_row(_marks(view, h.base_offset, h.last_offset), _span(h.base_offset, h.last_offset),
                       str(h.record_count), f"{h.producer_id}/{h.producer_epoch}" if h.producer_id >= 0 else "-",
                       _span(h.base_sequence, h.last_sequence) if h.base_sequence >= 0 else "-", _kind(b),
-                      b.transaction or "", b.reader, _time(h.max_timestamp),
+                      b.transaction or "", b.reader, _time(h.max_timestamp)[11 if day else 0:],
                       *((Text("\n".join(_record_line(r) for r in b.records)),) if with_records else ()),
                       style=_style(b))
     shown_to = view.batches[-1].header.next_offset if view.batches else view.high_watermark
