@@ -25,6 +25,7 @@ from kafkette.protocol.records import NewRecord, add_sequence, build_batch
 MAX_BATCH_BYTES = 512 * 1024  # well under Kafka's default max.message.bytes (1 MiB)
 TRANSACTION_TIMEOUT_MS = 60_000  # the Java producer's transaction.timeout.ms
 _RETRY = (ErrorCode.CONCURRENT_TRANSACTIONS, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)
+_MOVED = (ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE)  # find the coordinator again
 
 
 def produce(args: argparse.Namespace, out: Output) -> None:
@@ -183,7 +184,9 @@ class Transaction:
         deadline = time.monotonic() + self.cluster.timeout
         while True:
             error, answer = request()
-            if error not in _RETRY or time.monotonic() > deadline:
+            if error not in _RETRY + _MOVED or time.monotonic() > deadline:
                 check(error, f"{what} of transactional id {self.transactional_id!r}")
                 return answer
+            if error in _MOVED:
+                self.coordinator = self.cluster.coordinator(self.transactional_id, TRANSACTION)
             time.sleep(0.05)
