@@ -47,7 +47,7 @@ from kafkette.protocol.schema import Api
 # broker whose highest version is lower gets that one (ListTransactions v0 only lacks the duration filter).
 VERSIONS: dict[int, int] = {
     METADATA.key: 8, FIND_COORDINATOR.key: 3, LIST_OFFSETS.key: 5, FETCH.key: 12, PRODUCE.key: 8,
-    CREATE_TOPICS.key: 4, DELETE_TOPICS.key: 4, DESCRIBE_CONFIGS.key: 4, INCREMENTAL_ALTER_CONFIGS.key: 1,
+    CREATE_TOPICS.key: 5, DELETE_TOPICS.key: 4, DESCRIBE_CONFIGS.key: 4, INCREMENTAL_ALTER_CONFIGS.key: 1,
     LIST_GROUPS.key: 4, DESCRIBE_GROUPS.key: 5, CONSUMER_GROUP_DESCRIBE.key: 0, OFFSET_FETCH.key: 7,
     OFFSET_COMMIT.key: 8, DELETE_GROUPS.key: 2, INIT_PRODUCER_ID.key: 3, ADD_PARTITIONS_TO_TXN.key: 3,
     END_TXN.key: 3, WRITE_TXN_MARKERS.key: 1, LIST_TRANSACTIONS.key: 1, DESCRIBE_TRANSACTIONS.key: 0,

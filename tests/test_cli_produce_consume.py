@@ -9,8 +9,9 @@ import pytest
 from confluent_kafka import Producer
 
 from kafkette.cli.batches import AbortedFilter, whole_batches
+from kafkette.cli.consume import _format_writer
 from kafkette.cli.produce import murmur2, read_lines
-from kafkette.protocol.records import NewRecord, build_batch, build_control_batch, set_base_offset
+from kafkette.protocol.records import NewRecord, Record, build_batch, build_control_batch, set_base_offset
 from tests.clients import consume_assigned, create_topic, kafkette_cli, kafkette_json
 from tests.conftest import unique
 from tests.test_transactions import TIMEOUT, txn_producer
@@ -27,6 +28,14 @@ def test_lines_split_into_key_and_value_at_the_first_separator():
     assert read_lines(io.BytesIO(b"k1:v:1\nplain\r\n:empty-key\n"), ":") == [
         NewRecord(b"k1", b"v:1"), NewRecord(None, b"plain"), NewRecord(b"", b"empty-key")]
     assert read_lines(io.BytesIO(b"a:b\n"), None) == [NewRecord(None, b"a:b")]
+
+
+def test_consume_formats_records_with_kcats_tokens():
+    out = io.BytesIO()
+    write = _format_writer("orders", r"%t/%p/%o %k=%s %T [%h] 100%% \\ \t|\n", out)
+    write(2, Record(5, 7, b"k", b"v", [("h", b"1")]))
+    write(2, Record(6, 8, None, None, []))
+    assert out.getvalue() == b"orders/2/5 k=v 7 [h=1] 100% \\ \t|\norders/2/6 = 8 [] 100% \\ \t|\n"
 
 
 def test_read_committed_filter_drops_aborted_batches_until_their_abort_marker():

@@ -32,7 +32,7 @@ WIDTH_OFF_TERMINAL = 160  # rich's 80 columns would wrap most tables when the ou
 ADVICE = {
     "UNKNOWN_TOPIC_OR_PARTITION": "see `kafkette topics list` and `kafkette topics describe TOPIC`",
     "TOPIC_ALREADY_EXISTS": "choose another name, or delete it first with `kafkette topics delete`",
-    "INVALID_CONFIG": "see the topic configs Kafka documents",
+    "INVALID_CONFIG": "check the config's name and value (`kafkette topics describe TOPIC` shows those set)",
     "INVALID_PARTITIONS": "give --partitions a positive number",
     "INVALID_REPLICATION_FACTOR": "give a --replication-factor no larger than the number of brokers",
     "TRANSACTIONAL_ID_NOT_FOUND": "see `kafkette txn list`",
@@ -166,7 +166,7 @@ def run_client(command: Command, args: argparse.Namespace) -> int:
     except UnsupportedApi as e:
         return fail(args, f"{e}: this command needs a newer broker", EXIT_FAILED)
     except BrokenPipeError:  # `kafkette consume ... | head`: the reader is gone, which is no failure
-        sys.stderr.close()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the flush at exit fails no more
         return EXIT_OK
 
 

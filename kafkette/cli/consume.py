@@ -17,7 +17,7 @@ import time
 from typing import IO, Any, Callable
 
 from kafkette.cli.batches import AbortedFilter, aborted_list, fetch, whole_batches
-from kafkette.cli.common import EXIT_FAILED, EXIT_USAGE, CommandError, Output, connect
+from kafkette.cli.common import EXIT_USAGE, CommandError, Output, connect
 from kafkette.cli.groups import commit_offsets, committed_offsets
 from kafkette.cli.offsets import EARLIEST, LATEST, list_offsets
 from kafkette.cluster import GROUP, Cluster, check
@@ -25,6 +25,7 @@ from kafkette.protocol.records import Record, iter_records
 from kafkette.protocol.types import TopicPartition
 
 POLL_MS = 500
+Writer = Callable[[int, Record], None]
 _TOKEN = re.compile(r"%[tpokshT]|\\[nt]|%%|\\\\")
 _ESCAPES = {"\\n": b"\n", "\\t": b"\t", "%%": b"%", "\\\\": b"\\"}
 
@@ -49,15 +50,8 @@ def consume(args: argparse.Namespace, out: Output) -> int:
                 mine = {p: positions[p] for p in wanted if leaders[p] == leader}
                 for p, data in fetch(cluster, leader, args.topic, mine, committed, POLL_MS).items():
                     check(data.error_code, f"fetching {args.topic}-{p} from offset {positions[p]}")
-                    records, end = _records(data, positions[p], committed)
-                    for record in records:
-                        if args.count is not None and printed + got >= args.count:
-                            break
-                        write(p, record)
-                        got += 1
-                        positions[p] = record.offset + 1
-                    else:
-                        positions[p] = end
+                    budget = None if args.count is None else args.count - printed - got
+                    got += _deliver(data, positions, committed, budget, write)
             sys.stdout.flush()
             printed += got
             if got and coordinator is not None:
@@ -68,10 +62,20 @@ def consume(args: argparse.Namespace, out: Output) -> int:
             elif args.timeout is not None and time.monotonic() - last_arrival >= args.timeout:
                 break
     if args.count is not None and printed < args.count:
-        print(f"kafkette consume: only {printed} of {args.count} records arrived within {args.timeout:g} s",
-              file=sys.stderr)
-        return EXIT_FAILED
+        raise CommandError(f"only {printed} of {args.count} records arrived within {args.timeout:g} s")
     return 0
+
+
+def _deliver(data: Any, positions: dict[int, int], committed: bool, budget: int | None, write: Writer) -> int:
+    """Write the records of one partition's answer (at most `budget`), moving its position past them."""
+    p = data.partition_index
+    records, end = _records(data, positions[p], committed)
+    if budget is not None and len(records) > budget:
+        records, end = records[:budget], (records[budget - 1].offset + 1 if budget else positions[p])
+    for record in records:
+        write(p, record)
+    positions[p] = end
+    return len(records)
 
 
 def _start(cluster: Cluster, args: argparse.Namespace, partitions: list[int], coordinator: int | None) -> dict[int, int]:
@@ -97,35 +101,32 @@ def _records(data: Any, start: int, committed: bool) -> tuple[list[Record], int]
     return found, end
 
 
-Writer = Callable[[int, Record], None]
+_FIELDS: dict[str, Callable[[str, int, Record], bytes]] = {
+    "%t": lambda topic, p, r: topic.encode(),
+    "%p": lambda topic, p, r: str(p).encode(),
+    "%o": lambda topic, p, r: str(r.offset).encode(),
+    "%k": lambda topic, p, r: r.key or b"",
+    "%s": lambda topic, p, r: r.value or b"",
+    "%T": lambda topic, p, r: str(r.timestamp).encode(),
+    "%h": lambda topic, p, r: b",".join(k.encode() + b"=" + (v or b"") for k, v in r.headers),
+}
 
 
 def _format_writer(topic: str, fmt: str, stream: IO[bytes] | None = None) -> Writer:
     """kcat's -f: %t %p %o %k %s %T %h, and the escapes \\n \\t."""
     out = stream or sys.stdout.buffer
-    parts = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(fmt)]
+    pieces: list[bytes | Callable[[str, int, Record], bytes]] = []
+    pos = 0
+    for match in _TOKEN.finditer(fmt):
+        pieces.append(fmt[pos:match.start()].encode())
+        pieces.append(_ESCAPES.get(match.group()) or _FIELDS[match.group()])
+        pos = match.end()
+    pieces.append(fmt[pos:].encode())
 
     def write(partition: int, record: Record) -> None:
-        pieces, pos = [], 0
-        for token, start, end in parts:
-            pieces.append(fmt[pos:start].encode())
-            pieces.append(_token(token, topic, partition, record))
-            pos = end
-        pieces.append(fmt[pos:].encode())
-        out.write(b"".join(pieces))
+        out.write(b"".join(p if isinstance(p, bytes) else p(topic, partition, record) for p in pieces))
 
     return write
-
-
-def _token(token: str, topic: str, partition: int, record: Record) -> bytes:
-    if token in _ESCAPES:
-        return _ESCAPES[token]
-    values: dict[str, Callable[[], bytes]] = {
-        "%t": lambda: topic.encode(), "%p": lambda: str(partition).encode(), "%o": lambda: str(record.offset).encode(),
-        "%k": lambda: record.key or b"", "%s": lambda: record.value or b"", "%T": lambda: str(record.timestamp).encode(),
-        "%h": lambda: b",".join(k.encode() + b"=" + (v or b"") for k, v in record.headers),
-    }
-    return values[token]()
 
 
 def _json_writer(topic: str) -> Writer:

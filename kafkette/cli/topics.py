@@ -39,9 +39,8 @@ def create(args: argparse.Namespace, out: Output) -> None:
         answer = cluster.request(CREATE_TOPICS, R(topics=[topic], timeout_ms=timeout_ms, validate_only=False),
                                  _controller(cluster)).topics[0]
         check(answer.error_code, f"creating topic {args.topic!r}", answer.error_message)
-        partitions = len(cluster.partitions(args.topic))
     out.fields([("topic", "Created"), ("partitions", "Partitions"), ("configs", "Configs")],
-               {"topic": args.topic, "partitions": partitions, "configs": [f"{k}={v}" for k, v in configs.items()]})
+               {"topic": args.topic, "partitions": answer.num_partitions, "configs": [f"{k}={v}" for k, v in configs.items()]})
 
 
 def describe(args: argparse.Namespace, out: Output) -> None:
