@@ -14,24 +14,17 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Coroutine, NoReturn
+from typing import Coroutine
 
 import structlog
 
 from kafkette import __version__
 from kafkette.broker.config import BrokerConfig, ConfigError, add_arguments, env_name, from_arguments
 from kafkette.broker.startup import StartupError
-from kafkette.cli import add_commands
+from kafkette.cli import OneLineParser, add_commands
 from kafkette.storage.lock import DataDirError
 
 EXIT_STARTUP_FAILED = 2
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Usage errors in one line (argparse prints the whole usage first) and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_STARTUP_FAILED, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def configure_logging(level: str) -> None:

@@ -10,14 +10,36 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
-from kafkette.cli.common import connection_arguments
+from kafkette.cli.common import EXIT_USAGE, connection_arguments
 
 EXIT_CODES = "exit status: 0 done, 1 the operation failed or what it names does not exist, " \
              "2 a usage error or no broker reachable"
 TXN_STATES = ["Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort",
               "PrepareEpochFence"]
+
+
+COMMANDS = ("txn", "groups", "topics", "produce", "consume", "dump")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors in one line (argparse prints the whole usage first) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`kafkette COMMAND ...` for the client COMMANDS alone: the broker's modules (asyncio, structlog) stay
+    unloaded, which saves a command about 0.14 s."""
+    parser = OneLineParser(prog="kafkette")
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        return 130
 
 
 def add_commands(commands: Any) -> None:
