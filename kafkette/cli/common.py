@@ -5,8 +5,8 @@ Exit codes, the same for every command:
     1  the operation failed, or what it names does not exist (a broker's error code, a missing group)
     2  the command line is wrong, or no broker could be reached
 
-Output is a table on a terminal (drawn by `rich`, imported only here and only when a table is
-drawn, so `kafkette serve` never loads it) and JSON with `--json`, for scripts.
+Output is a table on a terminal (drawn by `rich`, imported only when a table is drawn) and JSON
+with `--json`, for scripts.
 """
 
 from __future__ import annotations
