@@ -26,7 +26,7 @@ $(VENV)/js/node_modules/kafkajs: | $(BIN)/python
 # mypy reads kafkette.* through links (see [tool.mypy] in pyproject.toml), made afresh each run
 typecheck: $(VENV)/.installed-test
 	mkdir -p $(VENV)/typecheck/kafkette
-	ln -sfn $(addprefix $(CURDIR)/,$(wildcard kafkette/*.py) broker protocol storage) $(VENV)/typecheck/kafkette/
+	ln -sfn $(addprefix $(CURDIR)/,$(wildcard kafkette/*.py) kafkette/cli broker protocol storage) $(VENV)/typecheck/kafkette/
 	$(BIN)/mypy
 
 test: typecheck $(VENV)/js/node_modules/kafkajs

@@ -1,4 +1,5 @@
-"""The command line: `kafkette serve`, `kafkette wait`, `kafkette --version`.
+"""The command line: `kafkette serve`, `kafkette wait`, `kafkette --version`, and the client
+commands of `kafkette.cli` (txn, groups, topics, produce, consume, dump).
 
 A failure to start is one line on stderr and exit status 2; the traceback is
 printed too only with `--log-level debug`.
@@ -13,23 +14,17 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Coroutine, NoReturn
+from typing import Coroutine
 
 import structlog
 
 from kafkette import __version__
 from kafkette.broker.config import BrokerConfig, ConfigError, add_arguments, env_name, from_arguments
 from kafkette.broker.startup import StartupError
+from kafkette.cli import OneLineParser, add_commands
 from kafkette.storage.lock import DataDirError
 
 EXIT_STARTUP_FAILED = 2
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Usage errors in one line (argparse prints the whole usage first) and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_STARTUP_FAILED, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def configure_logging(level: str, log_format: str = "auto") -> None:
@@ -71,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     wait_parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                              help="give up after this long (default 30)")
     wait_parser.set_defaults(run=wait_command)
+    add_commands(commands)
     return parser
 
 

@@ -3,14 +3,19 @@
 - `produce_and_flush` / `consume_assigned`: confluent_kafka round trips with bounded waits;
 - `RawClient` (from `kafkette.client`): a blocking Kafka socket client, for requests
   no client library sends (corrupt batches, replays, unknown versions);
-- `DropProxy`: a loopback TCP proxy whose connections can all be cut at once.
+- `DropProxy`: a loopback TCP proxy whose connections can all be cut at once;
+- `kafkette_cli` / `kafkette_json`: the `kafkette` command line run as a child process.
 
 Every wait here is bounded in time; nothing listens anywhere but 127.0.0.1.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from typing import Any, Iterable
@@ -270,3 +275,25 @@ class DropProxy:
         self.listener.close()
         for t in self._threads:
             t.join(timeout=2)
+
+
+# ---------------------------------------------------------------------------------------------- the command line
+
+
+def kafkette_cli(*args: Any, bootstrap: str | None = None, stdin: bytes = b"",
+                 timeout: float = 60.0) -> subprocess.CompletedProcess:
+    """`python -m kafkette ARGS` (with --bootstrap-server when given), its output as text."""
+    command = [sys.executable, "-m", "kafkette", *map(str, args)]
+    if bootstrap is not None:
+        command += ["--bootstrap-server", bootstrap]
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}  # a pipe's width, not pytest's
+    result = subprocess.run(command, input=stdin, capture_output=True, timeout=timeout, env=env)
+    return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode(errors="replace"),
+                                       result.stderr.decode(errors="replace"))
+
+
+def kafkette_json(*args: Any, bootstrap: str, **kwargs: Any) -> Any:
+    """The --json output of a command that must succeed."""
+    result = kafkette_cli(*args, "--json", bootstrap=bootstrap, **kwargs)
+    assert result.returncode == 0, f"kafkette {' '.join(map(str, args))} exited {result.returncode}: {result.stderr}"
+    return json.loads(result.stdout)

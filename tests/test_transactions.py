@@ -62,10 +62,10 @@ def raw_describe(bootstrap: str, transactional_id: str):
     return response.transaction_states[0]
 
 
-def raw_list(bootstrap: str, states=(), producer_ids=()):
+def raw_list(bootstrap: str, states=(), producer_ids=(), duration_filter: int = -1):
     with RawClient(bootstrap) as raw:
         return raw.request(LIST_TRANSACTIONS, 1, LIST_TRANSACTIONS.Request(
-            state_filters=list(states), producer_id_filters=list(producer_ids), duration_filter=-1))
+            state_filters=list(states), producer_id_filters=list(producer_ids), duration_filter=duration_filter))
 
 
 def raw_producers(bootstrap: str, topic: str, partition: int):
@@ -488,3 +488,30 @@ def test_list_and_describe_transactions_and_producers(broker):
 
     unknown = raw_describe(broker.bootstrap_servers, unique("tid-never"))
     assert unknown.error_code == 105  # TRANSACTIONAL_ID_NOT_FOUND
+
+
+def test_list_transactions_duration_filter_is_kafkas(broker):
+    """TransactionStateManager.listTransactionStates: the ids whose transaction started more than the filter
+    ago, in every state (a completed one too); an Empty id has no start time (-1), so it always passes."""
+    topic = create_topic(broker.bootstrap_servers, unique("txn-duration"), 1)
+    ids = {state: unique(f"tid-{state}") for state in ("Empty", "Ongoing", "CompleteCommit")}
+    for state, tid in ids.items():
+        producer = txn_producer(broker.bootstrap_servers, tid)
+        producer.begin_transaction()
+        producer.produce(topic, b"x")
+        producer.flush(TIMEOUT)
+        if state != "Ongoing":
+            producer.commit_transaction(TIMEOUT)
+    txn_producer(broker.bootstrap_servers, ids["Empty"])  # a new producer: the id is Empty again
+    described = {state: raw_describe(broker.bootstrap_servers, tid) for state, tid in ids.items()}
+    assert {state: d.transaction_state for state, d in described.items()} == {state: state for state in ids}
+    assert described["Empty"].transaction_start_time_ms == -1  # no transaction since the new producer's init
+    time.sleep(0.05)
+
+    def listed(duration: int) -> set[str]:
+        answer = raw_list(broker.bootstrap_servers, producer_ids=[d.producer_id for d in described.values()],
+                          duration_filter=duration)
+        return {t.transaction_state for t in answer.transaction_states}
+
+    assert listed(-1) == listed(0) == {"Empty", "Ongoing", "CompleteCommit"}
+    assert listed(60_000) == {"Empty"}

@@ -162,6 +162,7 @@ def test_the_wheel_installs_only_the_kafkette_package(wheel: Path, venv: Path):
     assert installed == {"kafkette", dist_info, ".."}  # "..": the `kafkette` script in bin/
     result = run(venv / "bin" / "kafkette", "--version")
     assert result.stdout == f"kafkette {__version__}\n"
+    run(venv / "bin" / "python", "-c", "import kafkette.cli.dump, rich.table", cwd=venv)  # the client commands
 
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist -n 2"])

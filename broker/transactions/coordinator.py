@@ -155,6 +155,7 @@ class TransactionCoordinator:
         bumped.timeout_ms = timeout_ms
         bumped.state = S.EMPTY
         bumped.partitions = set()
+        bumped.start_ms = -1  # no transaction yet (DescribeTransactions shows none, as Kafka's)
         bumped.last_update_ms = now
         return self._init_result(bumped)
 
