@@ -92,10 +92,13 @@ def test_ten_thousand_messages_per_codec_read_back_intact(broker, codec):
         assert [m.key() for m in messages] == [e["key"] for e in expected]
         assert [m.headers() for m in messages] == [e["headers"] for e in expected]
 
-    # The broker stores the producer's batches as they came: still compressed with this codec.
+    # The broker stores the producer's batches as they came: still compressed with this codec. librdkafka
+    # sends a batch uncompressed when compressing would make it larger (rd_kafka_msgset_writer_compress),
+    # which a batch of one or two short records can be; those come back uncompressed, as they were sent.
     data = raw_fetch(broker.bootstrap_servers, {(topic, 0): 0}, partition_max_bytes=1 << 20)[(topic, 0)]
     batches = whole_batches(data.records)
-    assert batches and {b.compression for b in batches} == {CODECS[codec]}
+    compressions = [b.compression for b in batches]
+    assert CODECS[codec] in compressions and set(compressions) <= {CODECS[codec], CODECS["none"]}
 
 
 # ---------------------------------------------------------------------------------------------- acks
