@@ -51,6 +51,7 @@ class BrokerConfig:
     log_format: str = "auto"
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
+    admin_api: bool = False
 
     @property
     def advertised(self) -> tuple[str, int]:
@@ -108,6 +109,8 @@ HELP = {
     "metrics_port": "serve Prometheus metrics at /metrics and a readiness check at /ready on this port "
                     "(0: off)",
     "metrics_host": "address the metrics port listens on",
+    "admin_api": "serve the HTTP admin API (fault rules, the request log, cluster control) under /admin on the "
+                 "metrics port's server (on a free port of --metrics-host if --metrics-port is 0)",
 }
 
 

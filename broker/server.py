@@ -57,7 +57,7 @@ class Server:
             settings = ("listener", "listener") if self.config.listener else ("host", "port")
             for spec in specs:
                 socks.append(bind_listener(spec.host, spec.port, settings=settings))
-            if self.config.metrics_port:
+            if self.config.metrics_port or self.config.admin_api:
                 await self._start_http()
             if self.config.storage == "disk":
                 self._lock = DataDirLock.acquire(self.config.data_dir)
@@ -95,7 +95,7 @@ class Server:
         return f"{host}:{port}"
 
     async def _start_http(self) -> None:
-        """The HTTP server of /ready and /metrics; its request counters join the request observers."""
+        """The HTTP server of /ready, /metrics and the admin API; its request counters join the request observers."""
         from kafkette.broker.http_server import HttpServer  # aiohttp and prometheus_client: only when asked for
         from kafkette.broker.metrics import RequestStats, metrics_registry, metrics_route
 
@@ -104,6 +104,10 @@ class Server:
         self.http = HttpServer(sock, lambda: self.ready)
         requests = RequestStats()
         self.http.add_route("GET", "/metrics", metrics_route(metrics_registry(self.broker, requests)))
+        if self.config.admin_api:
+            from kafkette.broker.admin_api import add_admin_routes
+
+            add_admin_routes(self.http, self.broker)
         await self.http.start()
         self.broker.request_observers.append(requests.observe)
 
@@ -131,7 +135,7 @@ async def serve(config: BrokerConfig, ready_file: Path | None = None) -> None:
     await server.start()
     if ready_file is not None:
         try:
-            write_ready_file(ready_file, server.bootstrap)
+            write_ready_file(ready_file, server.bootstrap, server.http.address if server.http else None)
         except Exception:
             await server.stop()
             raise

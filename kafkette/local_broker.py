@@ -20,7 +20,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kafkette.admin_client import AdminApi
 
 HOST = "127.0.0.1"
 
@@ -50,6 +53,7 @@ class LocalBroker:
         self.log_path = self.data_dir.with_name(self.data_dir.name + ".log")
         self._ready_path = self.data_dir.with_name(self.data_dir.name + ".ready")
         self.proc: subprocess.Popen | None = None
+        self.http_address: str | None = None  # HOST:PORT of /metrics and /admin, when the broker serves them
         self._log: IO[bytes] | None = None
 
     @property
@@ -94,11 +98,12 @@ class LocalBroker:
         deadline = time.monotonic() + self.start_timeout
         while True:
             try:
-                address = self._ready_path.read_text().strip()
+                lines = self._ready_path.read_text().splitlines()
             except FileNotFoundError:
-                address = ""
-            if address:
-                return self.port or int(address.rsplit(":", 1)[1])
+                lines = []
+            if lines:
+                self.http_address = next((line[5:] for line in lines if line.startswith("http=")), None)
+                return self.port or int(lines[0].rsplit(":", 1)[1])
             if self._running() is None:
                 self._close_log()
                 status = self.proc.returncode if self.proc is not None else None
@@ -137,6 +142,15 @@ class LocalBroker:
         self.stop()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
+
+    @property
+    def admin(self) -> AdminApi:
+        """The broker's HTTP admin API (fault rules, request log, cluster control): start it with admin_api=True."""
+        if self.http_address is None:
+            raise RuntimeError("this broker serves no admin API: create the LocalBroker with admin_api=True")
+        from kafkette.admin_client import AdminApi
+
+        return AdminApi(self.http_address)
 
     def create_topic(self, name: str, partitions: int = 1, config: dict[str, str] | None = None) -> str:
         """Create a topic (CreateTopics, as an admin client would); returns its name."""
