@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 
-from kafkette.broker.context import RequestContext
+from kafkette.broker.auth import tls
+from kafkette.broker.auth.session import SaslSession
+from kafkette.broker.context import ANONYMOUS, RequestContext
 from kafkette.broker.listeners import Listener
 from kafkette.broker.dispatch import CloseConnection
 from kafkette.broker.registry import lookup
@@ -47,6 +49,9 @@ class Connection(asyncio.Protocol):
         self.peer = "?"
         self.paused = False
         self.closed = False
+        self.principal = ANONYMOUS  # who sent the requests, once authenticated (broker.auth)
+        # SASL listeners: the authentication every frame passes first (None elsewhere: nothing to pass)
+        self.sasl = SaslSession(self) if listener.security_protocol.startswith("SASL_") else None
 
     # ------------------------------------------------------------------ asyncio.Protocol
 
@@ -56,6 +61,9 @@ class Connection(asyncio.Protocol):
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
         self.broker.connections.add(self)
         log.debug("connection opened", peer=self.peer)
+        if self.listener.security_protocol == "SSL":  # asyncio calls this once the TLS handshake is done
+            self.principal = tls.peer_principal(transport) or ANONYMOUS
+            log.debug("authenticated", peer=self.peer, principal=self.principal, listener=self.listener.name)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -77,7 +85,8 @@ class Connection(asyncio.Protocol):
         for frame in frames:
             if self.closed:
                 return
-            self.dispatch(frame)
+            if self.sasl is None or not self.sasl.take(frame):
+                self.dispatch(frame)
         if len(self.pending) >= MAX_PENDING and not self.paused:
             self.paused = True
             self.transport.pause_reading()
@@ -102,7 +111,7 @@ class Connection(asyncio.Protocol):
                         version=header.api_version, client_id=header.client_id, error=str(e))
             self.close()
             return
-        ctx = RequestContext(self.broker, header, handler.api, self.listener, self.peer)
+        ctx = RequestContext(self.broker, header, handler.api, self.listener, self.peer, self.principal)
         try:
             result = self.broker.dispatcher.call(handler.fn, ctx, body)
         except Exception as e:
@@ -141,10 +150,27 @@ class Connection(asyncio.Protocol):
                     hint="the client must use a version advertised in ApiVersions")
         self.close()
 
-    def _failed(self, ctx: RequestContext, error: BaseException) -> None:
+    def answer(self, chunks: list) -> None:
+        """Queue a response that no handler wrote (the SASL session's), in request order."""
+        self.pending.append(_Pending(None, None, chunks))
+        self.flush()
+
+    def close_after_answers(self, reason: str) -> None:
+        """Close the connection once every response queued so far is written."""
+        if not self.pending:
+            self.close()
+            return
+        closing = asyncio.get_running_loop().create_future()
+        closing.set_exception(CloseConnection(reason))
+        closing.exception()  # read by flush(); marked retrieved so a lost connection leaves no warning
+        self.pending.append(_Pending(None, closing, None))
+
+    def _failed(self, ctx: RequestContext | None, error: BaseException) -> None:
         if isinstance(error, CloseConnection):
-            log.info("closing connection as asked", peer=self.peer, api=ctx.api.name, reason=str(error))
+            log.info("closing connection as asked", peer=self.peer, api=ctx.api.name if ctx else None,
+                     reason=str(error))
         else:
+            assert ctx is not None
             log.error("request failed; closing the connection", peer=self.peer, api=ctx.api.name,
                       version=ctx.version, client_id=ctx.client_id, exc_info=error)
         self.close()
@@ -161,7 +187,6 @@ class Connection(asyncio.Protocol):
                     continue
                 error = entry.future.exception()
                 if error is not None:
-                    assert entry.ctx is not None
                     self._failed(entry.ctx, error)
                     return
                 assert entry.ctx is not None

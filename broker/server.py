@@ -13,10 +13,11 @@ import structlog
 
 from kafkette import __version__
 from kafkette.broker import handlers  # noqa: F401  (registers every handler)
+from kafkette.broker.auth import tls
 from kafkette.broker.config import BrokerConfig
 from kafkette.broker.connection import Connection
 from kafkette.broker.listeners import Listener, ListenerSpec
-from kafkette.broker.startup import StartupError, bind_listener, write_ready_file
+from kafkette.broker.startup import bind_listener, write_ready_file
 from kafkette.broker.state import Broker
 from kafkette.storage.lock import DataDirLock
 
@@ -35,10 +36,7 @@ class Server:
         """Claim the ports, then the data dir, then open the log: a busy port leaves the data dir untouched."""
         started = time.perf_counter()
         specs = self.config.listeners()
-        unsupported = [spec for spec in specs if spec.security_protocol != "PLAINTEXT"]
-        if unsupported:
-            raise StartupError(f"listener {unsupported[0]}: kafkette serves only PLAINTEXT listeners so far; "
-                               f"use PLAINTEXT://HOST:PORT")
+        contexts = [tls.server_context(self.config, spec.security_protocol) for spec in specs]
         socks: list[socket.socket] = []
         try:
             for spec in specs:
@@ -53,14 +51,17 @@ class Server:
                 self._lock.release()
             raise
         loop = asyncio.get_running_loop()
-        for spec, sock in zip(specs, socks):
+        for spec, sock, context in zip(specs, socks, contexts):
             listener = self._listener(spec, sock.getsockname()[1])
             self.broker.cluster.add(listener)
             self._servers.append(await loop.create_server(partial(Connection, self.broker, listener), sock=sock,
-                                                          backlog=1024))
+                                                          ssl=context, backlog=1024))
             log.info("kafkette listening", listener=spec.name, address=f"{spec.host}:{sock.getsockname()[1]}",
                      advertised="%s:%d" % listener.advertised)
         self.listeners = self.broker.cluster.brokers(specs[0].name)
+        if any(spec.security_protocol.startswith("SASL_") for spec in specs) and not self.broker.users.has_any() \
+                and "OAUTHBEARER" not in self.config.sasl_enabled_mechanisms:
+            log.warning("no SASL user can log in", hint="pass --sasl-user NAME:PASSWORD or --sasl-users-file PATH")
         log.info("kafkette started", data_dir=str(self.config.data_dir), version=__version__,
                  startup_ms=round((time.perf_counter() - started) * 1000, 1))
 
