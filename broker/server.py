@@ -31,6 +31,7 @@ class Server:
         self._servers: list[asyncio.AbstractServer] = []
         self._lock: DataDirLock | None = None
         self.listeners: list[Listener] = []  # of the first listener name, once started
+        self.bound: list[str] = []  # "NAME://HOST:PORT" of every listening socket, once started
 
     async def start(self) -> None:
         """Claim the ports, then the data dir, then open the log: a busy port leaves the data dir untouched."""
@@ -53,6 +54,7 @@ class Server:
         loop = asyncio.get_running_loop()
         for spec, sock, context in zip(specs, socks, contexts):
             listener = self._listener(spec, sock.getsockname()[1])
+            self.bound.append(f"{spec.name}://{spec.host}:{sock.getsockname()[1]}")
             self.broker.cluster.add(listener)
             self._servers.append(await loop.create_server(partial(Connection, self.broker, listener), sock=sock,
                                                           ssl=context, backlog=1024))
@@ -75,6 +77,10 @@ class Server:
         host, port = self.listeners[0].advertised
         return f"{host}:{port}"
 
+    def ready_text(self) -> str:
+        """The ready file: the bootstrap address, then (with several listeners) each one's NAME://HOST:PORT."""
+        return "\n".join([self.bootstrap, *(self.bound if len(self.bound) > 1 else ())])
+
     async def stop(self) -> None:
         """Stop accepting, let in-flight requests finish briefly, then flush and close the log."""
         for server in self._servers:
@@ -96,7 +102,7 @@ async def serve(config: BrokerConfig, ready_file: Path | None = None) -> None:
     await server.start()
     if ready_file is not None:
         try:
-            write_ready_file(ready_file, server.bootstrap)
+            write_ready_file(ready_file, server.ready_text())
         except Exception:
             await server.stop()
             raise
