@@ -155,22 +155,19 @@ class Connection(asyncio.Protocol):
         self.pending.append(_Pending(None, None, chunks))
         self.flush()
 
-    def close_after_answers(self, reason: str) -> None:
-        """Close the connection once every response queued so far is written."""
-        if not self.pending:
-            self.close()
-            return
-        closing = asyncio.get_running_loop().create_future()
-        closing.set_exception(CloseConnection(reason))
-        closing.exception()  # read by flush(); marked retrieved so a lost connection leaves no warning
-        self.pending.append(_Pending(None, closing, None))
-
-    def _failed(self, ctx: RequestContext | None, error: BaseException) -> None:
-        if isinstance(error, CloseConnection):
-            log.info("closing connection as asked", peer=self.peer, api=ctx.api.name if ctx else None,
-                     reason=str(error))
+    def close_after_answers(self, delay_s: float) -> None:
+        """Close `delay_s` after every response queued so far is written (the answer to a failed
+        authentication, which Kafka's connection.failed.authentication.delay.ms also leaves time to read)."""
+        waiting = next((e.future for e in self.pending if e.future is not None and not e.future.done()), None)
+        if waiting is None:  # nothing holds the queue: flush() has written it all
+            asyncio.get_running_loop().call_later(delay_s, self.close)
         else:
-            assert ctx is not None
+            waiting.add_done_callback(lambda _f: self.close_after_answers(delay_s))
+
+    def _failed(self, ctx: RequestContext, error: BaseException) -> None:
+        if isinstance(error, CloseConnection):
+            log.info("closing connection as asked", peer=self.peer, api=ctx.api.name, reason=str(error))
+        else:
             log.error("request failed; closing the connection", peer=self.peer, api=ctx.api.name,
                       version=ctx.version, client_id=ctx.client_id, exc_info=error)
         self.close()
@@ -187,6 +184,7 @@ class Connection(asyncio.Protocol):
                     continue
                 error = entry.future.exception()
                 if error is not None:
+                    assert entry.ctx is not None
                     self._failed(entry.ctx, error)
                     return
                 assert entry.ctx is not None

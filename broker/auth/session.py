@@ -13,7 +13,9 @@ Until authentication completes the session answers the frames itself:
 Anything else closes the connection unanswered; a failed authentication is answered (SaslHandshake
 UNSUPPORTED_SASL_MECHANISM, SaslAuthenticate SASL_AUTHENTICATION_FAILED with Kafka's message), logged at
 warning with the user name and the peer, and then the connection is closed. Until authentication completes a
-frame may be at most 512 KiB (Kafka's sasl.server.max.receive.size).
+frame may be at most 512 KiB (Kafka's sasl.server.max.receive.size). After a failure the connection is
+closed 100 ms after the answer is written, as Kafka's connection.failed.authentication.delay.ms does, so
+clients read the answer before they see the connection go.
 
 Sessions (KIP-368): with --connections-max-reauth-ms, or an OAUTHBEARER token that expires, a session ends;
 the client learns when from SaslAuthenticate v1+ (session_lifetime_ms) and may re-authenticate on the same
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("kafkette.auth")
 MAX_RECEIVE_BEFORE_AUTHENTICATION = 512 * 1024
 MIN_REAUTH_INTERVAL_S = 1.0
+FAILED_AUTHENTICATION_CLOSE_DELAY_S = 0.1  # Kafka's connection.failed.authentication.delay.ms
 
 
 class SaslState(Enum):
@@ -73,6 +76,8 @@ class SaslSession:
         """Handle `frame` if it is the session's; False: an ordinary request, for the connection to dispatch."""
         if self.state is SaslState.COMPLETE:
             return self._after_authentication(frame)
+        if self.state is SaslState.FAILED:  # closing: nothing more is read
+            return True
         if self.state is SaslState.AUTHENTICATE and self.raw_tokens:
             self._authenticate(bytes(frame), None)
         else:
@@ -201,7 +206,7 @@ class SaslSession:
         log.warning("SASL authentication failed; closing the connection", peer=self.conn.peer,
                     listener=self.conn.listener.name, mechanism=mechanism, user=user, reason=reason)
         self.state = SaslState.FAILED
-        self.conn.close_after_answers("SASL authentication failed")
+        self.conn.close_after_answers(FAILED_AUTHENTICATION_CLOSE_DELAY_S)
 
     def _refuse(self, reason: str, hint: str = "") -> None:
         log.warning("closing connection: " + reason, peer=self.conn.peer, listener=self.conn.listener.name,
