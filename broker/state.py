@@ -134,8 +134,6 @@ class Broker:
         """Create a topic as CreateTopics or auto-creation does; the error Kafka gives if it cannot."""
         if partitions == -1:
             partitions = self.config.default_partitions
-        if name in HIDDEN_TOPICS:
-            return ErrorCode.INVALID_TOPIC_EXCEPTION  # the name of kafkette's own hidden state
         error = validate_topic_configs(configs or {})
         if error:
             return error
