@@ -18,6 +18,7 @@ from typing import Any
 from kafkette.broker.config import BrokerConfig
 from kafkette.broker.startup import StartupError
 
+UTF8_STRING = 0x0C
 CLIENT_AUTH = {"none": ssl.CERT_NONE, "requested": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}
 
 # The attribute keywords RFC 2253 knows (and Java's X500Principal.getName() uses); others are written as OID=#hex
@@ -74,13 +75,14 @@ def _attribute(attribute: Any) -> str:
     keyword = _RFC2253_KEYWORDS.get(oid)
     if keyword is None:  # RFC 2253 2.4: the BER encoding of the value, in hex
         raw = attribute.value.encode() if isinstance(attribute.value, str) else bytes(attribute.value)
-        return f"{oid}=#{_der_tlv(attribute._type.value, raw).hex()}"
+        asn1_type = getattr(attribute, "_type", None)  # cryptography keeps the value's string type here
+        return f"{oid}=#{_der_tlv(asn1_type.value if asn1_type is not None else UTF8_STRING, raw).hex()}"
     return f"{keyword}={_escape(str(attribute.value))}"
 
 
 def _der_tlv(tag: int, value: bytes) -> bytes:
-    n = len(value)
-    length = bytes([n]) if n < 0x80 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    n, size = len(value), (len(value).bit_length() + 7) // 8
+    length = bytes([n]) if n < 0x80 else bytes([0x80 | size]) + n.to_bytes(size, "big")
     return bytes([tag]) + length + value
 
 

@@ -49,6 +49,16 @@ def read_users_file(path: Path) -> list[tuple[str, str]]:
 
 
 @dataclass(frozen=True)
+class Description:
+    """One user's answer to DescribeUserScramCredentials."""
+
+    user: str
+    error: ErrorCode = ErrorCode.NONE
+    message: str | None = None
+    credentials: tuple[tuple[int, int], ...] = ()  # (mechanism type, iterations)
+
+
+@dataclass(frozen=True)
 class Alteration:
     """One user's answer to AlterUserScramCredentials."""
 
@@ -99,27 +109,23 @@ class Users:
 
     # ------------------------------------------------------------------ KIP-554
 
-    def describe(self, users: list[str] | None) -> list[tuple[str, ErrorCode, str | None, list[tuple[int, int]]]]:
-        """(user, error, message, [(mechanism type, iterations)]) per user, as Kafka's ScramImage.describe."""
-        if not users:
-            wanted = {name: False for name, _ in sorted(self.scram)}
-        else:
-            wanted = {}
-            for name in users:
-                wanted[name] = name in wanted
+    def describe(self, users: list[str] | None) -> list[Description]:
+        """Each user's mechanisms and iterations, as Kafka's ScramImage.describe answers; None: every user."""
+        wanted: dict[str, bool] = {}  # user -> asked for twice
+        for name in users or sorted({name for name, _ in self.scram}):
+            wanted[name] = name in wanted
         results = []
-        for name, duplicate in wanted.items():
-            infos = [(m.type, c.iterations) for m in scram.BY_NAME.values()
-                     if (c := self.scram.get((name, m.name))) is not None]
-            if duplicate:
-                results.append((name, ErrorCode.DUPLICATE_RESOURCE,
-                                f"Cannot describe SCRAM credentials for the same user twice in a single request: {name}",
-                                []))
+        for name, twice in wanted.items():
+            infos = tuple((m.type, c.iterations) for m in scram.BY_NAME.values()
+                          if (c := self.scram.get((name, m.name))) is not None)
+            if twice:
+                message = f"Cannot describe SCRAM credentials for the same user twice in a single request: {name}"
+                results.append(Description(name, ErrorCode.DUPLICATE_RESOURCE, message))
             elif not infos:
-                results.append((name, ErrorCode.RESOURCE_NOT_FOUND,
-                                f"Attempt to describe a user credential that does not exist: {name}", []))
+                message = f"Attempt to describe a user credential that does not exist: {name}"
+                results.append(Description(name, ErrorCode.RESOURCE_NOT_FOUND, message))
             else:
-                results.append((name, ErrorCode.NONE, None, infos))
+                results.append(Description(name, credentials=infos))
         return results
 
     def alter(self, deletions: list[tuple[str, int]], upsertions: list[tuple[str, int, int, bytes, bytes]],
@@ -149,16 +155,16 @@ class Users:
                 errors[name] = problem
             else:
                 upserts[name] = upsertion
-        records, changes = [], []
+        records: list[NewRecord] = []
+        changes: list[tuple[tuple[str, str], ScramCredential | None]] = []
         for name, mechanism_type in deletes.values():
             records.append(NewRecord(_key(name, mechanism_type), None))
             changes.append(((name, scram.BY_TYPE[mechanism_type].name), None))
         for name, mechanism_type, iterations, salt, salted_password in upserts.values():
-            credential = scram.BY_TYPE[mechanism_type].credential(salt, salted_password, iterations)
-            value = Value(salt=salt, stored_key=credential.stored_key, server_key=credential.server_key,
-                          iterations=iterations)
+            new = scram.BY_TYPE[mechanism_type].credential(salt, salted_password, iterations)
+            value = Value(salt=salt, stored_key=new.stored_key, server_key=new.server_key, iterations=iterations)
             records.append(NewRecord(_key(name, mechanism_type), codec.write_versioned(SCRAM_CREDENTIAL_VALUE, 0, value)))
-            changes.append(((name, scram.BY_TYPE[mechanism_type].name), credential))
+            changes.append(((name, scram.BY_TYPE[mechanism_type].name), new))
         done = [Alteration(name) for name in [*deletes, *upserts]]
         if records:
             try:

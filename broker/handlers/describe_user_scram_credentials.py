@@ -15,7 +15,7 @@ R = DescribeUserScramCredentialsResponse
 def describe_user_scram_credentials(ctx: RequestContext, body: DescribeUserScramCredentialsRequest) -> R:
     users = None if body.users is None else [u.name for u in body.users]
     results = [R.DescribeUserScramCredentialsResult(
-        user=user, error_code=error, error_message=message,
-        credential_infos=[R.CredentialInfo(mechanism=m, iterations=i) for m, i in infos])
-        for user, error, message, infos in ctx.broker.users.describe(users)]
+        user=d.user, error_code=d.error, error_message=d.message,
+        credential_infos=[R.CredentialInfo(mechanism=m, iterations=i) for m, i in d.credentials])
+        for d in ctx.broker.users.describe(users)]
     return R(throttle_time_ms=0, error_code=0, error_message=None, results=results)
