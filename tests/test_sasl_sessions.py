@@ -242,3 +242,22 @@ def test_a_client_that_does_not_reauthenticate_is_disconnected_and_reconnects(se
 
     asyncio.run(asyncio.wait_for(run(), 60))
     assert sessions.log_path.read_text().count("closing connection: its SASL session expired") > before
+
+
+def test_kafka_python_reauthenticates_on_the_same_connection(sessions):
+    from kafka import KafkaProducer
+
+    topic = sessions.create_topic(unique("reauth-kpy"))
+    log_before = sessions.log_path.read_text()
+    producer = KafkaProducer(bootstrap_servers=sessions.bootstrap("SASL_PLAINTEXT"), security_protocol="SASL_PLAINTEXT",
+                             sasl_mechanism="SCRAM-SHA-256", sasl_plain_username="bob", sasl_plain_password=USERS["bob"])
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            producer.send(topic, b"x", partition=0).get(timeout=10)
+            time.sleep(0.25)
+    finally:
+        producer.close(timeout=10)
+    new = sessions.log_path.read_text()[len(log_before):]
+    assert len(re.findall(r"re-authenticated .*mechanism=SCRAM-SHA-256 .*principal=User:bob", new)) >= 2
+    assert "its SASL session expired" not in new
