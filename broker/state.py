@@ -10,6 +10,7 @@ from typing import Any, Awaitable, Callable, Protocol
 import structlog
 
 from kafkette.broker.arrivals import Arrivals
+from kafkette.broker.auth.users import Users, parse_user, read_users_file
 from kafkette.broker.clock import now_ms
 from kafkette.broker.cluster import Cluster
 from kafkette.broker.config import BrokerConfig
@@ -17,7 +18,6 @@ from kafkette.broker.dispatch import Dispatcher
 from kafkette.broker.groups import GroupCoordinator
 from kafkette.broker.groups.consumer_group import ConsumerGroupSettings
 from kafkette.broker.groups.state import GroupSettings
-from kafkette.broker.auth.users import Users, read_users_file, parse_user
 from kafkette.broker.internal_topic import (
     HIDDEN_DIR,
     HIDDEN_TOPICS,
