@@ -14,13 +14,14 @@ import re
 import secrets
 from dataclasses import dataclass
 
-# Kafka's character classes (ScramMessages.AbstractScramMessage), without "," (0x2c) and "=" (0x3d) where it says so
-_SASLNAME = r"(?:[\x01-\x2b\x2d-\x3c\x3e-\x7f]|=2C|=3D)+"
+# Kafka's character classes (ScramMessages.AbstractScramMessage), without "," (0x2c) and "=" (0x3d) where it says so;
+# SASLNAME is RFC 5802's saslname (also OAUTHBEARER's authzid)
+SASLNAME = r"(?:[\x01-\x2b\x2d-\x3c\x3e-\x7f]|=2C|=3D)+"
 _VALUE = r"[\x01-\x2b\x2d-\x7f]+"
 _PRINTABLE = r"[\x21-\x2b\x2d-\x7e]+"
 _B64 = r"(?:[a-zA-Z0-9/+]{4})*(?:[a-zA-Z0-9/+]{3}=|[a-zA-Z0-9/+]{2}==)?"
 _EXTENSIONS = rf"(?:,[A-Za-z]+={_VALUE})*"
-_CLIENT_FIRST = re.compile(rf"n,(?:a=(?P<authzid>{_SASLNAME}))?,(?P<bare>(?:m={_VALUE},)?n=(?P<saslname>{_SASLNAME}),"
+_CLIENT_FIRST = re.compile(rf"n,(?:a=(?P<authzid>{SASLNAME}))?,(?P<bare>(?:m={_VALUE},)?n=(?P<saslname>{SASLNAME}),"
                            rf"r=(?P<nonce>{_PRINTABLE})(?P<extensions>{_EXTENSIONS}))")
 _SERVER_FIRST = re.compile(rf"(?:m={_VALUE},)?r=(?P<nonce>{_PRINTABLE}),s=(?P<salt>{_B64}),i=(?P<iterations>[0-9]+)"
                            rf"{_EXTENSIONS}")

@@ -167,3 +167,15 @@ def test_metadata_advertises_the_listener_a_client_came_through(tmp_path):
         proc.terminate()
         proc.wait(10)
     assert [(b.node_id, b.host, b.port) for b in answer.brokers] == [(1, "broker.example", 19092)]
+
+
+def test_kafkette_certs_writes_a_set_says_how_to_use_it_and_keeps_it(tmp_path):
+    made = kafkette("certs", str(tmp_path / "certs"))
+    assert made.returncode == 0, made.stderr
+    assert f"--ssl-certfile {tmp_path / 'certs' / 'broker.pem'}" in made.stdout
+    assert f"ssl.ca.location={tmp_path / 'certs' / 'ca.pem'}" in made.stdout
+    assert oct((tmp_path / "certs" / "broker-key.pem").stat().st_mode & 0o777) == "0o600"
+    again = kafkette("certs", str(tmp_path / "certs"))
+    assert (again.returncode, again.stderr) == (1, f"kafkette certs: {tmp_path / 'certs'} already holds ca.pem, "
+                                                   f"broker.pem, broker-key.pem, client.pem, client-key.pem; pass "
+                                                   f"--force to replace them\n")

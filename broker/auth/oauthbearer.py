@@ -16,10 +16,10 @@ import re
 from typing import Any
 
 from kafkette.broker.auth.mechanisms import OAUTHBEARER, SaslFailure
+from kafkette.protocol.scram import SASLNAME
 
-_SASLNAME = r"(?:[\x01-\x2b\x2d-\x3c\x3e-\x7f]|=2C|=3D)+"
 _KVPAIRS = r"(?:[A-Za-z]+=[\x21-\x7E \t\r\n]+\x01)*"
-_INITIAL_RESPONSE = re.compile(rf"n,(?:a=(?P<authzid>{_SASLNAME}))?,\x01(?P<kvpairs>{_KVPAIRS})\x01")
+_INITIAL_RESPONSE = re.compile(rf"n,(?:a=(?P<authzid>{SASLNAME}))?,\x01(?P<kvpairs>{_KVPAIRS})\x01")
 _AUTH = re.compile(r"(?P<scheme>\w+) +(?P<token>[-_~+/.a-zA-Z0-9]+=*)")
 PRINCIPAL_CLAIM = "sub"
 SCOPE_CLAIM = "scope"
