@@ -15,11 +15,11 @@ import subprocess
 import time
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+from confluent_kafka import Consumer, KafkaError, Producer
 
 from kafkette.certs import create_certificates
 from kafkette.local_broker import LocalBroker
-from tests.conftest import ROOT, unique
+from tests.conftest import unique
 from tests.test_kafkajs import NODE_MODULES, SCRIPT
 
 USER, PASSWORD = "alice", "alice-secret"
@@ -193,7 +193,7 @@ def test_confluent_kafka_reports_kafkas_message_for_a_wrong_password(secured, ce
     assert errors[0].code() == KafkaError._AUTHENTICATION
     assert re.fullmatch(rf"sasl_ssl://127\.0\.0\.1:\d+/bootstrap: SASL authentication error: {message} "
                         rf"\(after \d+ms in state AUTH_REQ\)", errors[0].str()), errors[0].str()
-    assert f"peer=127.0.0.1:" in secured.log_path.read_text()
+    assert "peer=127.0.0.1:" in secured.log_path.read_text()
 
 
 def test_the_broker_logs_a_failed_login_with_user_and_peer_but_never_the_password(secured, certs):
