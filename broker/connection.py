@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 
-from kafkette.broker.context import RequestContext
+from kafkette.broker.auth import tls
+from kafkette.broker.auth.session import SaslSession
+from kafkette.broker.context import ANONYMOUS, RequestContext
 from kafkette.broker.listeners import Listener
 from kafkette.broker.dispatch import CloseConnection
 from kafkette.broker.observers import Exchange
@@ -60,6 +62,9 @@ class Connection(asyncio.Protocol):
         self.paused = False
         self.closed = False
         self.observers = broker.request_observers
+        self.principal = ANONYMOUS  # who sent the requests, once authenticated (broker.auth)
+        # SASL listeners: the authentication every frame passes first (None elsewhere: nothing to pass)
+        self.sasl = SaslSession(self) if listener.security_protocol.startswith("SASL_") else None
 
     # ------------------------------------------------------------------ asyncio.Protocol
 
@@ -69,6 +74,9 @@ class Connection(asyncio.Protocol):
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
         self.broker.connections.add(self)
         log.debug("connection opened", peer=self.peer)
+        if self.listener.security_protocol == "SSL":  # asyncio calls this once the TLS handshake is done
+            self.principal = tls.peer_principal(transport) or ANONYMOUS
+            log.debug("authenticated", peer=self.peer, principal=self.principal, listener=self.listener.name)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -90,7 +98,8 @@ class Connection(asyncio.Protocol):
         for frame in frames:
             if self.closed:
                 return
-            self.dispatch(frame)
+            if self.sasl is None or not self.sasl.take(frame):
+                self.dispatch(frame)
         if len(self.pending) >= MAX_PENDING and not self.paused:
             self.paused = True
             self.transport.pause_reading()
@@ -116,7 +125,7 @@ class Connection(asyncio.Protocol):
                         version=header.api_version, client_id=header.client_id, error=str(e))
             self.close()
             return
-        ctx = RequestContext(self.broker, header, handler.api, self.listener, self.peer)
+        ctx = RequestContext(self.broker, header, handler.api, self.listener, self.peer, self.principal)
         try:
             result = self.broker.dispatcher.call(handler.fn, ctx, body)
         except Exception as e:
@@ -156,6 +165,20 @@ class Connection(asyncio.Protocol):
                     api_key=header.api_key, api_version=header.api_version, reason=reason,
                     hint="the client must use a version advertised in ApiVersions")
         self.close()
+
+    def answer(self, chunks: list) -> None:
+        """Queue a response that no handler wrote (the SASL session's), in request order."""
+        self.pending.append(_Pending(None, None, chunks))
+        self.flush()
+
+    def close_after_answers(self, delay_s: float) -> None:
+        """Close `delay_s` after every response queued so far is written (the answer to a failed
+        authentication, which Kafka's connection.failed.authentication.delay.ms also leaves time to read)."""
+        waiting = next((e.future for e in self.pending if e.future is not None and not e.future.done()), None)
+        if waiting is None:  # nothing holds the queue: flush() has written it all
+            asyncio.get_running_loop().call_later(delay_s, self.close)
+        else:
+            waiting.add_done_callback(lambda _f: self.close_after_answers(delay_s))
 
     def _failed(self, ctx: RequestContext, error: BaseException) -> None:
         if isinstance(error, CloseConnection):

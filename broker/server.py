@@ -18,11 +18,12 @@ import structlog
 
 from kafkette import __version__
 from kafkette.broker import handlers  # noqa: F401  (registers every handler)
+from kafkette.broker.auth import tls
 from kafkette.broker.config import BrokerConfig
 from kafkette.broker.connection import Connection
 from kafkette.broker.listeners import Listener, ListenerSpec
 from kafkette.broker.observers import log_request
-from kafkette.broker.startup import StartupError, bind_listener, write_ready_file
+from kafkette.broker.startup import bind_listener, write_ready_file
 from kafkette.broker.state import Broker
 from kafkette.storage.lock import DataDirLock
 
@@ -41,6 +42,7 @@ class Server:
         self.listeners: list[Listener] = []  # of the first listener name, once started
         self.http: HttpServer | None = None
         self.ready = False  # serving Kafka requests: what /ready answers
+        self.bound: list[str] = []  # "NAME://HOST:PORT" of every listening socket, once started
         if config.log_level == "debug":
             self.broker.request_observers.append(log_request)
 
@@ -48,10 +50,7 @@ class Server:
         """Claim the ports, then the data dir, then open the log: a busy port leaves the data dir untouched."""
         started = time.perf_counter()
         specs = self.config.listeners()
-        unsupported = [spec for spec in specs if spec.security_protocol != "PLAINTEXT"]
-        if unsupported:
-            raise StartupError(f"listener {unsupported[0]}: kafkette serves only PLAINTEXT listeners so far; "
-                               f"use PLAINTEXT://HOST:PORT")
+        contexts = [tls.server_context(self.config, spec.security_protocol) for spec in specs]
         socks: list[socket.socket] = []
         try:
             settings = ("listener", "listener") if self.config.listener else ("host", "port")
@@ -71,14 +70,18 @@ class Server:
                 await self.http.stop()
             raise
         loop = asyncio.get_running_loop()
-        for spec, sock in zip(specs, socks):
+        for spec, sock, context in zip(specs, socks, contexts):
             listener = self._listener(spec, sock.getsockname()[1])
+            self.bound.append(f"{spec.name}://{spec.host}:{sock.getsockname()[1]}")
             self.broker.cluster.add(listener)
             self._servers.append(await loop.create_server(partial(Connection, self.broker, listener), sock=sock,
-                                                          backlog=1024))
+                                                          ssl=context, backlog=1024))
             log.info("kafkette listening", listener=spec.name, address=f"{spec.host}:{sock.getsockname()[1]}",
                      advertised="%s:%d" % listener.advertised)
         self.listeners = self.broker.cluster.brokers(specs[0].name)
+        if any(spec.security_protocol.startswith("SASL_") for spec in specs) and not self.broker.users.has_any() \
+                and "OAUTHBEARER" not in self.config.sasl_enabled_mechanisms:
+            log.warning("no SASL user can log in", hint="pass --sasl-user NAME:PASSWORD or --sasl-users-file PATH")
         self.ready = True
         log.info("kafkette started", data_dir=str(self.config.data_dir), version=__version__,
                  metrics=f"http://{self.http.address}/metrics" if self.http else None,
@@ -111,6 +114,12 @@ class Server:
         await self.http.start()
         self.broker.request_observers.append(requests.observe)
 
+    def ready_text(self) -> str:
+        """The ready file: the bootstrap address, then (with several listeners) each one's NAME://HOST:PORT,
+        then `http=HOST:PORT` of the HTTP server (metrics, admin API) if it runs."""
+        http = [f"http={self.http.address}"] if self.http else []
+        return "\n".join([self.bootstrap, *(self.bound if len(self.bound) > 1 else ()), *http])
+
     async def stop(self) -> None:
         """Stop accepting, let in-flight requests finish briefly, then flush and close the log."""
         self.ready = False
@@ -135,7 +144,7 @@ async def serve(config: BrokerConfig, ready_file: Path | None = None) -> None:
     await server.start()
     if ready_file is not None:
         try:
-            write_ready_file(ready_file, server.bootstrap, server.http.address if server.http else None)
+            write_ready_file(ready_file, server.ready_text())
         except Exception:
             await server.stop()
             raise

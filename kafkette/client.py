@@ -15,13 +15,16 @@ import itertools
 import socket
 import struct
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.framing import RequestHeader, decode_response, encode_request
 from kafkette.protocol.messages import CREATE_TOPICS, METADATA
 from kafkette.protocol.primitives import DecodeError
 from kafkette.protocol.schema import Api
+
+if TYPE_CHECKING:
+    from kafkette.client_security import ClientSecurity
 
 # Versions every Kafka since 2.4 and Redpanda serve (Kafka 4 dropped the older ones);
 # CreateTopics v4 is the first to take replication factor -1, "the broker's default".
@@ -50,13 +53,22 @@ def parse_address(address: str) -> tuple[str, int]:
 
 
 class RawClient:
-    """One blocking connection speaking framed Kafka requests."""
+    """One blocking connection speaking framed Kafka requests; with `security`, over TLS and/or authenticated."""
 
-    def __init__(self, bootstrap: str, timeout: float = 10.0, client_id: str | None = "kafkette-tests") -> None:
-        self.sock = socket.create_connection(parse_address(bootstrap), timeout=timeout)
+    def __init__(self, bootstrap: str, timeout: float = 10.0, client_id: str | None = "kafkette-tests",
+                 security: ClientSecurity | None = None) -> None:
+        host, port = parse_address(bootstrap)
+        self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.settimeout(timeout)
         self.client_id = client_id
         self._ids = itertools.count(1)
+        if security is not None:
+            try:
+                self.sock = security.wrap(self.sock, host)
+                security.authenticate(self)
+            except BaseException:
+                self.sock.close()
+                raise
 
     def __enter__(self) -> RawClient:
         return self
@@ -131,7 +143,8 @@ def servers(bootstrap: str) -> list[str]:
     return entries
 
 
-def metadata(bootstrap: str, topics: list[str] | None = None, timeout: float = 10.0) -> Any:
+def metadata(bootstrap: str, topics: list[str] | None = None, timeout: float = 10.0,
+             security: ClientSecurity | None = None) -> Any:
     """One Metadata request (all topics when `topics` is None, none created), answered by the
     first bootstrap server that answers; the last server's error if none does."""
     R = METADATA.Request
@@ -140,14 +153,15 @@ def metadata(bootstrap: str, topics: list[str] | None = None, timeout: float = 1
     *others, last = servers(bootstrap)
     for server in others:
         try:
-            return _request(server, METADATA, METADATA_VERSION, body, timeout)
+            return _request(server, METADATA, METADATA_VERSION, body, timeout, security)
         except (OSError, ConnectionClosed, DecodeError):
             continue
-    return _request(last, METADATA, METADATA_VERSION, body, timeout)
+    return _request(last, METADATA, METADATA_VERSION, body, timeout, security)
 
 
-def _request(server: str, api: Api, version: int, body: Any, timeout: float) -> Any:
-    with RawClient(server, timeout=timeout, client_id="kafkette") as client:
+def _request(server: str, api: Api, version: int, body: Any, timeout: float,
+             security: ClientSecurity | None = None) -> Any:
+    with RawClient(server, timeout=timeout, client_id="kafkette", security=security) as client:
         return client.request(api, version, body)
 
 
@@ -169,19 +183,19 @@ def wait_for_metadata(bootstrap: str, timeout: float) -> None:
 
 
 def create_topic(bootstrap: str, name: str, partitions: int = 1, config: dict[str, str] | None = None,
-                 timeout: float = 30.0) -> None:
+                 timeout: float = 30.0, security: ClientSecurity | None = None) -> None:
     """Create a topic through the controller, with the cluster's default replication factor.
 
     Raises TopicCreationError (e.g. TOPIC_ALREADY_EXISTS, INVALID_CONFIG) if the cluster refuses.
     """
-    cluster = metadata(bootstrap, topics=[], timeout=timeout)
+    cluster = metadata(bootstrap, topics=[], timeout=timeout, security=security)
     controller = next((b for b in cluster.brokers if b.node_id == cluster.controller_id), None)
     address = f"{controller.host}:{controller.port}" if controller else servers(bootstrap)[0]
     R = CREATE_TOPICS.Request
     topic = R.CreatableTopic(name=name, num_partitions=partitions, replication_factor=-1, assignments=[],
                              configs=[R.CreatableTopicConfig(name=k, value=v) for k, v in (config or {}).items()])
     body = R(topics=[topic], timeout_ms=int(timeout * 1000), validate_only=False)
-    result = _request(address, CREATE_TOPICS, CREATE_TOPICS_VERSION, body, timeout).topics[0]
+    result = _request(address, CREATE_TOPICS, CREATE_TOPICS_VERSION, body, timeout, security).topics[0]
     if result.error_code != ErrorCode.NONE:
         known = result.error_code in ErrorCode._value2member_map_
         error = ErrorCode(result.error_code).name if known else f"error {result.error_code}"

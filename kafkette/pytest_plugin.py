@@ -5,6 +5,14 @@
 - `kafka_topic` (function): a new one-partition topic with a unique name.
 - `kafka_broker_settings` (session): `kafkette serve` settings for that broker, e.g.
   `{"transaction_abort_interval_ms": 200}`; override it in a conftest.py.
+- `kafka_certificates` (session): a CA, a broker and a client certificate in a temporary directory
+  (`kafkette.certs`). A TLS and SASL broker for the session, in a conftest.py:
+
+      @pytest.fixture(scope="session")
+      def kafka_broker_settings(kafka_certificates):
+          return {"listeners": ["SASL_SSL"], "sasl_user": ["alice:secret"], **kafka_certificates.broker_settings()}
+
+  and its clients take `kafka_broker.client_config()` (bootstrap servers, TLS and SASL properties).
 
 With `--kafka-bootstrap HOST:PORT` (or `KAFKETTE_TEST_BOOTSTRAP`) nothing is started: the
 fixtures use that cluster (Apache Kafka, Redpanda, ...) and what needs the broker's
@@ -23,6 +31,7 @@ from typing import Any, Iterator, NoReturn
 
 import pytest
 
+from kafkette.certs import Certificates, create_certificates
 from kafkette.local_broker import LocalBroker
 
 BOOTSTRAP_ENV = "KAFKETTE_TEST_BOOTSTRAP"
@@ -39,6 +48,9 @@ class ExternalCluster:
 
     def __init__(self, bootstrap_servers: str) -> None:
         self.bootstrap_servers = bootstrap_servers
+
+    def client_config(self) -> dict[str, str]:
+        return {"bootstrap.servers": self.bootstrap_servers}
 
     def create_topic(self, name: str, partitions: int = 1, config: dict[str, str] | None = None) -> str:
         """Create a topic (CreateTopics, as an admin client would); returns its name."""
@@ -76,6 +88,12 @@ def unique_topic_name(hint: str) -> str:
 def kafka_broker_settings() -> dict[str, Any]:
     """`kafkette serve` settings for the session's broker (no effect with --kafka-bootstrap)."""
     return {}
+
+
+@pytest.fixture(scope="session")
+def kafka_certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """A CA, a broker certificate for localhost/127.0.0.1 and a client certificate (CN=client)."""
+    return create_certificates(tmp_path_factory.mktemp("kafkette-certs"))
 
 
 @pytest.fixture(scope="session")
