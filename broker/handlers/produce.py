@@ -59,8 +59,13 @@ def produce(ctx: RequestContext, body: ProduceRequest) -> ProduceResponse | None
 
 
 def _has_transactional_batch(body: ProduceRequest) -> bool:
-    return any(p.records is not None and len(p.records) >= HEADER_SIZE and p.records[MAGIC_OFFSET] == 2
-               and BatchHeader.parse(p.records).is_transactional for t in body.topic_data for p in t.partition_data)
+    for t in body.topic_data:
+        for p in t.partition_data:
+            records = p.records
+            if isinstance(records, (bytes, bytearray, memoryview)) and len(records) >= HEADER_SIZE and \
+                    records[MAGIC_OFFSET] == 2 and BatchHeader.parse(records).is_transactional:
+                return True
+    return False
 
 
 def _failed(index: int, error: ErrorCode, message: str | None = None,
