@@ -120,7 +120,7 @@ def confluent_admin(bootstrap: str, token: str) -> None:
     for f in admin.describe_configs(resources, request_timeout=TIMEOUT).values():
         f.result(TIMEOUT)
     admin.create_partitions([NewPartitions(names[1], 3)], request_timeout=TIMEOUT)[names[1]].result(TIMEOUT)
-    admin.list_groups(request_timeout=TIMEOUT).result(TIMEOUT)
+    admin.list_consumer_groups(request_timeout=TIMEOUT).result(TIMEOUT)
     admin.describe_cluster(request_timeout=TIMEOUT).result(TIMEOUT)
     for f in admin.delete_topics(names, request_timeout=TIMEOUT).values():
         f.result(TIMEOUT)
