@@ -56,6 +56,10 @@ KAFKA_SETTINGS = {
     # as Kafka with online migration off (an accepted difference from Kafka's default, "bidirectional")
     "group.consumer.migration.policy": "disabled",
 }
+# kafkette serves transactions as Kafka's transaction version 1: it finalizes no transaction.version
+# feature, so clients do not use KIP-890 part 2 with it. The control is formatted the same way, so the
+# Java client takes the same path against both (Kafka 4.4 formats version 2 by default).
+FEATURES = ["--feature", "transaction.version=1"]
 JVM_OPTIONS = ["-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true"]
 
 
@@ -104,10 +108,27 @@ def classpath() -> str:
     return str(fetch_jars() / "*")
 
 
-def java(main_class: str, *args: str, jvm: list[str] | None = None) -> list[str]:
-    """The command line that runs `main_class` from Kafka's jars."""
+def java(main_class: str, *args: str, jvm: list[str] | None = None, extra_classpath: str | None = None) -> list[str]:
+    """The command line that runs `main_class` from Kafka's jars (and `extra_classpath`)."""
+    path = classpath() if extra_classpath is None else f"{extra_classpath}{os.pathsep}{classpath()}"
     return ["java", *(jvm or []), f"-Dlog4j2.configurationFile={HERE / 'log4j2.properties'}",
-            "-cp", classpath(), main_class, *args]
+            "-cp", path, main_class, *args]
+
+
+def compile_java_checks() -> Path:
+    """conformance/classes/ with conformance/java/*.java compiled against Kafka's jars (again when a source
+    is newer than its class)."""
+    sources = sorted((HERE / "java").glob("*.java"))
+    out = HERE / "classes"
+    stale = [s for s in sources if not (out / s.with_suffix(".class").name).is_file()
+             or s.stat().st_mtime > (out / s.with_suffix(".class").name).stat().st_mtime]
+    if stale:
+        out.mkdir(exist_ok=True)
+        done = subprocess.run(["javac", "-d", str(out), "-cp", classpath(), *map(str, sources)],
+                              capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            raise KafkaUnavailable(f"javac failed: {done.stderr.strip()[-2000:]}")
+    return out
 
 
 def free_port() -> int:
@@ -168,7 +189,7 @@ class RealKafka:
         self._log = open(self.log_path, "ab")
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         fmt = subprocess.run(java("kafka.tools.StorageTool", "format", "--ignore-formatted", "-t", cluster_id,
-                                  "-c", str(config), jvm=["-Xmx256m"]),
+                                  "-c", str(config), *FEATURES, jvm=["-Xmx256m"]),
                              stdout=self._log, stderr=subprocess.STDOUT, timeout=120)
         if fmt.returncode != 0:
             raise KafkaStartError(f"Kafka's StorageTool format failed (exit {fmt.returncode}): {self.log_tail()}")
@@ -270,6 +291,7 @@ def wait_for_coordinators(bootstrap: str, timeout: float = 120.0) -> None:
 
 
 def main() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop Kafka on SIGTERM too, not only on Ctrl-C
     with RealKafka() as kafka:
         kafka.warm_up()
         print(f"Apache Kafka {kafka_version()} at {kafka.bootstrap_servers} (started in {kafka.started_s:.1f} s, "
