@@ -108,11 +108,12 @@ def classpath() -> str:
     return str(fetch_jars() / "*")
 
 
-def java(main_class: str, *args: str, jvm: list[str] | None = None, extra_classpath: str | None = None) -> list[str]:
-    """The command line that runs `main_class` from Kafka's jars (and `extra_classpath`)."""
+def java(main_class: str, *args: str, jvm: list[str] | None = None, extra_classpath: str | None = None,
+         log_config: str = "log4j2-clients.properties") -> list[str]:
+    """The command line that runs `main_class` from Kafka's jars (and `extra_classpath`); a client or a tool
+    logs only warnings, to stderr."""
     path = classpath() if extra_classpath is None else f"{extra_classpath}{os.pathsep}{classpath()}"
-    return ["java", *(jvm or []), f"-Dlog4j2.configurationFile={HERE / 'log4j2.properties'}",
-            "-cp", path, main_class, *args]
+    return ["java", *(jvm or []), f"-Dlog4j2.configurationFile={HERE / log_config}", "-cp", path, main_class, *args]
 
 
 def compile_java_checks() -> Path:
@@ -189,11 +190,12 @@ class RealKafka:
         self._log = open(self.log_path, "ab")
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         fmt = subprocess.run(java("kafka.tools.StorageTool", "format", "--ignore-formatted", "-t", cluster_id,
-                                  "-c", str(config), *FEATURES, jvm=["-Xmx256m"]),
+                                  "-c", str(config), *FEATURES, jvm=["-Xmx256m"], log_config="log4j2.properties"),
                              stdout=self._log, stderr=subprocess.STDOUT, timeout=120)
         if fmt.returncode != 0:
             raise KafkaStartError(f"Kafka's StorageTool format failed (exit {fmt.returncode}): {self.log_tail()}")
-        self.proc = subprocess.Popen(java("kafka.Kafka", str(config), jvm=JVM_OPTIONS), stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(java("kafka.Kafka", str(config), jvm=JVM_OPTIONS, log_config="log4j2.properties"),
+                                     stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         atexit.register(self.stop)
         try:
