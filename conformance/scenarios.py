@@ -365,6 +365,27 @@ def raw_unsupported_versions(bootstrap: str, token: str) -> None:
                                                          client_software_version="1"))
 
 
+def raw_authorized_operations(bootstrap: str, token: str) -> None:
+    """Kafka without an authorizer answers every supported operation, when asked (and MIN_VALUE when not)."""
+    from kafkette.protocol.messages import CONSUMER_GROUP_DESCRIBE, DESCRIBE_CLUSTER
+
+    topic = create_topic(bootstrap, f"raw-ops-{token}", 1)
+    M = METADATA.Request
+    with RawClient(bootstrap) as raw:
+        for version in (8, 10, 12):
+            for asked in (True, False):
+                raw.request(METADATA, version, M(topics=[M.MetadataRequestTopic(name=topic)],
+                                                 allow_auto_topic_creation=False,
+                                                 include_cluster_authorized_operations=asked,
+                                                 include_topic_authorized_operations=asked))
+        for asked in (True, False):
+            raw.request(DESCRIBE_CLUSTER, 1, DESCRIBE_CLUSTER.Request(include_cluster_authorized_operations=asked))
+            raw.request(DESCRIBE_GROUPS, 5, DESCRIBE_GROUPS.Request(groups=[f"raw-ops-nobody-{token}"],
+                                                                    include_authorized_operations=asked))
+            raw.request(CONSUMER_GROUP_DESCRIBE, 0, CONSUMER_GROUP_DESCRIBE.Request(
+                group_ids=[f"raw-ops-nobody-{token}"], include_authorized_operations=asked))
+
+
 SCENARIOS: dict[str, Callable[[str, str], None]] = {
     "confluent-produce": confluent_produce,
     "confluent-idempotent": confluent_idempotent,
@@ -379,4 +400,5 @@ SCENARIOS: dict[str, Callable[[str, str], None]] = {
     "raw-unknown-topics-and-offsets": raw_unknown_topics_and_offsets,
     "raw-group-coordinator-errors": raw_group_coordinator_errors,
     "raw-unsupported-versions": raw_unsupported_versions,
+    "raw-authorized-operations": raw_authorized_operations,
 }

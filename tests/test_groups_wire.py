@@ -9,6 +9,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from kafkette.broker.groups.consumer_protocol import encode_subscription
 from kafkette.protocol.errors import ErrorCode as E
 from kafkette.protocol.messages import (
+    DELETE_GROUPS,
     DESCRIBE_GROUPS,
     HEARTBEAT,
     JOIN_GROUP,
@@ -246,3 +247,21 @@ def test_exactly_once_pipeline_commits_offsets_with_the_transaction(broker):
         out += [m.value() for m in reader.consume(100, timeout=0.2) if not m.error()]
     reader.close()
     assert out == [b"out-%d" % i for i in range(30)]  # nothing lost, nothing twice
+
+
+def test_a_static_member_whose_session_ended_is_gone_for_a_delete_groups_right_after(broker):
+    """Kafka's session timer fires at the deadline: a DeleteGroups just after it finds the group empty."""
+    group = unique("w-static-expiry")
+    with RawClient(broker.bootstrap_servers) as raw:
+        joined = raw.request(JOIN_GROUP, 9, join_request(group, instance="static-x", session_ms=6000))
+        assert joined.error_code == E.NONE
+        synced = raw.request(SYNC_GROUP, 5, SR(group_id=group, generation_id=joined.generation_id,
+                                               member_id=joined.member_id, group_instance_id="static-x",
+                                               protocol_type="consumer", protocol_name="range", assignments=[]))
+        assert synced.error_code == E.NONE
+        last_heard = time.monotonic()  # the session runs from the SyncGroup at the latest
+        busy = raw.request(DELETE_GROUPS, 2, DELETE_GROUPS.Request(groups_names=[group]))
+        assert busy.results[0].error_code == E.NON_EMPTY_GROUP
+        time.sleep(max(0.0, last_heard + 6.0 + 0.01 - time.monotonic()))
+        deleted = raw.request(DELETE_GROUPS, 2, DELETE_GROUPS.Request(groups_names=[group]))
+        assert deleted.results[0].error_code == E.NONE
