@@ -189,6 +189,17 @@ def kafkajs(bootstrap: str, token: str) -> None:
     assert len(json.loads(done.stdout.strip().splitlines()[-1])["seen"]) == 101
 
 
+def java_client(bootstrap: str, token: str) -> None:
+    """The reference client: transactions across topics, then consume-transform-produce in a group."""
+    from conformance.kafka import compile_java_checks, java
+
+    checks = compile_java_checks()
+    for scenario in ("transactions", "eos-classic"):
+        done = subprocess.run(java("KafkaChecks", scenario, bootstrap, f"java-{scenario}-{token}", jvm=["-Xmx256m"],
+                                   extra_classpath=str(checks)), capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+
+
 # ---------------------------------------------------------------------------------------------- error paths, by hand
 
 
@@ -395,6 +406,7 @@ SCENARIOS: dict[str, Callable[[str, str], None]] = {
     "kafka-python": kafka_python,
     "aiokafka": aiokafka,
     "kafkajs": kafkajs,
+    "java-client": java_client,
     "raw-fencing-and-transitions": raw_fencing_and_transitions,
     "raw-idempotence-errors": raw_idempotence_errors,
     "raw-unknown-topics-and-offsets": raw_unknown_topics_and_offsets,
