@@ -32,13 +32,19 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_STARTUP_FAILED, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, log_format: str = "auto") -> None:
+    """Log to stderr at `level`: readable lines (console), JSON lines (json), or auto: console on a terminal."""
+    terminal = sys.stderr.isatty()
+    if log_format == "json" or (log_format == "auto" and not terminal):
+        renderer: structlog.typing.Processor = structlog.processors.JSONRenderer()
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=terminal)
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
-            structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()),
+            renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
@@ -80,7 +86,7 @@ def serve_command(args: argparse.Namespace) -> int:
     debug = (args.log_level or os.environ.get(env_name("log_level"), "")) == "debug"
     try:
         config = from_arguments(args)
-        configure_logging(config.log_level)
+        configure_logging(config.log_level, config.log_format)
         _run(_serve(config, args.ready_file))
     except (ConfigError, StartupError, DataDirError) as e:
         return _fail(str(e), debug)

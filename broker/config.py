@@ -11,10 +11,12 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Mapping
 
+from kafkette.broker.listeners import ListenerSpec, parse_listener, parse_listeners
 from kafkette.storage.config import MAX_SEGMENT_BYTES
 
 FSYNC_POLICIES = ("always", "interval", "never")
 STORAGE_ENGINES = ("disk", "memory")
+LOG_FORMATS = ("auto", "console", "json")
 
 
 @dataclass
@@ -23,6 +25,8 @@ class BrokerConfig:
     port: int = 9092
     advertised_host: str = ""
     advertised_port: int = 0
+    listener: tuple[str, ...] = ()
+    advertised_listener: tuple[str, ...] = ()
     data_dir: Path = Path("./data")
     storage: str = "disk"
     node_id: int = 1
@@ -44,11 +48,28 @@ class BrokerConfig:
     group_consumer_heartbeat_interval_ms: int = 5000
     group_consumer_session_timeout_ms: int = 45000
     log_level: str = "info"
+    log_format: str = "auto"
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
 
     @property
     def advertised(self) -> tuple[str, int]:
-        """The address Metadata and FindCoordinator give to clients."""
-        return (self.advertised_host or self.host, self.advertised_port or self.port)
+        """The address Metadata and FindCoordinator give to clients of the first listener."""
+        return self.advertised_address(self.listeners()[0])
+
+    def listeners(self) -> tuple[ListenerSpec, ...]:
+        """The --listener settings, or one PLAINTEXT listener on --host/--port."""
+        return parse_listeners(self.listener) or (ListenerSpec("PLAINTEXT", self.host, self.port),)
+
+    def advertised_address(self, spec: ListenerSpec) -> tuple[str, int]:
+        """What clients are told of a listener: its --advertised-listener, else its own address."""
+        for text in self.advertised_listener:
+            advertised = parse_listener(text)
+            if advertised.name == spec.name:
+                return advertised.host, advertised.port
+        if not self.listener:  # the --host/--port listener
+            return self.advertised_host or self.host, self.advertised_port or self.port
+        return spec.host, spec.port
 
 
 HELP = {
@@ -56,6 +77,9 @@ HELP = {
     "port": "port to listen on (0 picks a free one)",
     "advertised_host": "host told to clients in Metadata/FindCoordinator (default: --host)",
     "advertised_port": "port told to clients (default: --port)",
+    "listener": "NAME://HOST:PORT to listen on, NAME one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL; repeat for "
+                "several (replaces --host/--port)",
+    "advertised_listener": "NAME://HOST:PORT told to clients that connect through listener NAME; repeatable",
     "data_dir": "directory holding the log, the transaction state and the group offsets",
     "storage": "disk: the segment log in --data-dir; memory: nothing written, everything gone at exit",
     "node_id": "this broker's node id",
@@ -78,7 +102,12 @@ HELP = {
                                             "(Kafka's group.consumer.heartbeat.interval.ms)",
     "group_consumer_session_timeout_ms": "a consumer-protocol member silent this long is removed "
                                          "(Kafka's group.consumer.session.timeout.ms)",
-    "log_level": "debug, info, warning or error",
+    "log_level": "debug (adds one line per request), info, warning or error",
+    "log_format": "console: readable lines; json: one JSON object per line; auto: console on a terminal, "
+                  "json otherwise",
+    "metrics_port": "serve Prometheus metrics at /metrics and a readiness check at /ready on this port "
+                    "(0: off)",
+    "metrics_host": "address the metrics port listens on",
 }
 
 
@@ -112,8 +141,16 @@ def _parse_int(text: str) -> int:
         raise ValueError("expected an integer") from None
 
 
+def _parse_list(text: str | list[str]) -> tuple[str, ...]:
+    """A repeated flag's values, or an environment variable's comma-separated ones."""
+    items = text if isinstance(text, list) else text.split(",")
+    return tuple(item.strip() for item in items if item.strip())
+
+
 def _kind(default: object):
     """The parser for a setting, from the type of its default."""
+    if isinstance(default, tuple):
+        return _parse_list
     if isinstance(default, bool):
         return _parse_bool
     if isinstance(default, int):
@@ -139,10 +176,20 @@ def _not_empty(value: str) -> str | None:
     return None if value else "must not be empty"
 
 
+def _listeners(value: tuple[str, ...]) -> str | None:
+    try:
+        parse_listeners(value)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
 # setting -> a check returning what is wrong with a value, or None
 RULES = {
     "port": _between(0, 65535),
     "advertised_port": _between(0, 65535),
+    "listener": _listeners,
+    "advertised_listener": _listeners,
     "node_id": _between(0, 2**31 - 1),
     "cluster_id": _not_empty,
     "default_partitions": _between(1, 2**31 - 1),
@@ -162,6 +209,9 @@ RULES = {
     "group_consumer_heartbeat_interval_ms": _at_least(1),
     "group_consumer_session_timeout_ms": _at_least(1),
     "log_level": _one_of(*LOG_LEVELS),
+    "log_format": _one_of(*LOG_FORMATS),
+    "metrics_port": _between(0, 65535),
+    "metrics_host": _not_empty,
 }
 
 # (smaller, larger): the first must be below (or with "<=", at most) the second, as Kafka requires
@@ -177,7 +227,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for fd in fields(BrokerConfig):
         default = getattr(defaults, fd.name)
         parser.add_argument(flag_name(fd.name), dest=fd.name, default=None,
-                            help=f"{HELP[fd.name]} (env {env_name(fd.name)}; default {default})")
+                            action="append" if isinstance(default, tuple) else "store",
+                            help=f"{HELP[fd.name]} (env {env_name(fd.name)}; default {default or 'none'})")
 
 
 def from_arguments(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> BrokerConfig:
@@ -188,7 +239,8 @@ def from_arguments(args: argparse.Namespace, environ: Mapping[str, str] | None =
     for fd in fields(BrokerConfig):
         raw = getattr(args, fd.name, None)
         if raw is not None:
-            given[fd.name] = f"{flag_name(fd.name)} {raw}"
+            shown = " ".join(raw) if isinstance(raw, list) else raw
+            given[fd.name] = f"{flag_name(fd.name)} {shown}"
         elif env_name(fd.name) in environ:
             raw = environ[env_name(fd.name)]
             given[fd.name] = f"{env_name(fd.name)}={raw}"
@@ -196,10 +248,26 @@ def from_arguments(args: argparse.Namespace, environ: Mapping[str, str] | None =
             continue
         setattr(config, fd.name, _checked(fd.name, raw, getattr(config, fd.name), given[fd.name]))
     _check_order(config, given)
+    _check_listeners(config, given)
     return config
 
 
-def _checked(name: str, raw: str, default: object, given: str) -> object:
+def _check_listeners(config: BrokerConfig, given: dict[str, str]) -> None:
+    """--listener replaces --host/--port; an --advertised-listener names a listener that exists."""
+    if config.listener:
+        clash = [given[name] for name in ("host", "port", "advertised_host", "advertised_port") if name in given]
+        if clash:
+            raise ConfigError(f"invalid settings {given['listener']} and {clash[0]}: --listener replaces "
+                              f"--host, --port and their advertised forms; use one or the other")
+    names = {spec.name for spec in config.listeners()}
+    for text in config.advertised_listener:
+        name = parse_listener(text).name
+        if name not in names:
+            raise ConfigError(f"invalid {given['advertised_listener']}: there is no listener {name} "
+                              f"(listeners: {', '.join(sorted(names))})")
+
+
+def _checked(name: str, raw: str | list[str], default: object, given: str) -> object:
     try:
         value = _kind(default)(raw)
     except ValueError as e:

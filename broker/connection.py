@@ -3,23 +3,31 @@
 Requests may be pipelined. Each is dispatched as soon as it is decoded (so
 state changes happen in arrival order); a handler that must wait returns an
 awaitable, and the responses behind it are held until it is done.
+
+Once a response is written (or, for a request answered with nothing, once it
+is done), the broker's request observers (`broker.observers`) are told, with
+the time since its dispatch; with none installed that costs one list check.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from time import perf_counter
 from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 
-from kafkette.broker.context import Listener, RequestContext
+from kafkette.broker.context import RequestContext
+from kafkette.broker.listeners import Listener
 from kafkette.broker.dispatch import CloseConnection
+from kafkette.broker.observers import Exchange
 from kafkette.broker.registry import lookup
 from kafkette.protocol import framing
 from kafkette.protocol.messages import API_VERSIONS
 from kafkette.protocol.model import Message
 from kafkette.protocol.primitives import DecodeError
+from kafkette.protocol.response_error import first_error
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
@@ -29,7 +37,12 @@ MAX_PENDING = 64  # responses queued on one connection before we stop reading fr
 
 
 class _Pending:
-    __slots__ = ("ctx", "future", "chunks")
+    __slots__ = ("ctx", "future", "chunks", "response", "started", "size_in")
+    # set only while request observers are installed: the result (then the response), perf_counter at dispatch,
+    # the request's size
+    response: Any
+    started: float
+    size_in: int
 
     def __init__(self, ctx: RequestContext | None, future: asyncio.Future | None, chunks: list | None) -> None:
         self.ctx, self.future, self.chunks = ctx, future, chunks
@@ -46,6 +59,7 @@ class Connection(asyncio.Protocol):
         self.peer = "?"
         self.paused = False
         self.closed = False
+        self.observers = broker.request_observers
 
     # ------------------------------------------------------------------ asyncio.Protocol
 
@@ -84,6 +98,7 @@ class Connection(asyncio.Protocol):
     # ------------------------------------------------------------------ requests
 
     def dispatch(self, frame: memoryview) -> None:
+        started = perf_counter() if self.observers else 0.0
         try:
             header, pos = framing.read_request_header(frame)
         except DecodeError as e:
@@ -115,6 +130,8 @@ class Connection(asyncio.Protocol):
             future = asyncio.ensure_future(result)
             entry = _Pending(ctx, future, None)
             future.add_done_callback(lambda _f: self.flush())
+        if self.observers:
+            entry.response, entry.started, entry.size_in = result, started, len(frame) + 4
         self.pending.append(entry)
         self.flush()
 
@@ -164,13 +181,24 @@ class Connection(asyncio.Protocol):
                     self._failed(entry.ctx, error)
                     return
                 assert entry.ctx is not None
-                entry.chunks = self._encode(entry.ctx, entry.future.result())
+                entry.response = entry.future.result()
+                entry.chunks = self._encode(entry.ctx, entry.response)
             self.pending.popleft()
             if entry.chunks:
                 self.transport.writelines(entry.chunks)
+            if self.observers and entry.ctx is not None:
+                self._observe(entry.ctx, entry)
         if self.paused and len(self.pending) < MAX_PENDING // 2 and not self.closed:
             self.paused = False
             self.transport.resume_reading()
+
+    def _observe(self, ctx: RequestContext, entry: _Pending) -> None:
+        """Tell the request observers of a request just answered."""
+        response = entry.response
+        exchange = Exchange(ctx, response, first_error(response) if response is not None else 0, entry.size_in,
+                            framing.encoded_size(entry.chunks) if entry.chunks else 0, perf_counter() - entry.started)
+        for observer in self.observers:
+            observer(exchange)
 
     def close(self) -> None:
         if not self.closed:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from kafkette.broker.clock import now_ms
 from kafkette.broker.errors import wire_error
+from kafkette.broker.listeners import Listener
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.framing import RequestHeader
 from kafkette.protocol.schema import Api
@@ -21,16 +22,6 @@ if TYPE_CHECKING:
     from kafkette.broker.state import Broker
 
 ANONYMOUS = "User:ANONYMOUS"
-
-
-@dataclass(frozen=True)
-class Listener:
-    """Where a connection came in: Kafka's listener name and security protocol, and the broker behind it."""
-
-    name: str
-    security_protocol: str
-    node_id: int
-    advertised: tuple[str, int]  # what Metadata and FindCoordinator tell clients of this broker
 
 
 @dataclass(slots=True)

@@ -10,6 +10,7 @@ import structlog
 
 from kafkette.broker.arrivals import Arrivals
 from kafkette.broker.clock import now_ms
+from kafkette.broker.cluster import Cluster
 from kafkette.broker.config import BrokerConfig
 from kafkette.broker.dispatch import Dispatcher
 from kafkette.broker.groups import GroupCoordinator
@@ -22,6 +23,7 @@ from kafkette.broker.internal_topic import (
     InternalTopic,
     ensure_internal_topics,
 )
+from kafkette.broker.observers import RequestObserver
 from kafkette.broker.topic_configs import validate_topic_configs
 from kafkette.broker.transactions.coordinator import TransactionCoordinator, TransactionSettings
 from kafkette.broker.transactions.markers import MarkerWriter
@@ -51,7 +53,9 @@ class Broker:
         self.arrivals = Arrivals()
         self.store = open_store(config, self.arrivals.notify)
         self.dispatcher = Dispatcher()
+        self.cluster = Cluster()
         self.connections: set[Any] = set()
+        self.request_observers: list[RequestObserver] = []  # told of every request answered (broker.observers)
         self._tasks: list[asyncio.Task] = []
         self.groups = GroupCoordinator(
             InternalTopic(self.store, OFFSETS_TOPIC), self.store,

@@ -179,15 +179,15 @@ def synonyms(config, name: str, topic_configs: dict[str, str]) -> list[tuple[str
     return out
 
 
-def broker_configs(config) -> dict[str, str | None]:
-    host, port = config.advertised
+def broker_configs(config, advertised_listeners: list[str]) -> dict[str, str | None]:
+    """The broker's settings under Kafka's names; `advertised_listeners` as bound (`NAME://HOST:PORT`)."""
     retention_default = str(config.retention_ms) == TOPIC_CONFIGS["retention.ms"].default
     return {
-        "advertised.listeners": f"PLAINTEXT://{host}:{port}",
+        "advertised.listeners": ",".join(advertised_listeners),
         "auto.create.topics.enable": str(config.auto_create_topics).lower(),
         "broker.id": str(config.node_id),
         "group.initial.rebalance.delay.ms": str(config.group_initial_rebalance_delay_ms),
-        "listeners": f"PLAINTEXT://{config.host}:{config.port}",
+        "listeners": ",".join(str(spec) for spec in config.listeners()),
         "log.dirs": str(config.data_dir),
         "log.retention.bytes": str(config.retention_bytes),
         # as Kafka: log.retention.ms unset, the default coming from log.retention.hours

@@ -76,3 +76,36 @@ def test_settings_that_contradict_each_other_are_refused():
 def test_every_number_has_a_rule():
     numbers = {fd.name for fd in fields(BrokerConfig) if fd.type == "int"}
     assert numbers - set(RULES) == set()
+
+
+def test_listeners_come_from_repeated_flags_or_one_comma_separated_variable():
+    from kafkette.broker.listeners import ListenerSpec
+
+    config = parse(["--listener", "PLAINTEXT://127.0.0.1:9095", "--listener", "SASL_SSL://0.0.0.0:9096"])
+    assert config.listeners() == (ListenerSpec("PLAINTEXT", "127.0.0.1", 9095), ListenerSpec("SASL_SSL", "0.0.0.0", 9096))
+    config = parse([], {"KAFKETTE_LISTENER": "PLAINTEXT://127.0.0.1:9095,SSL://127.0.0.1:9097",
+                        "KAFKETTE_ADVERTISED_LISTENER": "SSL://broker.example:19097"})
+    assert [str(s) for s in config.listeners()] == ["PLAINTEXT://127.0.0.1:9095", "SSL://127.0.0.1:9097"]
+    assert [config.advertised_address(s) for s in config.listeners()] == [("127.0.0.1", 9095), ("broker.example", 19097)]
+    default = parse(["--advertised-host", "localhost"])
+    assert default.listeners() == (ListenerSpec("PLAINTEXT", "127.0.0.1", 9092),)
+    assert default.advertised == ("localhost", 9092)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--listener", "127.0.0.1:9092"],
+     "invalid --listener 127.0.0.1:9092: expected NAME://HOST:PORT, e.g. PLAINTEXT://127.0.0.1:9092, got '127.0.0.1:9092'"),
+    (["--listener", "HTTP://127.0.0.1:80"],
+     "invalid --listener HTTP://127.0.0.1:80: the listener name must be one of PLAINTEXT, SSL, SASL_PLAINTEXT, "
+     "SASL_SSL, got 'HTTP'"),
+    (["--listener", "PLAINTEXT://127.0.0.1:1", "--listener", "PLAINTEXT://127.0.0.1:2"],
+     "invalid --listener PLAINTEXT://127.0.0.1:1 PLAINTEXT://127.0.0.1:2: listener PLAINTEXT is given twice; "
+     "each name may listen once"),
+    (["--listener", "PLAINTEXT://127.0.0.1:9092", "--port", "9093"],
+     "invalid settings --listener PLAINTEXT://127.0.0.1:9092 and --port 9093: --listener replaces --host, --port "
+     "and their advertised forms; use one or the other"),
+    (["--advertised-listener", "SSL://h:1"],
+     "invalid --advertised-listener SSL://h:1: there is no listener SSL (listeners: PLAINTEXT)"),
+])
+def test_listener_settings_are_checked(argv, message):
+    assert refusal(argv) == message

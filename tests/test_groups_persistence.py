@@ -1,42 +1,57 @@
 """Groups and offsets survive a restart: written to `__consumer_offsets`, rebuilt from it by `load()`.
 
-These drive the GroupCoordinator against a real log store, without sockets.
+These drive the GroupCoordinator on a real log store, without sockets and without a Broker.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from kafkette.broker.config import BrokerConfig
 from kafkette.broker.errors import wire_error
+from kafkette.broker.groups import GroupCoordinator
+from kafkette.broker.groups.consumer_group import ConsumerGroupSettings
 from kafkette.broker.groups.consumer_protocol import encode_subscription
 from kafkette.broker.groups.offset_manager import OffsetToCommit
-from kafkette.broker.groups.state import JoinRequest
-from kafkette.broker.internal_topic import OFFSETS_TOPIC
-from kafkette.broker.state import Broker
+from kafkette.broker.groups.state import GroupSettings, JoinRequest
+from kafkette.broker.internal_topic import OFFSETS_TOPIC, InternalTopic, ensure_internal_topics
+from kafkette.broker.transactions.markers import MarkerWriter
 from kafkette.protocol.errors import ErrorCode as E
 from kafkette.protocol.messages import OFFSET_COMMIT
 from kafkette.protocol.records import split_batches
+from kafkette.storage.config import FsyncPolicy, LogConfig
+from kafkette.storage.store import LogStore
 
 NOW = 1_700_000_000_000
 PID, EPOCH = 4000, 3
 
 
-def open_broker(data_dir: Path) -> Broker:
-    broker = Broker(BrokerConfig(data_dir=data_dir, fsync="never"))
-    broker.open()
-    if broker.store.topic("t") is None:
-        broker.store.create_topic("t", 2, {})
-    return broker
+class Groups:
+    """A group coordinator and the marker writer that completes its transactional offsets, on a log store."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.store = LogStore(data_dir, LogConfig(fsync=FsyncPolicy.NEVER))
+        self.store.open()
+        ensure_internal_topics(self.store)
+        if self.store.topic("t") is None:
+            self.store.create_topic("t", 2, {})
+        self.groups = GroupCoordinator(InternalTopic(self.store, OFFSETS_TOPIC), self.store, GroupSettings(),
+                                       ConsumerGroupSettings(), lambda: NOW)
+        self.markers = MarkerWriter(self.store, self.groups.offsets.complete_transaction)
+        self.groups.load()
 
 
-def restart(broker: Broker) -> Broker:
+def open_broker(data_dir: Path) -> Groups:
+    return Groups(data_dir)
+
+
+def restart(broker: Groups) -> Groups:
     broker.groups.close()
     broker.store.close()
-    return open_broker(broker.config.data_dir)
+    return open_broker(broker.data_dir)
 
 
-def committed(broker: Broker, group: str, partition: int = 0, stable: bool = False):
+def committed(broker: Groups, group: str, partition: int = 0, stable: bool = False):
     [(_, [(_, value, error)])] = broker.groups.offsets.fetch(group, [("t", [partition])], stable)
     return (value.offset if value else -1), error
 

@@ -126,3 +126,29 @@ def test_a_second_broker_on_a_live_data_dir_is_refused_and_the_first_keeps_its_w
         first.kill()  # no clean close either: what was acknowledged must be in the log already
         first.start()
         assert values(consume_assigned(first.bootstrap_servers, topic, len(sent))) == sent
+
+
+def test_a_listener_not_served_yet_is_refused_in_one_line(tmp_path):
+    assert_refused(kafkette("serve", "--listener", "SASL_SSL://127.0.0.1:0", "--data-dir", str(tmp_path / "data")),
+                   "listener SASL_SSL://127.0.0.1:0: kafkette serves only PLAINTEXT listeners so far; "
+                   "use PLAINTEXT://HOST:PORT")
+
+
+def test_metadata_advertises_the_listener_a_client_came_through(tmp_path):
+    from kafkette.client import metadata
+
+    port, ready = free_port(), tmp_path / "ready"
+    proc = subprocess.Popen([sys.executable, "-m", "kafkette", "serve", "--listener", f"PLAINTEXT://127.0.0.1:{port}",
+                             "--advertised-listener", "PLAINTEXT://broker.example:19092", "--data-dir",
+                             str(tmp_path / "data"), "--ready-file", str(ready)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 15
+        while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ready.read_text() == "broker.example:19092\n"
+        answer = metadata(f"127.0.0.1:{port}")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert [(b.node_id, b.host, b.port) for b in answer.brokers] == [(1, "broker.example", 19092)]

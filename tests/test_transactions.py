@@ -215,7 +215,9 @@ def test_fencing_by_a_second_producer_with_the_same_transactional_id(broker):
 
 def test_timed_out_transaction_is_aborted_by_the_broker(broker):
     topic = create_topic(broker.bootstrap_servers, unique("txn-timeout"), 1)
-    producer = txn_producer(broker.bootstrap_servers, **{"transaction.timeout.ms": 2000, "message.timeout.ms": 2000})
+    # 6 s: long enough that the open transaction is certainly still holding the LSO at the first check,
+    # even on a loaded machine (with 2 s the broker had sometimes aborted it already).
+    producer = txn_producer(broker.bootstrap_servers, **{"transaction.timeout.ms": 6000, "message.timeout.ms": 6000})
     producer.begin_transaction()
     for i in range(3):
         producer.produce(topic, b"stalled-%d" % i)
@@ -223,7 +225,7 @@ def test_timed_out_transaction_is_aborted_by_the_broker(broker):
     client = admin(broker.bootstrap_servers)
     assert latest(client, topic, 0, committed=True) == 0
 
-    # The producer stalls; the broker's sweep (every 200 ms here) aborts after ~2 s.
+    # The producer stalls; the broker's sweep (every 200 ms here) aborts after ~6 s.
     assert wait_until(lambda: latest(client, topic, 0, committed=True) == 4, timeout=15), \
         "the LSO did not move past the timed-out transaction"
     assert latest(client, topic, 0, committed=False) == 4  # 3 records + the ABORT marker

@@ -14,10 +14,9 @@ R = DescribeClusterResponse
 
 @handles(DESCRIBE_CLUSTER, versions=(0, 1))
 def describe_cluster(ctx: RequestContext, body: DescribeClusterRequest) -> DescribeClusterResponse:
-    host, port = ctx.listener.advertised
-    node = ctx.node_id
     return R(throttle_time_ms=0, error_code=0, error_message=None, endpoint_type=1,
-             cluster_id=ctx.broker.config.cluster_id, controller_id=node,
-             brokers=[R.DescribeClusterBroker(broker_id=node, host=host, port=port, rack=None)],
+             cluster_id=ctx.broker.config.cluster_id, controller_id=ctx.node_id,
+             brokers=[R.DescribeClusterBroker(broker_id=b.node_id, host=b.advertised[0], port=b.advertised[1], rack=None)
+                      for b in ctx.broker.cluster.brokers(ctx.listener.name)],
              cluster_authorized_operations=authorized.when(body.include_cluster_authorized_operations,
                                                            authorized.CLUSTER))

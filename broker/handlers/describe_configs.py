@@ -10,9 +10,9 @@ from kafkette.broker.topic_configs import (
     BROKER_RESOURCE,
     CONFIG_SOURCE_DEFAULT,
     CONFIG_SOURCE_STATIC_BROKER,
-    TOPIC_RESOURCE,
     STRING,
     TOPIC_CONFIGS,
+    TOPIC_RESOURCE,
     broker_configs,
     effective_topic_configs,
     synonyms,
@@ -46,7 +46,8 @@ def _describe(broker: Broker, resource, include_synonyms: bool) -> R.DescribeCon
     elif resource.resource_type == BROKER_RESOURCE:
         if resource.resource_name not in ("", str(broker.config.node_id)):
             return _error(resource, ErrorCode.INVALID_REQUEST, "unknown broker id")
-        entries = [(n, v, CONFIG_SOURCE_STATIC_BROKER) for n, v in sorted(broker_configs(broker.config).items())]
+        settings = broker_configs(broker.config, broker.cluster.listener_strings(broker.config.node_id))
+        entries = [(n, v, CONFIG_SOURCE_STATIC_BROKER) for n, v in sorted(settings.items())]
     else:
         return _error(resource, ErrorCode.INVALID_REQUEST, "only topic and broker resources are supported")
     keys = resource.configuration_keys

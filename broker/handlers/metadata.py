@@ -30,8 +30,8 @@ def topic_metadata(broker: Broker, topic: TopicInfo, operations: int = authorize
 
 
 def brokers(ctx: RequestContext) -> list[R.MetadataResponseBroker]:
-    host, port = ctx.listener.advertised
-    return [R.MetadataResponseBroker(node_id=ctx.node_id, host=host, port=port, rack=None)]
+    return [R.MetadataResponseBroker(node_id=b.node_id, host=b.advertised[0], port=b.advertised[1], rack=None)
+            for b in ctx.broker.cluster.brokers(ctx.listener.name)]
 
 
 @handles(METADATA, versions=(0, 12))
