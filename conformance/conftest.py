@@ -14,8 +14,8 @@ from typing import Iterator
 import pytest
 
 from conformance.kafka import KafkaStartError, KafkaUnavailable, RealKafka, missing_tools, wait_for_coordinators
-from conformance.replay import CapturingProxy, free_port
-from kafkette.local_broker import LocalBroker
+from conformance.replay import CapturingProxy
+from kafkette.local_broker import LocalBroker, free_port
 from kafkette.pytest_plugin import external_bootstrap
 from tests.conftest import TEST_BROKER_SETTINGS
 

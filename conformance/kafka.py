@@ -132,12 +132,6 @@ def compile_java_checks() -> Path:
     return out
 
 
-def free_port() -> int:
-    from kafkette.local_broker import free_port as pick
-
-    return pick()
-
-
 class RealKafka:
     """One Apache Kafka broker (KRaft, combined mode) in a child JVM on 127.0.0.1."""
 
@@ -181,6 +175,7 @@ class RealKafka:
     def start(self) -> RealKafka:
         """Format the log dir, start the JVM, return once it answers Metadata. Raises KafkaStartError."""
         from kafkette.client import wait_for_metadata
+        from kafkette.local_broker import free_port
 
         if self.pid is not None:
             return self

@@ -20,7 +20,6 @@ replayed on both brokers is the same input for both.
 from __future__ import annotations
 
 import fnmatch
-import socket
 import struct
 import threading
 import time
@@ -31,7 +30,7 @@ from typing import Any, Callable
 
 from crc32c import crc32c
 
-from kafkette.client import ConnectionClosed, RawClient, metadata
+from kafkette.client import ConnectionClosed, RawClient
 from kafkette.protocol import framing
 from kafkette.protocol.messages import (API_VERSIONS, CREATE_TOPICS, DESCRIBE_TRANSACTIONS, END_TXN, PRODUCE)
 from kafkette.protocol.model import Message
@@ -497,9 +496,3 @@ class Accepted:
                 continue
             return entry["reason"]
         return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
