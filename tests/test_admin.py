@@ -260,7 +260,7 @@ def test_metadata_auto_creates_a_topic_when_asked(broker):
     assert raw_metadata(broker.bootstrap_servers, topic, auto_create=False).error_code == 3
     assert partition_count(client, topic) is None
     # kafkette creates the topic and answers with it; Kafka 4 answers UNKNOWN_TOPIC_OR_PARTITION while its
-    # controller creates it (conformance/accepted_differences.toml), and the next Metadata lists it.
+    # controller creates it (README, "Moving to Apache Kafka"), and the next Metadata lists it.
     created = raw_metadata(broker.bootstrap_servers, topic, auto_create=True)
     assert created.error_code in (0, 3)
     wait_for_topic(broker.bootstrap_servers, topic, TIMEOUT)
