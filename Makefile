@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test typecheck bench bench-compare clean
+.PHONY: run test typecheck bench bench-compare conformance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ typecheck: $(VENV)/.installed-test
 
 test: typecheck $(VENV)/js/node_modules/kafkajs
 	$(BIN)/python -m pytest -q
+
+# Against Apache Kafka itself (conformance/run.py): needs a JDK 17+ and Maven; the first run downloads Kafka's jars.
+conformance: $(VENV)/.installed-test $(VENV)/js/node_modules/kafkajs
+	$(BIN)/python conformance/run.py
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.framing import RequestHeader, decode_response, encode_request
-from kafkette.protocol.messages import CREATE_TOPICS, METADATA
+from kafkette.protocol.messages import CREATE_TOPICS, LIST_OFFSETS, METADATA
 from kafkette.protocol.primitives import DecodeError
 from kafkette.protocol.schema import Api
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 # CreateTopics v4 is the first to take replication factor -1, "the broker's default".
 METADATA_VERSION = 8
 CREATE_TOPICS_VERSION = 4
+LIST_OFFSETS_VERSION = 1
 
 
 class ConnectionClosed(Exception):
@@ -195,9 +196,52 @@ def create_topic(bootstrap: str, name: str, partitions: int = 1, config: dict[st
     topic = R.CreatableTopic(name=name, num_partitions=partitions, replication_factor=-1, assignments=[],
                              configs=[R.CreatableTopicConfig(name=k, value=v) for k, v in (config or {}).items()])
     body = R(topics=[topic], timeout_ms=int(timeout * 1000), validate_only=False)
+    deadline = time.monotonic() + timeout
     result = _request(address, CREATE_TOPICS, CREATE_TOPICS_VERSION, body, timeout, security).topics[0]
     if result.error_code != ErrorCode.NONE:
         known = result.error_code in ErrorCode._value2member_map_
         error = ErrorCode(result.error_code).name if known else f"error {result.error_code}"
         detail = f" ({result.error_message})" if result.error_message else ""
         raise TopicCreationError(result.error_code, f"cannot create topic {name!r}: {error}{detail}")
+    wait_for_topic(bootstrap, name, max(0.1, deadline - time.monotonic()), security)
+
+
+def wait_for_topic(bootstrap: str, name: str, timeout: float = 30.0, security: ClientSecurity | None = None) -> None:
+    """Return once Metadata lists `name` with a leader for every partition and that leader serves it.
+
+    Kafka answers CreateTopics when its controller has created the topic; the brokers learn
+    of it a moment later (until then Metadata says UNKNOWN_TOPIC_OR_PARTITION or
+    LEADER_NOT_AVAILABLE and Produce or ListOffsets NOT_LEADER_OR_FOLLOWER). TimeoutError after `timeout`.
+    """
+    deadline = time.monotonic() + timeout
+    state = "not listed"
+    while True:
+        left = max(0.1, min(5.0, deadline - time.monotonic()))
+        cluster = metadata(bootstrap, topics=[name], timeout=left, security=security)
+        found = cluster.topics[0] if cluster.topics else None
+        if found is not None:
+            state = ErrorCode(found.error_code).name
+            if found.error_code == ErrorCode.NONE and found.partitions and all(p.leader_id >= 0 for p in found.partitions):
+                state = _leaders_serve(cluster, found, left, security)
+                if state == "NONE":
+                    return
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"topic {name!r} is not served on every partition after {timeout:g} s ({state})")
+        time.sleep(0.02)
+
+
+def _leaders_serve(cluster: Any, topic: Any, timeout: float, security: ClientSecurity | None) -> str:
+    """NONE if each partition's leader answers ListOffsets (latest) for it, else the first error's name."""
+    R = LIST_OFFSETS.Request
+    addresses = {b.node_id: f"{b.host}:{b.port}" for b in cluster.brokers}
+    for leader in {p.leader_id for p in topic.partitions}:
+        body = R(replica_id=-1, isolation_level=0, topics=[R.ListOffsetsTopic(name=topic.name, partitions=[
+            R.ListOffsetsPartition(partition_index=p.partition_index, timestamp=-1)
+            for p in topic.partitions if p.leader_id == leader])])
+        if leader not in addresses:
+            return "LEADER_NOT_AVAILABLE"
+        answer = _request(addresses[leader], LIST_OFFSETS, LIST_OFFSETS_VERSION, body, timeout, security)
+        errors = [p.error_code for t in answer.topics for p in t.partitions if p.error_code != ErrorCode.NONE]
+        if errors:
+            return ErrorCode(errors[0]).name
+    return "NONE"

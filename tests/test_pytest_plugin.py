@@ -67,6 +67,8 @@ def watermarks(broker, topic, partition=0):
 CONFTEST = '''
 import pytest
 
+pytestmark = pytest.mark.kafkette_only("kafkette's own pytest plugin, which starts kafkette")
+
 @pytest.fixture(scope="session")
 def kafka_broker_settings():
     return {"default_partitions": 3}

@@ -18,6 +18,8 @@ from kafkette.storage.lock import DataDirError, DataDirLock
 from tests.clients import consume_assigned, produce_and_flush, values
 from tests.conftest import unique
 
+pytestmark = pytest.mark.kafkette_only("kafkette's start-up and its refusals")
+
 
 def kafkette(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KAFKETTE_")}

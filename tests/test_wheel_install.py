@@ -28,7 +28,7 @@ SOURCES = ["pyproject.toml", "README.md", "kafkette", "broker", "protocol", "sto
 PROJECT_NEEDS = ["pytest", "pytest-xdist", "confluent-kafka"]  # what the sample project installs itself
 BUILD_NEEDS = ["setuptools>=68"]
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.timeout(600), pytest.mark.kafkette_only("kafkette's wheel in a fresh venv")]
 
 PROJECT_TESTS = '''
 import os
