@@ -62,6 +62,9 @@ class BrokerConfig:
     sasl_user: tuple[str, ...] = ()
     sasl_users_file: str = ""
     connections_max_reauth_ms: int = 0
+    authorizer: str = "none"
+    super_user: tuple[str, ...] = ()
+    allow_everyone_if_no_acl_found: bool = True
 
     @property
     def advertised(self) -> tuple[str, int]:
@@ -132,6 +135,13 @@ HELP = {
     "sasl_users_file": "file of SASL users, one NAME:PASSWORD a line (# comments)",
     "connections_max_reauth_ms": "SASL sessions last this long; a client must re-authenticate (KIP-368) or is "
                                  "disconnected (0: forever; Kafka's connections.max.reauth.ms)",
+    "authorizer": "acl: check every request against the ACLs (CreateAcls, `kafkette acls`), as Kafka's "
+                  "StandardAuthorizer; none: allow everything, and the ACL APIs answer SECURITY_DISABLED "
+                  "(Kafka's authorizer.class.name)",
+    "super_user": "a principal the ACLs never refuse, e.g. User:admin; repeatable (Kafka's super.users)",
+    "allow_everyone_if_no_acl_found": "with --authorizer acl, allow what no ACL names (a resource with ACLs is "
+                                      "refused to principals none of them allows); Kafka's "
+                                      "allow.everyone.if.no.acl.found, whose default is false",
 }
 
 
@@ -215,6 +225,14 @@ def _mechanisms(value: tuple[str, ...]) -> str | None:
     return None
 
 
+def _principals(value: tuple[str, ...]) -> str | None:
+    for item in value:
+        kind, colon, name = item.partition(":")
+        if not colon or not kind or not name:
+            return f"expected TYPE:NAME such as User:admin, got {item!r}"
+    return None
+
+
 def _users(value: tuple[str, ...]) -> str | None:
     for item in value:
         try:
@@ -267,6 +285,8 @@ RULES = {
     "sasl_user": _users,
     "sasl_users_file": _users_file,
     "connections_max_reauth_ms": _at_least(0),
+    "authorizer": _one_of("none", "acl"),
+    "super_user": _principals,
 }
 
 # (smaller, larger): the first must be below (or with "<=", at most) the second, as Kafka requires
@@ -305,7 +325,16 @@ def from_arguments(args: argparse.Namespace, environ: Mapping[str, str] | None =
     _check_order(config, given)
     _check_listeners(config, given)
     _check_tls(config, given)
+    _check_authorizer(config, given)
     return config
+
+
+def _check_authorizer(config: BrokerConfig, given: dict[str, str]) -> None:
+    """Super users and the no-ACL rule mean something only to an authorizer."""
+    if config.authorizer == "none":
+        for name in ("super_user", "allow_everyone_if_no_acl_found"):
+            if name in given:
+                raise ConfigError(f"invalid {given[name]}: it applies to ACLs, which are off; add --authorizer acl")
 
 
 def _check_tls(config: BrokerConfig, given: dict[str, str]) -> None:

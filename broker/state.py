@@ -10,6 +10,8 @@ from typing import Any, Awaitable, Callable, Protocol
 import structlog
 
 from kafkette.broker.arrivals import Arrivals
+from kafkette.broker.auth.acl_store import AclStore
+from kafkette.broker.auth.authorizer import Authorizer
 from kafkette.broker.auth.users import Users, parse_user, read_users_file
 from kafkette.broker.clock import now_ms
 from kafkette.broker.cluster import Cluster
@@ -19,6 +21,7 @@ from kafkette.broker.groups import GroupCoordinator
 from kafkette.broker.groups.consumer_group import ConsumerGroupSettings
 from kafkette.broker.groups.state import GroupSettings
 from kafkette.broker.internal_topic import (
+    ACLS_TOPIC,
     HIDDEN_DIR,
     HIDDEN_TOPICS,
     INTERNAL_TOPICS,
@@ -59,6 +62,10 @@ class Broker:
         self.store = open_store(config, self.arrivals.notify)
         self.hidden_store = open_store(config, None, HIDDEN_DIR)  # topics no handler sees (broker.internal_topic)
         self.users = Users(static_users(config), InternalTopic(self.hidden_store, SCRAM_CREDENTIALS_TOPIC))
+        self.acls = AclStore(InternalTopic(self.hidden_store, ACLS_TOPIC),
+                             Authorizer(config.super_user, config.allow_everyone_if_no_acl_found))
+        # What every request is checked against (`RequestContext.authorize`); None with --authorizer none
+        self.authorizer = self.acls.authorizer if config.authorizer == "acl" else None
         self.dispatcher = Dispatcher()
         self.cluster = Cluster()
         self.connections: set[Any] = set()
@@ -88,6 +95,7 @@ class Broker:
         self.hidden_store.open()
         ensure_internal_topics(self.hidden_store, HIDDEN_TOPICS)
         self.users.load()
+        self.acls.load()
         for coordinator in self.coordinators:
             coordinator.load()
 

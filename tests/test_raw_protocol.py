@@ -222,7 +222,9 @@ def minimal_request(api, version: int):
     body = api.Request()
     overrides = {"transactional_id": None, "topics": [], "acks": 1, "timeout_ms": 1000, "max_wait_ms": 0,
                  "resources": [], "transactional_ids": [], "client_software_name": "kafkette-tests",
-                 "client_software_version": "1", "key": "kafkette-tests-minimal", "coordinator_keys": ["k"]}
+                 "client_software_version": "1", "key": "kafkette-tests-minimal", "coordinator_keys": ["k"],
+                 # DescribeAcls: ANY (1) of each, as code 0 (UNKNOWN) is a request Kafka cannot parse
+                 "resource_type_filter": 1, "pattern_type_filter": 1, "operation": 1, "permission_type": 1}
     for fd in api.Request.FIELDS:
         if fd.name in overrides and fd.present(version):
             value = overrides[fd.name]

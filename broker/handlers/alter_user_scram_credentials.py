@@ -1,7 +1,9 @@
 """AlterUserScramCredentials (KIP-554): add, change or remove users' SCRAM credentials, stored before answering."""
 
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.alter_user_scram_credentials import (
     ALTER_USER_SCRAM_CREDENTIALS,
     AlterUserScramCredentialsRequest,
@@ -13,6 +15,11 @@ R = AlterUserScramCredentialsResponse
 
 @handles(ALTER_USER_SCRAM_CREDENTIALS, versions=(0, 0))
 def alter_user_scram_credentials(ctx: RequestContext, body: AlterUserScramCredentialsRequest) -> R:
+    if not ctx.authorize(Operation.ALTER, ResourceType.CLUSTER):
+        users = sorted({d.name for d in body.deletions} | {u.name for u in body.upsertions})
+        return R(throttle_time_ms=0, results=[R.AlterUserScramCredentialsResult(
+            user=user, error_code=ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+            error_message="Request AlterUserScramCredentials needs ALTER permission.") for user in users])
     results = ctx.broker.users.alter(
         [(d.name, d.mechanism) for d in body.deletions],
         [(u.name, u.mechanism, u.iterations, bytes(u.salt), bytes(u.salted_password)) for u in body.upsertions],

@@ -1,8 +1,9 @@
 """ConsumerGroupDescribe: state, epochs and members (current and target assignments) of consumer-protocol groups."""
 
-from kafkette.broker import authorized_operations as authorized
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.consumer_group_describe import (
     CONSUMER_GROUP_DESCRIBE,
     ConsumerGroupDescribeRequest,
@@ -14,12 +15,27 @@ R = ConsumerGroupDescribeResponse
 
 @handles(CONSUMER_GROUP_DESCRIBE, versions=(0, 0))
 def consumer_group_describe(ctx: RequestContext, body: ConsumerGroupDescribeRequest) -> ConsumerGroupDescribeResponse:
-    operations = authorized.when(body.include_authorized_operations, authorized.GROUP)
+    denied = ctx.denied(Operation.DESCRIBE, ResourceType.GROUP, body.group_ids, None)
     ctx.broker.groups.expire(body.group_ids, ctx.now_ms())
-    return R(throttle_time_ms=0, groups=[_describe(ctx, group_id, operations) for group_id in body.group_ids])
+    refused = [R.DescribedGroup(group_id=group_id, error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED)
+               for group_id in body.group_ids if group_id in denied]  # Kafka lists the refused ones first
+    described = [_describe(ctx, group_id, body.include_authorized_operations)
+                 for group_id in body.group_ids if group_id not in denied]
+    return R(throttle_time_ms=0, groups=refused + [_unless_topics_refused(ctx, g) for g in described])
 
 
-def _describe(ctx: RequestContext, group_id: str, operations: int) -> R.DescribedGroup:
+def _unless_topics_refused(ctx: RequestContext, group: R.DescribedGroup) -> R.DescribedGroup:
+    """A group whose assignments name a topic the principal may not describe is not described at all."""
+    topics = {tp.topic_name for m in group.members for a in (m.assignment, m.target_assignment) if a is not None
+              for tp in a.topic_partitions}
+    if not ctx.denied(Operation.DESCRIBE, ResourceType.TOPIC, topics, None):
+        return group
+    return R.DescribedGroup(group_id=group.group_id, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED, members=[],
+                            error_message="The group has described topic(s) that the client is not authorized to "
+                                          "describe.")
+
+
+def _describe(ctx: RequestContext, group_id: str, operations_requested: bool) -> R.DescribedGroup:
     error, message, group, topics = ctx.broker.groups.consumer.describe(group_id)
     if group is None:
         return R.DescribedGroup(error_code=error, error_message=message, group_id=group_id, group_state="",
@@ -40,4 +56,5 @@ def _describe(ctx: RequestContext, group_id: str, operations: int) -> R.Describe
     return R.DescribedGroup(error_code=0, group_id=group_id, group_state=group.state.value,
                             group_epoch=group.group_epoch, assignment_epoch=group.assignment_epoch,
                             assignor_name=group.preferred_assignor(), members=members,
-                            authorized_operations=operations)
+                            authorized_operations=ctx.authorized_operations(ResourceType.GROUP, group_id,
+                                                                            operations_requested))

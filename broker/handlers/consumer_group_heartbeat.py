@@ -1,8 +1,10 @@
 """ConsumerGroupHeartbeat: join, stay in and leave a consumer-protocol (KIP-848) group; the broker assigns."""
 
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.consumer_group import HeartbeatRequest
 from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.consumer_group_heartbeat import (
     CONSUMER_GROUP_HEARTBEAT,
     ConsumerGroupHeartbeatRequest,
@@ -15,6 +17,11 @@ R = ConsumerGroupHeartbeatResponse
 @handles(CONSUMER_GROUP_HEARTBEAT, versions=(0, 1))
 def consumer_group_heartbeat(ctx: RequestContext, body: ConsumerGroupHeartbeatRequest) -> ConsumerGroupHeartbeatResponse:
     version = ctx.version
+    if not ctx.authorize(Operation.READ, ResourceType.GROUP, body.group_id):
+        return R(throttle_time_ms=0, error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED)
+    if body.subscribed_topic_names and ctx.denied(Operation.DESCRIBE, ResourceType.TOPIC, body.subscribed_topic_names,
+                                                  None):
+        return R(throttle_time_ms=0, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED)
     owned = None if body.topic_partitions is None else [(t.topic_id, list(t.partitions))
                                                          for t in body.topic_partitions]
     req = HeartbeatRequest(

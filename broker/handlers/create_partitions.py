@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
@@ -21,7 +22,10 @@ R = CreatePartitionsResponse
 
 @handles(CREATE_PARTITIONS, versions=(0, 3))
 def create_partitions(ctx: RequestContext, body: CreatePartitionsRequest) -> CreatePartitionsResponse:
-    return R(throttle_time_ms=0, results=[_grow(ctx.broker, t, body.validate_only) for t in body.topics])
+    denied = ctx.denied(Operation.ALTER, ResourceType.TOPIC, body.topics)
+    return R(throttle_time_ms=0, results=[
+        R.CreatePartitionsTopicResult(name=t.name, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED, error_message=None)
+        if t.name in denied else _grow(ctx.broker, t, body.validate_only) for t in body.topics])
 
 
 def _grow(broker: Broker, wanted, validate_only: bool) -> R.CreatePartitionsTopicResult:

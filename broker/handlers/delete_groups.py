@@ -1,7 +1,9 @@
 """DeleteGroups: remove empty groups and their offsets."""
 
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.delete_groups import DELETE_GROUPS, DeleteGroupsRequest, DeleteGroupsResponse
 
 R = DeleteGroupsResponse
@@ -9,7 +11,9 @@ R = DeleteGroupsResponse
 
 @handles(DELETE_GROUPS, versions=(0, 2))
 def delete_groups(ctx: RequestContext, body: DeleteGroupsRequest) -> DeleteGroupsResponse:
-    names = body.groups_names
+    denied = ctx.denied(Operation.DELETE, ResourceType.GROUP, body.groups_names, None)
+    names = [g for g in body.groups_names if g not in denied]
     errors = ctx.broker.groups.delete_groups(names, ctx.now_ms())
     return R(throttle_time_ms=0, results=[R.DeletableGroupResult(group_id=g, error_code=e)
-                                          for g, e in zip(names, errors)])
+                                          for g, e in zip(names, errors)] +
+             [R.DeletableGroupResult(group_id=g, error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED) for g in denied])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
@@ -17,8 +18,12 @@ R = DeleteRecordsResponse
 
 @handles(DELETE_RECORDS, versions=(0, 2))
 def delete_records(ctx: RequestContext, body: DeleteRecordsRequest) -> DeleteRecordsResponse:
+    denied = ctx.denied(Operation.DELETE, ResourceType.TOPIC, body.topics)
     return R(throttle_time_ms=0, topics=[
-        R.DeleteRecordsTopicResult(name=t.name, partitions=[_delete(ctx.broker, t.name, p) for p in t.partitions])
+        R.DeleteRecordsTopicResult(name=t.name, partitions=[
+            R.DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=-1,
+                                           error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+            if t.name in denied else _delete(ctx.broker, t.name, p) for p in t.partitions])
         for t in body.topics])
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kafkette.broker.auth.acl import AUTHORIZATION_MESSAGES, Operation, ResourceType
 from kafkette.broker.clock import now_ms
 from kafkette.broker.context import RequestContext
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
@@ -24,7 +25,32 @@ def delete_topics(ctx: RequestContext, body: DeleteTopicsRequest) -> DeleteTopic
         wanted = [(t.name, t.topic_id) for t in body.topics]
     else:
         wanted = [(name, None) for name in body.topic_names]
-    return R(throttle_time_ms=0, responses=[_delete(ctx.broker, name, topic_id) for name, topic_id in wanted])
+    return R(throttle_time_ms=0, responses=[_refusal(ctx, name, topic_id) or _delete(ctx.broker, name, topic_id)
+                                            for name, topic_id in wanted])
+
+
+def _refusal(ctx: RequestContext, name: str | None, topic_id: bytes | None) -> R.DeletableTopicResult | None:
+    """Kafka's authorization of a deletion (ControllerApis.deleteTopics): DELETE on the cluster, or on the topic.
+    By name, a topic the principal may not describe is refused before whether it exists is said; by id, an
+    unknown id is said as such, and a refused topic's name is told only to a principal that may describe it."""
+    if ctx.authorize(Operation.DELETE, ResourceType.CLUSTER):
+        return None
+    if name is None:
+        topic = ctx.broker.store.topic_by_id(topic_id or bytes(16))
+        if topic is None or ctx.authorize(Operation.DELETE, ResourceType.TOPIC, topic.name):
+            return None
+        shown = topic.name if ctx.authorize(Operation.DESCRIBE, ResourceType.TOPIC, topic.name) else None
+        return _refused(shown, topic_id or bytes(16))
+    if not ctx.authorize(Operation.DESCRIBE, ResourceType.TOPIC, name):
+        return _refused(name, bytes(16))
+    if ctx.broker.store.topic(name) is None or ctx.authorize(Operation.DELETE, ResourceType.TOPIC, name):
+        return None
+    return _refused(name, bytes(16))
+
+
+def _refused(name: str | None, topic_id: bytes) -> R.DeletableTopicResult:
+    return R.DeletableTopicResult(name=name, topic_id=topic_id, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                                  error_message=AUTHORIZATION_MESSAGES[ErrorCode.TOPIC_AUTHORIZATION_FAILED])
 
 
 def _delete(broker: Broker, name: str | None, topic_id: bytes | None) -> R.DeletableTopicResult:

@@ -1,6 +1,6 @@
 """DescribeCluster: this single node."""
 
-from kafkette.broker import authorized_operations as authorized
+from kafkette.broker.auth.acl import ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.messages.describe_cluster import (
@@ -18,5 +18,5 @@ def describe_cluster(ctx: RequestContext, body: DescribeClusterRequest) -> Descr
              cluster_id=ctx.broker.config.cluster_id, controller_id=ctx.node_id,
              brokers=[R.DescribeClusterBroker(broker_id=b.node_id, host=b.advertised[0], port=b.advertised[1], rack=None)
                       for b in ctx.broker.cluster.brokers(ctx.listener.name)],
-             cluster_authorized_operations=authorized.when(body.include_cluster_authorized_operations,
-                                                           authorized.CLUSTER))
+             cluster_authorized_operations=ctx.authorized_operations(
+                 ResourceType.CLUSTER, requested=body.include_cluster_authorized_operations))

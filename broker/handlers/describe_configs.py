@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kafkette.broker.auth.acl import AUTHORIZATION_MESSAGES, Operation, config_resource
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.broker.topic_configs import (
@@ -32,8 +33,17 @@ R = DescribeConfigsResponse
 
 @handles(DESCRIBE_CONFIGS, versions=(0, 4))
 def describe_configs(ctx: RequestContext, body: DescribeConfigsRequest) -> DescribeConfigsResponse:
-    return R(throttle_time_ms=0, results=[_describe(ctx.broker, res, body.include_synonyms)
+    return R(throttle_time_ms=0, results=[_authorized_describe(ctx, res, body.include_synonyms)
                                           for res in body.resources])
+
+
+def _authorized_describe(ctx: RequestContext, resource, include_synonyms: bool) -> R.DescribeConfigsResult:
+    """Configs need DESCRIBE_CONFIGS on their topic, group or (for a broker's) the cluster."""
+    guard = config_resource(resource.resource_type, resource.resource_name)
+    refused = ctx.refusal(Operation.DESCRIBE_CONFIGS, *guard) if guard else ErrorCode.NONE
+    if refused:
+        return _error(resource, refused, AUTHORIZATION_MESSAGES[refused])
+    return _describe(ctx.broker, resource, include_synonyms)
 
 
 def _describe(broker: Broker, resource, include_synonyms: bool) -> R.DescribeConfigsResult:

@@ -1,8 +1,9 @@
 """DescribeGroups: state, protocol and members (with metadata and assignment when Stable) of groups."""
 
-from kafkette.broker import authorized_operations as authorized
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.describe_groups import DESCRIBE_GROUPS, DescribeGroupsRequest, DescribeGroupsResponse
 
 R = DescribeGroupsResponse
@@ -10,10 +11,15 @@ R = DescribeGroupsResponse
 
 @handles(DESCRIBE_GROUPS, versions=(0, 5))
 def describe_groups(ctx: RequestContext, body: DescribeGroupsRequest) -> DescribeGroupsResponse:
-    described = []
-    operations = authorized.when(body.include_authorized_operations, authorized.GROUP)  # unknown groups too
+    denied = ctx.denied(Operation.DESCRIBE, ResourceType.GROUP, body.groups, None)
+    described = [R.DescribedGroup(error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED, group_id=group_id, group_state="",
+                                  protocol_type="", protocol_data="", members=[])
+                 for group_id in body.groups if group_id in denied]  # Kafka lists the refused ones first
     ctx.broker.groups.expire(body.groups, ctx.now_ms())
     for group_id in body.groups:
+        if group_id in denied:
+            continue
+        operations = ctx.authorized_operations(ResourceType.GROUP, group_id, body.include_authorized_operations)
         s = ctx.broker.groups.classic.describe(group_id)
         described.append(R.DescribedGroup(
             error_code=0, group_id=group_id, group_state=s.state, protocol_type=s.protocol_type,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kafkette.broker.auth.acl import AUTHORIZATION_MESSAGES, Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
@@ -21,8 +22,13 @@ R = DescribeProducersResponse
 
 @handles(DESCRIBE_PRODUCERS, versions=(0, 0))
 def describe_producers(ctx: RequestContext, body: DescribeProducersRequest) -> DescribeProducersResponse:
+    denied = ctx.denied(Operation.READ, ResourceType.TOPIC, body.topics)
     return R(throttle_time_ms=0, topics=[
-        R.TopicResponse(name=t.name, partitions=[_partition(ctx.broker, t.name, p) for p in t.partition_indexes])
+        R.TopicResponse(name=t.name, partitions=[
+            R.PartitionResponse(partition_index=p, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                                error_message=AUTHORIZATION_MESSAGES[ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+                                active_producers=[]) if t.name in denied else _partition(ctx.broker, t.name, p)
+            for p in t.partition_indexes])
         for t in body.topics])
 
 

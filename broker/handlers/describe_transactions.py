@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
@@ -22,8 +23,18 @@ R = DescribeTransactionsResponse
 
 @handles(DESCRIBE_TRANSACTIONS, versions=(0, 0))
 def describe_transactions(ctx: RequestContext, body: DescribeTransactionsRequest) -> DescribeTransactionsResponse:
-    return R(throttle_time_ms=0, transaction_states=[_describe(ctx.broker, tid)
-                                                     for tid in body.transactional_ids])
+    return R(throttle_time_ms=0, transaction_states=[_described(ctx, tid) for tid in body.transactional_ids])
+
+
+def _described(ctx: RequestContext, transactional_id: str) -> R.TransactionState:
+    """The transaction as the principal may see it: DESCRIBE on its id, and on each topic it lists."""
+    if not ctx.authorize(Operation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, transactional_id):
+        return R.TransactionState(error_code=ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+                                  transactional_id=transactional_id)
+    state = _describe(ctx.broker, transactional_id)
+    hidden = ctx.denied(Operation.DESCRIBE, ResourceType.TOPIC, [t.topic for t in state.topics], None)
+    state.topics = [t for t in state.topics if t.topic not in hidden]
+    return state
 
 
 def _describe(broker: Broker, transactional_id: str) -> R.TransactionState:

@@ -1,7 +1,9 @@
 """DescribeUserScramCredentials (KIP-554): each user's SCRAM mechanisms and iterations, never the keys."""
 
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.describe_user_scram_credentials import (
     DESCRIBE_USER_SCRAM_CREDENTIALS,
     DescribeUserScramCredentialsRequest,
@@ -14,6 +16,11 @@ R = DescribeUserScramCredentialsResponse
 @handles(DESCRIBE_USER_SCRAM_CREDENTIALS, versions=(0, 0))
 def describe_user_scram_credentials(ctx: RequestContext, body: DescribeUserScramCredentialsRequest) -> R:
     users = None if body.users is None else [u.name for u in body.users]
+    if not ctx.authorize(Operation.DESCRIBE, ResourceType.CLUSTER):
+        error, message = ErrorCode.CLUSTER_AUTHORIZATION_FAILED, "Cluster authorization failed."
+        return R(throttle_time_ms=0, error_code=error, error_message=message, results=[
+            R.DescribeUserScramCredentialsResult(user="", error_code=error, error_message=message,
+                                                 credential_infos=[]) for _ in users or ()])
     results = [R.DescribeUserScramCredentialsResult(
         user=d.user, error_code=d.error, error_message=d.message,
         credential_infos=[R.CredentialInfo(mechanism=m, iterations=i) for m, i in d.credentials])

@@ -6,8 +6,10 @@ Fetch sessions are answered as sessionless (session id 0), as Kafka allows.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Awaitable
+from operator import attrgetter
+from typing import TYPE_CHECKING, AbstractSet, Awaitable
 
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
@@ -18,30 +20,36 @@ if TYPE_CHECKING:
     from kafkette.broker.state import Broker
 
 R = FetchResponse
+TOPIC_NAME = attrgetter("topic")
 
 
 @handles(FETCH, versions=(4, 12))
 def fetch(ctx: RequestContext, body: FetchRequest) -> FetchResponse | Awaitable[FetchResponse]:
-    response, size, error = _read(ctx.broker, body)
+    # a follower's fetch (replica id 0 or more) needs CLUSTER_ACTION; a consumer's, READ on each topic
+    if body.replica_id >= 0 and not ctx.authorize(Operation.CLUSTER_ACTION, ResourceType.CLUSTER):
+        denied: AbstractSet[str] = {t.topic for t in body.topics}
+    else:
+        denied = ctx.denied(Operation.READ, ResourceType.TOPIC, body.topics, TOPIC_NAME)
+    response, size, error = _read(ctx.broker, body, denied)
     if size >= body.min_bytes or body.max_wait_ms <= 0 or error:
         return response
-    return _long_poll(ctx.broker, body, time.monotonic() + body.max_wait_ms / 1000)
+    return _long_poll(ctx.broker, body, denied, time.monotonic() + body.max_wait_ms / 1000)
 
 
-async def _long_poll(broker: Broker, body: FetchRequest, deadline: float) -> FetchResponse:
+async def _long_poll(broker: Broker, body: FetchRequest, denied: AbstractSet[str], deadline: float) -> FetchResponse:
     keys = [log for t in body.topics for p in t.partitions if (log := broker.store.partition(t.topic, p.partition))]
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
         await broker.arrivals.wait(keys, remaining)
-        response, size, error = _read(broker, body)
+        response, size, error = _read(broker, body, denied)
         if size >= body.min_bytes or error:
             return response
-    return _read(broker, body)[0]
+    return _read(broker, body, denied)[0]
 
 
-def _read(broker: Broker, body: FetchRequest) -> tuple[FetchResponse, int, bool]:
+def _read(broker: Broker, body: FetchRequest, denied: AbstractSet[str]) -> tuple[FetchResponse, int, bool]:
     """(response, record bytes in it, whether any partition has an error)."""
     committed = body.isolation_level == IsolationLevel.READ_COMMITTED
     budget = body.max_bytes
@@ -50,6 +58,11 @@ def _read(broker: Broker, body: FetchRequest) -> tuple[FetchResponse, int, bool]
     topics = []
     for wanted in body.topics:
         partitions = []
+        if wanted.topic in denied:  # answered as an unknown partition is (Kafka's "erroneous" partitions)
+            any_error = True
+            topics.append(R.FetchableTopicResponse(topic=wanted.topic, partitions=[
+                _error(p.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED, committed) for p in wanted.partitions]))
+            continue
         for p in wanted.partitions:
             log = broker.store.partition(wanted.topic, p.partition)
             if log is None:

@@ -1,5 +1,6 @@
 """IncrementalAlterConfigs: set, delete, append to or subtract from a topic's configs."""
 
+from kafkette.broker.auth.acl import AUTHORIZATION_MESSAGES, Operation, config_resource
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.broker.topic_configs import alter_topic_configs
@@ -20,7 +21,9 @@ def incremental_alter_configs(ctx: RequestContext, body: IncrementalAlterConfigs
     for res in body.resources:
         topic = ctx.broker.store.topic(res.resource_name)
         configs = dict(topic.configs) if topic is not None else {}
-        error, message = _apply(configs, res.configs)
+        guard = config_resource(res.resource_type, res.resource_name)
+        refused = ctx.refusal(Operation.ALTER_CONFIGS, *guard) if guard else ErrorCode.NONE
+        error, message = (refused, AUTHORIZATION_MESSAGES[refused]) if refused else _apply(configs, res.configs)
         if error == ErrorCode.NONE:
             error, message = alter_topic_configs(ctx.broker.store, res.resource_type, res.resource_name, configs,
                                                  body.validate_only)

@@ -2,9 +2,11 @@
 
 from typing import Awaitable
 
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.state import JoinRequest, JoinResult
 from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.join_group import JOIN_GROUP, JoinGroupRequest, JoinGroupResponse
 
 R = JoinGroupResponse
@@ -13,6 +15,8 @@ R = JoinGroupResponse
 @handles(JOIN_GROUP, versions=(0, 9))
 def join_group(ctx: RequestContext, body: JoinGroupRequest) -> JoinGroupResponse | Awaitable[JoinGroupResponse]:
     version = ctx.version
+    if not ctx.authorize(Operation.READ, ResourceType.GROUP, body.group_id):
+        return response(JoinResult(ErrorCode.GROUP_AUTHORIZATION_FAILED, member_id=""), version)
     req = JoinRequest(
         member_id=body.member_id,
         group_instance_id=body.group_instance_id if version >= 5 else None,

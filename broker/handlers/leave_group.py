@@ -1,7 +1,9 @@
 """LeaveGroup: one member (v0-2) or a batch of members, dynamic or static (v3+), leave a group."""
 
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.leave_group import LEAVE_GROUP, LeaveGroupRequest, LeaveGroupResponse
 
 R = LeaveGroupResponse
@@ -10,6 +12,8 @@ R = LeaveGroupResponse
 @handles(LEAVE_GROUP, versions=(0, 5))
 def leave_group(ctx: RequestContext, body: LeaveGroupRequest) -> LeaveGroupResponse:
     version = ctx.version
+    if not ctx.authorize(Operation.READ, ResourceType.GROUP, body.group_id):
+        return R(throttle_time_ms=0, error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED)
     leaving: list[tuple[str, str | None]]
     if version < 3:
         leaving = [(body.member_id, None)]

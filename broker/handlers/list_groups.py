@@ -1,5 +1,8 @@
 """ListGroups: every group, filtered by state (v4+) and type (v5+)."""
 
+from operator import itemgetter
+
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.messages.list_groups import LIST_GROUPS, ListGroupsRequest, ListGroupsResponse
@@ -13,6 +16,10 @@ def list_groups(ctx: RequestContext, body: ListGroupsRequest) -> ListGroupsRespo
     states = body.states_filter if version >= 4 else ()
     types = body.types_filter if version >= 5 else ()
     ctx.broker.groups.expire(None, ctx.now_ms())
+    listed = ctx.broker.groups.list_groups(states, types)
+    # DESCRIBE on the cluster lists every group; else only those the principal may describe
+    hidden = ctx.denied(Operation.DESCRIBE, ResourceType.GROUP, listed, itemgetter(0)) \
+        if not ctx.authorize(Operation.DESCRIBE, ResourceType.CLUSTER) else frozenset()
     return R(throttle_time_ms=0, error_code=0, groups=[
         R.ListedGroup(group_id=g, protocol_type=ptype, group_state=state, group_type=gtype)
-        for g, ptype, state, gtype in ctx.broker.groups.list_groups(states, types)])
+        for g, ptype, state, gtype in listed if g not in hidden])

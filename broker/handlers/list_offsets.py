@@ -1,5 +1,6 @@
 """ListOffsets: earliest (-2), latest (-1: HWM, or LSO for read_committed), max timestamp (-3), by time."""
 
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.handlers.metadata import LEADER_EPOCH
 from kafkette.broker.registry import handles
@@ -15,8 +16,14 @@ LATEST, EARLIEST, MAX_TIMESTAMP = -1, -2, -3
 @handles(LIST_OFFSETS, versions=(1, 7))
 def list_offsets(ctx: RequestContext, body: ListOffsetsRequest) -> ListOffsetsResponse:
     committed = body.isolation_level == IsolationLevel.READ_COMMITTED
+    denied = ctx.denied(Operation.DESCRIBE, ResourceType.TOPIC, body.topics)
     topics = []
     for wanted in body.topics:
+        if wanted.name in denied:
+            topics.append(R.ListOffsetsTopicResponse(name=wanted.name, partitions=[R.ListOffsetsPartitionResponse(
+                partition_index=p.partition_index, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+                for p in wanted.partitions]))
+            continue
         partitions = []
         for p in wanted.partitions:
             log = ctx.broker.store.partition(wanted.name, p.partition_index)

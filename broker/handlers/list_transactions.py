@@ -5,6 +5,9 @@ current (or last) transaction started more than that many ms ago, in any state; 
 start (-1), so it always passes.
 """
 
+from operator import attrgetter
+
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.broker.transactions.states import TxnState
@@ -15,6 +18,7 @@ from kafkette.protocol.messages.list_transactions import (
 )
 
 R = ListTransactionsResponse
+TRANSACTIONAL_ID = attrgetter("transactional_id")
 
 
 @handles(LIST_TRANSACTIONS, versions=(0, 1))
@@ -28,6 +32,8 @@ def list_transactions(ctx: RequestContext, body: ListTransactionsRequest) -> Lis
               and (not states or txn.state in states)
               and (not producers or txn.producer_id in producers)
               and (body.duration_filter < 0 or now - txn.start_ms > body.duration_filter)]
+    hidden = ctx.denied(Operation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, listed, TRANSACTIONAL_ID)
+    listed = [txn for txn in listed if txn.transactional_id not in hidden]
     return R(throttle_time_ms=0, error_code=0, unknown_state_filters=unknown, transaction_states=[
         R.TransactionState(transactional_id=t.transactional_id, producer_id=t.producer_id,
                            transaction_state=t.state.wire_name) for t in listed])

@@ -1,7 +1,12 @@
 """OffsetFetch: a group's committed offsets; one group (v0-7) or several (v8+); require_stable (v7+)."""
 
+from operator import itemgetter
+
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
+from kafkette.broker.groups.offset_manager import OffsetRow
 from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.offset_fetch import OFFSET_FETCH, OffsetFetchRequest, OffsetFetchResponse
 
 R = OffsetFetchResponse
@@ -13,25 +18,56 @@ def offset_fetch(ctx: RequestContext, body: OffsetFetchRequest) -> OffsetFetchRe
     stable = body.require_stable if version >= 7 else False
     if version < 8:
         wanted = None if body.topics is None else [(t.name, t.partition_indexes) for t in body.topics]
-        found = ctx.broker.groups.offsets.fetch(body.group_id, wanted, stable)
+        if not ctx.authorize(Operation.DESCRIBE, ResourceType.GROUP, body.group_id):
+            return _group_refused(wanted or [], version)
+        found = _visible(ctx, body.group_id, wanted, stable)
         return R(throttle_time_ms=0, error_code=0, topics=[
             R.OffsetFetchResponseTopic(name=topic, partitions=[
                 R.OffsetFetchResponsePartition(partition_index=p, error_code=e, **_offset(o)) for p, o, e in rows])
             for topic, rows in found])
     groups = []
     for g in body.groups:
+        if not ctx.authorize(Operation.DESCRIBE, ResourceType.GROUP, g.group_id):
+            groups.append(R.OffsetFetchResponseGroup(group_id=g.group_id,
+                                                     error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED, topics=[]))
+            continue
         if version >= 9:  # a consumer-protocol member names itself; a stale or unknown one is refused
             error = ctx.broker.groups.offsets.validate_fetch(g.group_id, g.member_id, g.member_epoch)
             if error:
                 groups.append(R.OffsetFetchResponseGroup(group_id=g.group_id, error_code=error, topics=[]))
                 continue
         wanted = None if g.topics is None else [(t.name, t.partition_indexes) for t in g.topics]
-        found = ctx.broker.groups.offsets.fetch(g.group_id, wanted, stable)
+        found = _visible(ctx, g.group_id, wanted, stable)
         groups.append(R.OffsetFetchResponseGroup(group_id=g.group_id, error_code=0, topics=[
             R.OffsetFetchResponseTopics(name=topic, partitions=[
                 R.OffsetFetchResponsePartitions(partition_index=p, error_code=e, **_offset(o)) for p, o, e in rows])
             for topic, rows in found]))
     return R(throttle_time_ms=0, groups=groups)
+
+
+def _visible(ctx: RequestContext, group_id: str, wanted: list[tuple[str, list[int]]] | None,
+             stable: bool) -> list[tuple[str, list[OffsetRow]]]:
+    """The group's offsets the principal may see (DESCRIBE on the topic): a topic asked for and refused is
+    answered TOPIC_AUTHORIZATION_FAILED, one not asked for is left out (Kafka's handleOffsetFetchRequest)."""
+    offsets = ctx.broker.groups.offsets
+    if wanted is None:
+        found = offsets.fetch(group_id, None, stable)
+        hidden = ctx.denied(Operation.DESCRIBE, ResourceType.TOPIC, found, itemgetter(0))
+        return [f for f in found if f[0] not in hidden]
+    denied = ctx.denied(Operation.DESCRIBE, ResourceType.TOPIC, wanted, itemgetter(0))
+    return offsets.fetch(group_id, [w for w in wanted if w[0] not in denied], stable) + [
+        (topic, [(p, None, ErrorCode.TOPIC_AUTHORIZATION_FAILED) for p in partitions])
+        for topic, partitions in wanted if topic in denied]
+
+
+def _group_refused(wanted: list[tuple[str, list[int]]], version: int) -> R:
+    """v2-7 carry a group's error at the top; v0-1 beside each partition asked for (Kafka's
+    OffsetFetchResponse.groupError)."""
+    if version >= 2:
+        return R(throttle_time_ms=0, error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED, topics=[])
+    return R(throttle_time_ms=0, topics=[R.OffsetFetchResponseTopic(name=topic, partitions=[
+        R.OffsetFetchResponsePartition(partition_index=p, error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED,
+                                       **_offset(None)) for p in partitions]) for topic, partitions in wanted])
 
 
 def _offset(committed) -> dict:

@@ -1,5 +1,8 @@
 """OffsetForLeaderEpoch: the leader epoch never changes on this single node (it is always 0)."""
 
+from operator import attrgetter
+
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.handlers.metadata import LEADER_EPOCH
 from kafkette.broker.registry import handles
@@ -12,12 +15,20 @@ from kafkette.protocol.messages.offset_for_leader_epoch import (
 from kafkette.storage.engine import PartitionEngine
 
 R = OffsetForLeaderEpochResponse
+TOPIC_NAME = attrgetter("topic")
 
 
 @handles(OFFSET_FOR_LEADER_EPOCH, versions=(0, 4))
 def offset_for_leader_epoch(ctx: RequestContext, body: OffsetForLeaderEpochRequest) -> OffsetForLeaderEpochResponse:
+    # the followers' API, which consumers use too (KIP-320): CLUSTER_ACTION, else DESCRIBE on each topic
+    denied = ctx.denied(Operation.DESCRIBE, ResourceType.TOPIC, body.topics, TOPIC_NAME) \
+        if not ctx.authorize(Operation.CLUSTER_ACTION, ResourceType.CLUSTER) else frozenset()
     topics = []
     for wanted in body.topics:
+        if wanted.topic in denied:
+            topics.append(R.OffsetForLeaderTopicResult(topic=wanted.topic, partitions=[R.EpochEndOffset(
+                error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED, partition=p.partition) for p in wanted.partitions]))
+            continue
         results = [_end_offset(ctx.broker.store.partition(wanted.topic, p.partition), p) for p in wanted.partitions]
         topics.append(R.OffsetForLeaderTopicResult(topic=wanted.topic, partitions=results))
     return R(throttle_time_ms=0, topics=topics)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
+from kafkette.broker.dispatch import CloseConnection
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
 from kafkette.broker.registry import handles
 from kafkette.broker.topic_configs import max_message_bytes
@@ -42,20 +44,32 @@ def produce(ctx: RequestContext, body: ProduceRequest) -> ProduceResponse | None
     if body.acks not in (-1, 0, 1):
         return R(throttle_time_ms=0, responses=[R.TopicProduceResponse(name=t.name, partition_responses=[
             _failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS) for p in t.partition_data]) for t in body.topic_data])
-    if body.transactional_id is None and _has_transactional_batch(body):
+    if _transactional_id_refused(ctx, body.transactional_id) and _has_transactional_batch(body):
         # Kafka authorizes transactional records against their transactional id: none is never authorized
+        if body.acks == 0:  # an error answer to a request that expects none: Kafka closes the connection
+            raise CloseConnection("transactional records not authorized for their transactional id, with acks=0")
         return R(throttle_time_ms=0, responses=[R.TopicProduceResponse(name=t.name, partition_responses=[
-            _failed(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED) for p in t.partition_data])
-            for t in body.topic_data])
+            _failed(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "Transactional Id authorization failed.")
+            for p in t.partition_data]) for t in body.topic_data])
+    denied = ctx.denied(Operation.WRITE, ResourceType.TOPIC, body.topic_data)
     now = ctx.now_ms()
     responses = []
     for t in body.topic_data:
+        if t.name in denied:
+            responses.append(R.TopicProduceResponse(name=t.name, partition_responses=[
+                _failed(data.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED) for data in t.partition_data]))
+            continue
         topic = _topic(ctx.broker, t.name)
         responses.append(R.TopicProduceResponse(name=t.name, partition_responses=[
             _append(ctx.broker, topic, t.name, data, body.transactional_id, now, version) for data in t.partition_data]))
     if body.acks == 0:
         return None
     return R(responses=responses, throttle_time_ms=0)
+
+
+def _transactional_id_refused(ctx: RequestContext, transactional_id: str | None) -> bool:
+    return transactional_id is None or not ctx.authorize(Operation.WRITE, ResourceType.TRANSACTIONAL_ID,
+                                                         transactional_id)
 
 
 def _has_transactional_batch(body: ProduceRequest) -> bool:

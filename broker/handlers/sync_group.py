@@ -2,9 +2,11 @@
 
 from typing import Awaitable
 
+from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.state import SyncResult
 from kafkette.broker.registry import handles
+from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.sync_group import SYNC_GROUP, SyncGroupRequest, SyncGroupResponse
 
 R = SyncGroupResponse
@@ -13,6 +15,8 @@ R = SyncGroupResponse
 @handles(SYNC_GROUP, versions=(0, 5))
 def sync_group(ctx: RequestContext, body: SyncGroupRequest) -> SyncGroupResponse | Awaitable[SyncGroupResponse]:
     version = ctx.version
+    if not ctx.authorize(Operation.READ, ResourceType.GROUP, body.group_id):
+        return response(SyncResult(ErrorCode.GROUP_AUTHORIZATION_FAILED))
     assignments = {a.member_id: bytes(a.assignment or b"") for a in body.assignments}
     result = ctx.broker.groups.classic.sync(
         body.group_id, body.member_id, body.group_instance_id if version >= 3 else None, body.generation_id,

@@ -24,6 +24,9 @@ from kafkette.protocol.messages.add_offsets_to_txn import ADD_OFFSETS_TO_TXN
 from kafkette.protocol.messages.end_txn import END_TXN
 from kafkette.protocol.messages.write_txn_markers import WRITE_TXN_MARKERS
 from kafkette.protocol.messages.txn_offset_commit import TXN_OFFSET_COMMIT
+from kafkette.protocol.messages.describe_acls import DESCRIBE_ACLS
+from kafkette.protocol.messages.create_acls import CREATE_ACLS
+from kafkette.protocol.messages.delete_acls import DELETE_ACLS
 from kafkette.protocol.messages.describe_configs import DESCRIBE_CONFIGS
 from kafkette.protocol.messages.alter_configs import ALTER_CONFIGS
 from kafkette.protocol.messages.create_partitions import CREATE_PARTITIONS
@@ -67,6 +70,9 @@ ALL = (
     END_TXN,
     WRITE_TXN_MARKERS,
     TXN_OFFSET_COMMIT,
+    DESCRIBE_ACLS,
+    CREATE_ACLS,
+    DELETE_ACLS,
     DESCRIBE_CONFIGS,
     ALTER_CONFIGS,
     CREATE_PARTITIONS,

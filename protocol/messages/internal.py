@@ -123,3 +123,22 @@ SCRAM_CREDENTIAL_VALUE = Data(
 
 ScramCredentialKey = SCRAM_CREDENTIAL_KEY.Record
 ScramCredentialValue = SCRAM_CREDENTIAL_VALUE.Record
+
+# kafkette's own records (`__kafkette_acls`): the fields of Kafka's AccessControlEntryRecord (metadata/*.json)
+# without its id, as the key. The value is empty while the ACL exists; a null value removes it.
+ACL_KEY = Data(
+    name='AclKey',
+    versions=(0, 0),
+    flexible=0,
+    fields=[
+        f('resource_type', 'int8'),
+        f('resource_name', 'string'),
+        f('pattern_type', 'int8'),
+        f('principal', 'string'),
+        f('host', 'string'),
+        f('operation', 'int8'),
+        f('permission_type', 'int8'),
+    ],
+)
+
+AclKey = ACL_KEY.Record

@@ -154,3 +154,27 @@ class ScramCredentialValue(Message):
 
 
 SCRAM_CREDENTIAL_VALUE: Data[ScramCredentialValue]
+
+
+class AclKey(Message):
+    resource_type: int
+    resource_name: str
+    pattern_type: int
+    principal: str
+    host: str
+    operation: int
+    permission_type: int
+    def __init__(
+        self,
+        *,
+        resource_type: int = ...,
+        resource_name: str = ...,
+        pattern_type: int = ...,
+        principal: str = ...,
+        host: str = ...,
+        operation: int = ...,
+        permission_type: int = ...,
+    ) -> None: ...
+
+
+ACL_KEY: Data[AclKey]
