@@ -1,10 +1,11 @@
 """The broker's own cost per Produce and Fetch, in process, without sockets or clients.
 
-    python bench/hot_path.py [--iterations N] [--records R] [--size B] [--compression none|lz4|zstd]
+    python bench/hot_path.py [--iterations N] [--records R] [--size B] [--compression none|lz4|zstd] [--acls]
 
 Feeds pre-built request frames to a `Connection` whose transport drops what it
 is given, on a broker with a temporary data directory (`--fsync never`), and
-prints microseconds per request and per record. Under `--instructions` it runs
+prints microseconds per request and per record. With `--acls` the broker checks ACLs (`--authorizer
+acl`, nothing allowed without one) and one allows the client to write and read. Under `--instructions` it runs
 itself twice under valgrind's callgrind (N and 2N iterations) and prints the
 instructions per request, which do not depend on what else the machine is doing.
 Figures only; nothing here asserts.
@@ -89,11 +90,15 @@ def connection(broker: Broker) -> Connection:
     return conn
 
 
-def run(iterations: int, records: int, size: int, codec: int, fetch_too: bool = True) -> dict[str, float]:
+def run(iterations: int, records: int, size: int, codec: int, fetch_too: bool = True,
+        acls: bool = False) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="kafkette-hot-") as tmp:
-        broker = Broker(BrokerConfig(data_dir=Path(tmp), fsync="never"))
+        checked = {"authorizer": "acl", "allow_everyone_if_no_acl_found": False} if acls else {}
+        broker = Broker(BrokerConfig(data_dir=Path(tmp), fsync="never", **checked))  # type: ignore[arg-type]
         broker.open()
         broker.create_topic(TOPIC, PARTITIONS)
+        if acls:
+            allow_anonymous(broker)
         conn = connection(broker)
         produce = [produce_frame(i, records, size, codec) for i in range(iterations)]
         batch_bytes = len(produce[0]) // PARTITIONS
@@ -112,10 +117,18 @@ def run(iterations: int, records: int, size: int, codec: int, fetch_too: bool = 
             "fetch_us": fetched / max(len(fetch), 1) * 1e6}
 
 
+def allow_anonymous(broker: Broker) -> None:
+    """ACLs letting the PLAINTEXT client (User:ANONYMOUS) write and read the topic."""
+    from kafkette.broker.auth.acl import AclBinding, Operation, PatternType, Permission, ResourceType
+
+    broker.acls.create([AclBinding(ResourceType.TOPIC, TOPIC, PatternType.LITERAL, "User:ANONYMOUS", "*", op,
+                                   Permission.ALLOW) for op in (Operation.WRITE, Operation.READ)], 0)
+
+
 def instructions(args: argparse.Namespace, iterations: int, *extra: str) -> int:
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__,
                "--iterations", str(iterations), "--records", str(args.records), "--size", str(args.size),
-               "--compression", args.compression, *extra]
+               "--compression", args.compression, *(["--acls"] if args.acls else []), *extra]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stderr
     return int(re.search(r"Collected : (\d+)", out).group(1))
 
@@ -126,11 +139,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100, help="records per partition batch (4 partitions)")
     parser.add_argument("--size", type=int, default=100, help="bytes per record value")
     parser.add_argument("--compression", choices=sorted(CODECS), default="none")
+    parser.add_argument("--acls", action="store_true", help="with the authorizer on, and ACLs allowing the client")
     parser.add_argument("--instructions", action="store_true", help="count instructions with callgrind instead")
     parser.add_argument("--produce-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     configure_logging("warning")
-    label = f"{PARTITIONS} x {args.records} records x {args.size} B, {args.compression}"
+    label = f"{PARTITIONS} x {args.records} records x {args.size} B, {args.compression}" + (", ACLs" if args.acls else "")
     if args.instructions:
         n = max(args.iterations // 10, 50)
         produce = (instructions(args, 2 * n, "--produce-only") - instructions(args, n, "--produce-only")) / n
@@ -138,7 +152,7 @@ def main() -> None:
         print(f"{label}: {produce:,.0f} instructions per Produce, {both - produce:,.0f} per Fetch "
               f"(callgrind, {n} vs {2 * n} iterations)")
         return
-    figures = run(args.iterations, args.records, args.size, CODECS[args.compression], not args.produce_only)
+    figures = run(args.iterations, args.records, args.size, CODECS[args.compression], not args.produce_only, args.acls)
     print(f"{label}: Produce {figures['produce_us']:.1f} us ({figures['produce_us_per_record']:.3f} us/record), "
           f"Fetch {figures['fetch_us']:.1f} us")
 

@@ -1,5 +1,5 @@
-"""The command line: `kafkette serve`, `kafkette wait`, `kafkette --version`, `kafkette certs`, `kafkette users`,
-and the client commands of `kafkette.cli` (txn, groups, topics, produce, consume, dump).
+"""The command line: `kafkette serve`, `kafkette wait`, `kafkette --version`, and the client commands of
+`kafkette.cli` (txn, groups, topics, produce, consume, dump, users, acls, certs).
 
 A failure to start is one line on stderr and exit status 2; the traceback is
 printed too only with `--log-level debug`.
@@ -68,9 +68,6 @@ def build_parser() -> argparse.ArgumentParser:
                              help="give up after this long (default 30)")
     wait_parser.set_defaults(run=wait_command)
     add_commands(commands)
-    from kafkette.cli_security import add_commands as add_security_commands
-
-    add_security_commands(commands)  # certs, users
     return parser
 
 

@@ -4,13 +4,14 @@ Built on `kafkette.client.RawClient`, with the project's codec: it finds the bro
 Metadata, keeps one connection per broker, asks each broker for its ApiVersions once, and sends
 every request in the version listed in VERSIONS (or the broker's highest, if that is lower). Partition
 leaders and group or transaction coordinators are found as a Kafka admin client finds them, so the
-same commands work against kafkette and Apache Kafka (2.8 to 4.x).
+same commands work against kafkette and Apache Kafka (2.8 to 4.x). With a `ClientSecurity` every
+connection speaks TLS and/or authenticates with SASL.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkette import __version__
 from kafkette.client import ConnectionClosed, RawClient, servers
@@ -42,6 +43,9 @@ from kafkette.protocol.messages import (
 )
 from kafkette.protocol.primitives import DecodeError
 from kafkette.protocol.schema import Api
+
+if TYPE_CHECKING:
+    from kafkette.client_security import ClientSecurity
 
 # The version each request is sent in; the request bodies are built with these versions' fields, and a
 # broker whose highest version is lower gets that one (ListTransactions v0 only lacks the duration filter).
@@ -94,10 +98,12 @@ def check(code: int, what: str, message: str | None = None) -> None:
 class Cluster:
     BOOTSTRAP = -1  # the connection key of the bootstrap server, whatever its node id
 
-    def __init__(self, bootstrap: str, timeout: float = 10.0) -> None:
-        """Connect to the first bootstrap server that answers; raises BrokerUnreachable, ValueError."""
+    def __init__(self, bootstrap: str, timeout: float = 10.0, security: ClientSecurity | None = None) -> None:
+        """Connect to the first bootstrap server that answers; raises BrokerUnreachable, ValueError, and
+        AuthenticationError (kafkette.client_security) when the broker refuses the credentials."""
         self.bootstrap = bootstrap
         self.timeout = timeout
+        self.security = security
         self.brokers: dict[int, str] = {}  # node id -> "host:port", from Metadata
         self.controller_id = -1
         self._clients: dict[int, RawClient] = {}
@@ -211,7 +217,7 @@ class Cluster:
     def _open(self, node: int, address: str) -> RawClient:
         self._addresses[node] = address
         try:
-            client = RawClient(address, timeout=self.timeout, client_id="kafkette-cli")
+            client = RawClient(address, timeout=self.timeout, client_id="kafkette-cli", security=self.security)
         except OSError as e:
             raise BrokerUnreachable(address, e.strerror or str(e) or type(e).__name__) from e
         R = API_VERSIONS.Request

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -102,29 +103,35 @@ def test_admin_client_gets_kafkas_errors(users_broker, alteration, code, message
 def kafkette_users(broker: LocalBroker, *args: str, password: str | None = None) -> subprocess.CompletedProcess:
     properties = broker.client_properties()
     flags = [arg for key, value in properties.items() for arg in ("-X", f"{key}={value}")]
-    return subprocess.run([sys.executable, "-m", "kafkette", "users", args[0], "--bootstrap-server",
+    return subprocess.run([sys.executable, "-m", "kafkette", "users", args[0], "--json", "--bootstrap-server",
                            broker.bootstrap_servers, *flags, *args[1:]], input=password, capture_output=True,
                           text=True, timeout=60)
 
 
+def changes(*rows: tuple[str, str, str]) -> list[dict]:
+    return [{"user": user, "mechanism": mechanism, "change": change} for user, mechanism, change in rows]
+
+
 def test_kafkette_users_adds_lists_and_deletes(users_broker):
     added = kafkette_users(users_broker, "add", "erin", password="erin-pw\n")
-    assert (added.returncode, added.stdout, added.stderr) == (0, "erin: SCRAM-SHA-256 set\nerin: SCRAM-SHA-512 set\n", "")
+    assert (added.returncode, added.stderr) == (0, "")
+    assert json.loads(added.stdout) == changes(("erin", "SCRAM-SHA-256", "set"), ("erin", "SCRAM-SHA-512", "set"))
     assert can_log_in(users_broker, "erin", "erin-pw", "SCRAM-SHA-256")
-    listed = kafkette_users(users_broker, "list")
-    assert listed.stdout.splitlines() == [
-        "admin\tSCRAM-SHA-256 (4096 iterations), SCRAM-SHA-512 (4096 iterations)",
-        "erin\tSCRAM-SHA-256 (4096 iterations), SCRAM-SHA-512 (4096 iterations)"]
+    both = ["SCRAM-SHA-256 (4096 iterations)", "SCRAM-SHA-512 (4096 iterations)"]
+    assert json.loads(kafkette_users(users_broker, "list").stdout) == [
+        {"user": "admin", "mechanisms": both}, {"user": "erin", "mechanisms": both}]
     changed = kafkette_users(users_broker, "add", "erin", "--password", "new-pw", "--mechanism", "SCRAM-SHA-512",
                              "--iterations", "5000")
     assert changed.returncode == 0 and can_log_in(users_broker, "erin", "new-pw")
-    assert kafkette_users(users_broker, "list", "erin").stdout == \
-        "erin\tSCRAM-SHA-256 (4096 iterations), SCRAM-SHA-512 (5000 iterations)\n"
+    assert json.loads(kafkette_users(users_broker, "list", "erin").stdout) == [
+        {"user": "erin", "mechanisms": ["SCRAM-SHA-256 (4096 iterations)", "SCRAM-SHA-512 (5000 iterations)"]}]
     deleted = kafkette_users(users_broker, "delete", "erin")
-    assert (deleted.returncode, deleted.stdout) == (0, "erin: SCRAM-SHA-256 deleted\nerin: SCRAM-SHA-512 deleted\n")
+    assert deleted.returncode == 0
+    assert json.loads(deleted.stdout) == changes(("erin", "SCRAM-SHA-256", "deleted"),
+                                                 ("erin", "SCRAM-SHA-512", "deleted"))
     missing = kafkette_users(users_broker, "list", "erin")
-    assert (missing.returncode, missing.stderr) == \
-        (1, "erin: RESOURCE_NOT_FOUND (Attempt to describe a user credential that does not exist: erin)\n")
+    assert (missing.returncode, missing.stderr) == (1, "kafkette users list: user 'erin': RESOURCE_NOT_FOUND (Attempt "
+                                                       "to describe a user credential that does not exist: erin)\n")
 
 
 def test_kafkette_users_with_a_wrong_password_says_so_in_one_line(users_broker):
@@ -133,8 +140,8 @@ def test_kafkette_users_with_a_wrong_password_says_so_in_one_line(users_broker):
                               "-X", "sasl.mechanism=PLAIN", "-X", "sasl.username=admin", "-X", "sasl.password=wrong"],
                              capture_output=True, text=True, timeout=60)
     assert (refused.returncode, refused.stderr) == (
-        2, f"kafkette users: cannot ask {users_broker.bootstrap_servers}: SASL authentication failed: "
-           f"Authentication failed: Invalid username or password\n")
+        2, "kafkette users list: SASL authentication failed: Authentication failed: Invalid username or password: "
+           "check the SASL properties (sasl.mechanism, sasl.username, sasl.password)\n")
 
 
 def test_scram_users_survive_a_restart_and_only_keys_are_stored(users_broker):

@@ -1,15 +1,18 @@
-"""The client commands of `kafkette`: txn, groups, topics, produce, consume, dump.
+"""The client commands of `kafkette`: txn, groups, topics, produce, consume, dump, users, acls, and certs.
 
 They speak only the Kafka protocol (through `kafkette.cluster`), so they work against Apache
-Kafka as well as kafkette; `dump --data-dir` reads a stopped broker's files instead. This module
-declares their arguments only: a command's module (`kafkette.cli.txn`, ...) is imported when that
-command runs, so `kafkette serve` loads none of them. Exit codes are in `kafkette.cli.common`.
+Kafka as well as kafkette; `dump --data-dir` reads a stopped broker's files instead, and `certs`
+writes files. Every command that asks a broker reaches a TLS or SASL listener with librdkafka's
+client properties (--command-config FILE, -X KEY=VALUE). This module declares their arguments only:
+a command's module (`kafkette.cli.txn`, ...) is imported when that command runs, so `kafkette serve`
+loads none of them. Exit codes are in `kafkette.cli.common`.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+from pathlib import Path
 from typing import Any, Callable, NoReturn
 
 from kafkette.cli.common import EXIT_USAGE, connection_arguments
@@ -20,7 +23,7 @@ TXN_STATES = ["Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteComm
               "PrepareEpochFence"]
 
 
-COMMANDS = ("txn", "groups", "topics", "produce", "consume", "dump")
+COMMANDS = ("txn", "groups", "topics", "produce", "consume", "dump", "users", "acls", "certs")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -52,6 +55,10 @@ def add_commands(commands: Any) -> None:
     _produce(commands, common)
     _consume(commands, common)
     _dump(commands, common)
+    _users(_group(commands, "users", "SCRAM users: list, add, delete (as kafka-configs.sh --entity-type users)"),
+           common)
+    _acls(_group(commands, "acls", "ACLs: add, list, remove (as kafka-acls.sh)"), common)
+    _certs(commands)
 
 
 def _txn(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -177,6 +184,65 @@ def _dump(commands: Any, common: argparse.ArgumentParser) -> None:
                                                      "(as kafka-dump-log.sh), aborted-transaction index included")
 
 
+def _users(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = _command(sub, common, "users", "list", "users_list", "users and their SCRAM mechanisms")
+    p.add_argument("users", nargs="*", metavar="USER", help="(default: every user)")
+    p = _command(sub, common, "users", "add", "users_add", "add a user, or change its password")
+    p.add_argument("user", metavar="USER")
+    p.add_argument("--password", help="(default: read from standard input; a flag shows in `ps`)")
+    p.add_argument("--mechanism", action="append", choices=["SCRAM-SHA-256", "SCRAM-SHA-512"],
+                   help="repeatable (default: both)")
+    p.add_argument("--iterations", type=int, default=4096, metavar="N", help="4096 to 16384 (default 4096)")
+    p = _command(sub, common, "users", "delete", "users_delete", "delete a user's SCRAM credentials")
+    p.add_argument("user", metavar="USER")
+    p.add_argument("--mechanism", action="append", choices=["SCRAM-SHA-256", "SCRAM-SHA-512"],
+                   help="repeatable (default: every one the user has)")
+
+
+def _acls(sub: Any, common: argparse.ArgumentParser) -> None:
+    resources = argparse.ArgumentParser(add_help=False)
+    resources.add_argument("--topic", action="append", default=[], metavar="TOPIC", help="repeatable")
+    resources.add_argument("--group", action="append", default=[], metavar="GROUP", help="repeatable")
+    resources.add_argument("--transactional-id", action="append", default=[], metavar="ID", help="repeatable")
+    resources.add_argument("--cluster", action="store_true", help="the cluster itself")
+    resources.add_argument("--resource-pattern-type", default="literal", metavar="TYPE",
+                           help="literal (default) or prefixed; to list or remove, also any (either, the exact name) "
+                                "or match (every ACL that applies to the name)")
+    entries = argparse.ArgumentParser(add_help=False)
+    entries.add_argument("--allow-principal", action="append", default=[], metavar="TYPE:NAME",
+                         help="e.g. User:alice, or User:* for everyone (repeatable)")
+    entries.add_argument("--deny-principal", action="append", default=[], metavar="TYPE:NAME", help="repeatable")
+    entries.add_argument("--allow-host", action="append", default=[], metavar="HOST",
+                         help="the allowed principals' client address (repeatable; default every host)")
+    entries.add_argument("--deny-host", action="append", default=[], metavar="HOST",
+                         help="the denied principals' client address (repeatable; default every host)")
+    entries.add_argument("--operation", action="append", default=[], metavar="OP",
+                         help="Read, Write, Create, Delete, Alter, Describe, ClusterAction, DescribeConfigs, "
+                              "AlterConfigs, IdempotentWrite, All (repeatable; default All)")
+    p = _command(sub, common, "acls", "add", "add", "add ACLs", parents=[resources, entries])
+    p.add_argument("--producer", action="store_true", help="what a producer needs: WRITE, DESCRIBE, CREATE on "
+                                                           "--topic, WRITE, DESCRIBE on --transactional-id")
+    p.add_argument("--idempotent", action="store_true", help="with --producer: IDEMPOTENT_WRITE on the cluster")
+    p.add_argument("--consumer", action="store_true", help="what a consumer needs: READ, DESCRIBE on --topic, "
+                                                           "READ on --group")
+    p = _command(sub, common, "acls", "list", "list_acls", "list ACLs (of the resources named, or all)",
+                 parents=[resources])
+    p.add_argument("--principal", action="append", default=[], metavar="TYPE:NAME",
+                   help="only this principal's ACLs (repeatable)")
+    _command(sub, common, "acls", "remove", "remove", "remove the ACLs of the resources named (those of the "
+                                                      "principals and operations named, if any)",
+             parents=[resources, entries])
+
+
+def _certs(commands: Any) -> None:
+    p = _command(commands, None, None, "certs", "certs", "make a CA, a broker and a client certificate for "
+                                                         "local TLS, and print how to use them")
+    p.add_argument("directory", type=Path, metavar="DIR")
+    p.add_argument("--client-name", default="client", metavar="CN",
+                   help="the client certificate's common name (default client)")
+    p.add_argument("--force", action="store_true", help="replace certificates already in DIR")
+
+
 # --------------------------------------------------------------------------------------------- plumbing
 
 
@@ -186,12 +252,15 @@ def _group(commands: Any, name: str, summary: str) -> Any:
     return parser.add_subparsers(dest="action", required=True, metavar="ACTION")
 
 
-def _command(sub: Any, common: argparse.ArgumentParser, group: str | None, name: str, function: str,
-             summary: str) -> argparse.ArgumentParser:
-    parser = sub.add_parser(name, parents=[common], help=summary, description=summary[0].upper() + summary[1:] + ".",
-                            epilog=EXIT_CODES)
+def _command(sub: Any, common: argparse.ArgumentParser | None, group: str | None, name: str, function: str,
+             summary: str, parents: list[argparse.ArgumentParser] | None = None) -> argparse.ArgumentParser:
+    """A command; `common` (the connection options) None for one that asks no broker."""
+    parser = sub.add_parser(name, parents=([common] if common else []) + (parents or []), help=summary,
+                            description=summary[0].upper() + summary[1:] + ".", epilog=EXIT_CODES)
     module = group or name
     parser.set_defaults(run=_lazy(module, function), name=f"{group} {name}" if group else name)
+    if common is None:
+        parser.set_defaults(json=False)
     return parser
 
 

@@ -16,6 +16,7 @@ import json
 import os
 import sys
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 if TYPE_CHECKING:
@@ -37,7 +38,13 @@ ADVICE = {
     "INVALID_REPLICATION_FACTOR": "give a --replication-factor no larger than the number of brokers",
     "TRANSACTIONAL_ID_NOT_FOUND": "see `kafkette txn list`",
     "INVALID_PRODUCER_EPOCH": "the producer has moved on to a newer epoch: see `kafkette txn describe-producers`",
-    "CLUSTER_AUTHORIZATION_FAILED": "this needs a principal with the cluster ALTER or DESCRIBE permission",
+    "CLUSTER_AUTHORIZATION_FAILED": "this needs an ACL allowing it on the cluster (`kafkette acls list --cluster`) "
+                                    "or a super user",
+    "TOPIC_AUTHORIZATION_FAILED": "this needs an ACL allowing it on the topic (`kafkette acls list --topic TOPIC`)",
+    "GROUP_AUTHORIZATION_FAILED": "this needs an ACL allowing it on the group (`kafkette acls list --group GROUP`)",
+    "TRANSACTIONAL_ID_AUTHORIZATION_FAILED": "this needs an ACL allowing it on the transactional id "
+                                             "(`kafkette acls list --transactional-id ID`)",
+    "SECURITY_DISABLED": "the broker checks no ACLs: start kafkette with --authorizer acl (Kafka: authorizer.class.name)",
 }
 
 
@@ -127,17 +134,50 @@ def connection_arguments() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--bootstrap-server", default=DEFAULT_BOOTSTRAP, metavar="HOST:PORT",
                         help=f"a broker of the cluster; several separated by commas (default {DEFAULT_BOOTSTRAP})")
+    parent.add_argument("--command-config", type=Path, metavar="FILE",
+                        help="client properties with librdkafka's names, KEY=VALUE a line: security.protocol, "
+                             "sasl.mechanism, sasl.username, sasl.password, ssl.ca.location, ...")
+    parent.add_argument("-X", dest="properties", action="append", default=[], metavar="KEY=VALUE",
+                        help="a client property, as in --command-config (repeatable; wins over the file)")
     parent.add_argument("--json", action="store_true", help="print JSON instead of tables, for scripts")
     parent.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS",
                         help="how long to wait for each broker answer (default 10)")
     return parent
 
 
+def client_properties(args: argparse.Namespace) -> dict[str, str]:
+    """The --command-config file's properties, then the -X ones. Raises CommandError saying which line is wrong."""
+    given = [(f"{args.command_config}, line {number}", line) for number, line in enumerate(
+        _read(args.command_config).splitlines(), 1)] if args.command_config else []
+    given += [(f"-X {item}", item) for item in args.properties]
+    properties = {}
+    for where, line in given:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, eq, value = line.partition("=")
+        if not eq or not key.strip():
+            raise CommandError(f"{where}: expected KEY=VALUE", EXIT_USAGE)
+        properties[key.strip()] = value.strip()
+    return properties
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError as e:
+        raise CommandError(f"--command-config {path}: cannot read it ({e.strerror})", EXIT_USAGE) from None
+
+
 def connect(args: argparse.Namespace) -> Cluster:
+    from kafkette.client_security import ClientSecurity
     from kafkette.cluster import BrokerUnreachable, Cluster
 
     try:
-        return Cluster(args.bootstrap_server, timeout=args.request_timeout)
+        security = ClientSecurity.from_properties(client_properties(args))
+    except ValueError as e:
+        raise CommandError(f"client properties: {e}", EXIT_USAGE) from None
+    try:
+        return Cluster(args.bootstrap_server, timeout=args.request_timeout, security=security)
     except ValueError as e:
         raise CommandError(f"--bootstrap-server: {e}", EXIT_USAGE) from None
     except BrokerUnreachable as e:
@@ -151,6 +191,7 @@ Command = Callable[[argparse.Namespace, Output], "int | None"]
 def run_client(command: Command, args: argparse.Namespace) -> int:
     """Run `command` (which connects with `connect(args)` if it needs a broker) and turn every
     failure into one line on stderr and its exit code."""
+    from kafkette.client_security import AuthenticationError
     from kafkette.cluster import BrokerUnreachable, KafkaError, UnsupportedApi
 
     out = Output(args.json)
@@ -158,6 +199,9 @@ def run_client(command: Command, args: argparse.Namespace) -> int:
         return command(args, out) or EXIT_OK
     except CommandError as e:
         return fail(args, str(e), e.exit_code)
+    except AuthenticationError as e:
+        return fail(args, f"{e}: check the SASL properties (sasl.mechanism, sasl.username, sasl.password)",
+                    EXIT_USAGE)
     except KafkaError as e:
         advice = ADVICE.get(e.name)
         return fail(args, f"{e}: {advice}" if advice else str(e), EXIT_FAILED)
