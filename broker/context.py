@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, AbstractSet, Callable, Iterable, TypeVar
 
+import structlog
+
 from kafkette.broker.auth.acl import AUTHORIZATION_FAILED, CLUSTER_NAME, SUPPORTED_OPERATIONS, Operation, ResourceType
 from kafkette.broker.clock import now_ms
 from kafkette.broker.errors import wire_error
@@ -31,6 +33,8 @@ ANONYMOUS = "User:ANONYMOUS"
 NOT_REQUESTED = -(1 << 31)  # the authorized-operations fields when the client did not ask for them
 NOTHING: frozenset[str] = frozenset()
 NAME = attrgetter("name")
+LOGGED_NAMES = 10  # a refusal's log line names at most this many resources
+log = structlog.get_logger("kafkette.authorizer")
 T = TypeVar("T")
 
 
@@ -79,8 +83,11 @@ class RequestContext:
     def authorize(self, operation: Operation, resource_type: ResourceType, name: str = CLUSTER_NAME) -> bool:
         """Whether the principal may do `operation` on the resource (the cluster if no name is given)."""
         authorizer = self.broker.authorizer
-        return authorizer is None or authorizer.authorize(self.principal, self.client_address, operation,
-                                                          resource_type, name)
+        if authorizer is None or authorizer.authorize(self.principal, self.client_address, operation, resource_type,
+                                                      name):
+            return True
+        self._log_refusal(operation, resource_type, [name])
+        return False
 
     def refusal(self, operation: Operation, resource_type: ResourceType, name: str = CLUSTER_NAME) -> ErrorCode:
         """NONE if the principal may do `operation` on the resource, else Kafka's error for its type
@@ -98,7 +105,16 @@ class RequestContext:
             return NOTHING
         principal, host = self.principal, self.client_address
         names: Iterable = items if name is None else map(name, items)
-        return {n for n in names if not authorizer.authorize(principal, host, operation, resource_type, n)}
+        refused = {n for n in names if not authorizer.authorize(principal, host, operation, resource_type, n)}
+        if refused:
+            self._log_refusal(operation, resource_type, sorted(refused))
+        return refused
+
+    def _log_refusal(self, operation: Operation, resource_type: ResourceType, names: list[str]) -> None:
+        """Kafka's authorizer logs each refusal (kafka.authorizer.logger); one line per request here."""
+        log.info("authorization failed", principal=self.principal, host=self.client_address, api=self.api.name,
+                 operation=operation.name, resource_type=resource_type.name, resources=names[:LOGGED_NAMES],
+                 more=max(len(names) - LOGGED_NAMES, 0) or None)
 
     def authorize_any(self, operation: Operation, resource_type: ResourceType) -> bool:
         """Whether some resource of the type allows `operation` (Kafka's authorizeByResourceType, KIP-679)."""
