@@ -4,8 +4,11 @@
 - `session`: one SASL connection's authentication state, which the connection consults for every frame;
 - `mechanisms`, `plain`, `scram`, `oauthbearer`: the SASL servers (Kafka's PlainSaslServer, ScramSaslServer,
   OAuthBearerSaslServer with the unsecured validator);
-- `users`: the PLAIN passwords and SCRAM credentials, from flags, a file and the hidden credentials topic.
+- `users`: the PLAIN passwords and SCRAM credentials, from flags, a file and the hidden credentials topic;
+- `acl`, `authorizer`, `acl_store`: what a principal may do (`--authorizer acl`): Kafka's ACL model, its
+  StandardAuthorizer's decisions (no I/O), and the ACLs kept in their hidden topic.
 
 A request's principal is `RequestContext.principal` ("User:alice", "User:CN=client,O=Example", or
-"User:ANONYMOUS"), set by the connection once authentication completes.
+"User:ANONYMOUS"), set by the connection once authentication completes; handlers ask what it may do
+through `RequestContext.authorize` and `denied`.
 """
