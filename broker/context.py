@@ -58,7 +58,7 @@ class RequestContext:
     @property
     def client_host(self) -> str:
         """The peer's address as DescribeGroups reports it ("/127.0.0.1")."""
-        return "/" + self.peer.rpartition(":")[0]
+        return "/" + self.client_address
 
     @property
     def client_address(self) -> str:
@@ -80,13 +80,16 @@ class RequestContext:
 
     # ------------------------------------------------------------------ authorization (broker.auth.authorizer)
 
-    def authorize(self, operation: Operation, resource_type: ResourceType, name: str = CLUSTER_NAME) -> bool:
-        """Whether the principal may do `operation` on the resource (the cluster if no name is given)."""
+    def authorize(self, operation: Operation, resource_type: ResourceType, name: str = CLUSTER_NAME, *,
+                  log: bool = True) -> bool:
+        """Whether the principal may do `operation` on the resource (the cluster if no name is given). A refusal
+        is logged unless `log` is false (Kafka's logIfDenied: for a check with an alternative, or a filter)."""
         authorizer = self.broker.authorizer
         if authorizer is None or authorizer.authorize(self.principal, self.client_address, operation, resource_type,
                                                       name):
             return True
-        self._log_refusal(operation, resource_type, [name])
+        if log:
+            self._log_refusal(operation, resource_type, [name])
         return False
 
     def refusal(self, operation: Operation, resource_type: ResourceType, name: str = CLUSTER_NAME) -> ErrorCode:
@@ -97,24 +100,18 @@ class RequestContext:
         return AUTHORIZATION_FAILED[resource_type]
 
     def denied(self, operation: Operation, resource_type: ResourceType, items: Iterable[T],
-               name: Callable[[T], str] | None = NAME) -> AbstractSet[str]:
+               name: Callable[[T], str] | None = NAME, *, log: bool = True) -> AbstractSet[str]:
         """The names of `items` (`name(item)`, or the items themselves with name=None) the principal may not
-        `operation`; none without an authorizer."""
+        `operation`; none without an authorizer. Refusals are logged unless `log` is false."""
         authorizer = self.broker.authorizer
         if authorizer is None:
             return NOTHING
         principal, host = self.principal, self.client_address
         names: Iterable = items if name is None else map(name, items)
         refused = {n for n in names if not authorizer.authorize(principal, host, operation, resource_type, n)}
-        if refused:
+        if refused and log:
             self._log_refusal(operation, resource_type, sorted(refused))
         return refused
-
-    def _log_refusal(self, operation: Operation, resource_type: ResourceType, names: list[str]) -> None:
-        """Kafka's authorizer logs each refusal (kafka.authorizer.logger); one line per request here."""
-        log.info("authorization failed", principal=self.principal, host=self.client_address, api=self.api.name,
-                 operation=operation.name, resource_type=resource_type.name, resources=names[:LOGGED_NAMES],
-                 more=max(len(names) - LOGGED_NAMES, 0) or None)
 
     def authorize_any(self, operation: Operation, resource_type: ResourceType) -> bool:
         """Whether some resource of the type allows `operation` (Kafka's authorizeByResourceType, KIP-679)."""
@@ -133,6 +130,12 @@ class RequestContext:
         authorizer = self.broker.authorizer
         if authorizer is None:
             return sum(1 << op for op in SUPPORTED_OPERATIONS[resource_type])
-        if resource_type == ResourceType.CLUSTER and not self.authorize(Operation.DESCRIBE, resource_type):
+        if resource_type == ResourceType.CLUSTER and not self.authorize(Operation.DESCRIBE, resource_type, log=False):
             return 0
         return authorizer.authorized_operations(self.principal, self.client_address, resource_type, name)
+
+    def _log_refusal(self, operation: Operation, resource_type: ResourceType, names: list[str]) -> None:
+        """Kafka's authorizer logs each refusal (kafka.authorizer.logger); one line per request here."""
+        log.info("authorization failed", principal=self.principal, host=self.client_address, api=self.api.name,
+                 operation=operation.name, resource_type=resource_type.name, resources=names[:LOGGED_NAMES],
+                 more=max(len(names) - LOGGED_NAMES, 0) or None)

@@ -20,14 +20,15 @@ R = CreateTopicsResponse
 
 @handles(CREATE_TOPICS, versions=(0, 7))
 def create_topics(ctx: RequestContext, body: CreateTopicsRequest) -> CreateTopicsResponse:
-    anywhere = ctx.authorize(Operation.CREATE, ResourceType.CLUSTER)  # else CREATE on each topic
+    anywhere = ctx.authorize(Operation.CREATE, ResourceType.CLUSTER, log=False)  # else CREATE on each topic
     results = [_create(ctx.broker, t, body.validate_only)
                if anywhere or ctx.authorize(Operation.CREATE, ResourceType.TOPIC, t.name) else
                R.CreatableTopicResult(name=t.name, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED,
                                       error_message="Authorization failed.", configs=None)
                for t in body.topics]
     for r in results:  # what a new topic is made of is told only with DESCRIBE_CONFIGS on it
-        if r.error_code == ErrorCode.NONE and not ctx.authorize(Operation.DESCRIBE_CONFIGS, ResourceType.TOPIC, r.name):
+        if r.error_code == ErrorCode.NONE and not ctx.authorize(Operation.DESCRIBE_CONFIGS, ResourceType.TOPIC, r.name,
+                                                                log=False):
             r.configs, r.num_partitions, r.replication_factor = [], -1, -1
             r.topic_config_error_code = ErrorCode.TOPIC_AUTHORIZATION_FAILED
     return R(throttle_time_ms=0, topics=results)

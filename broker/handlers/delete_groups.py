@@ -16,4 +16,5 @@ def delete_groups(ctx: RequestContext, body: DeleteGroupsRequest) -> DeleteGroup
     errors = ctx.broker.groups.delete_groups(names, ctx.now_ms())
     return R(throttle_time_ms=0, results=[R.DeletableGroupResult(group_id=g, error_code=e)
                                           for g, e in zip(names, errors)] +
-             [R.DeletableGroupResult(group_id=g, error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED) for g in denied])
+             [R.DeletableGroupResult(group_id=g, error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED)
+              for g in body.groups_names if g in denied])

@@ -25,16 +25,15 @@ def delete_topics(ctx: RequestContext, body: DeleteTopicsRequest) -> DeleteTopic
         wanted = [(t.name, t.topic_id) for t in body.topics]
     else:
         wanted = [(name, None) for name in body.topic_names]
-    return R(throttle_time_ms=0, responses=[_refusal(ctx, name, topic_id) or _delete(ctx.broker, name, topic_id)
-                                            for name, topic_id in wanted])
+    everything = ctx.authorize(Operation.DELETE, ResourceType.CLUSTER, log=False)  # else DELETE on each topic
+    return R(throttle_time_ms=0, responses=[(None if everything else _refusal(ctx, name, topic_id))
+                                            or _delete(ctx.broker, name, topic_id) for name, topic_id in wanted])
 
 
 def _refusal(ctx: RequestContext, name: str | None, topic_id: bytes | None) -> R.DeletableTopicResult | None:
-    """Kafka's authorization of a deletion (ControllerApis.deleteTopics): DELETE on the cluster, or on the topic.
-    By name, a topic the principal may not describe is refused before whether it exists is said; by id, an
-    unknown id is said as such, and a refused topic's name is told only to a principal that may describe it."""
-    if ctx.authorize(Operation.DELETE, ResourceType.CLUSTER):
-        return None
+    """Kafka's authorization of a deletion without DELETE on the cluster (ControllerApis.deleteTopics): DELETE on
+    the topic. By name, a topic the principal may not describe is refused before whether it exists is said; by
+    id, an unknown id is said as such, and a refused topic's name is told only to one that may describe it."""
     if name is None:
         topic = ctx.broker.store.topic_by_id(topic_id or bytes(16))
         if topic is None or ctx.authorize(Operation.DELETE, ResourceType.TOPIC, topic.name):

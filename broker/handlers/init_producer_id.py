@@ -26,7 +26,7 @@ def _refusal(ctx: RequestContext, transactional_id: str | None) -> ErrorCode:
     if transactional_id is not None:
         if not ctx.authorize(Operation.WRITE, ResourceType.TRANSACTIONAL_ID, transactional_id):
             return ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-    elif not (ctx.authorize(Operation.IDEMPOTENT_WRITE, ResourceType.CLUSTER)
+    elif not (ctx.authorize(Operation.IDEMPOTENT_WRITE, ResourceType.CLUSTER, log=False)
               or ctx.authorize_any(Operation.WRITE, ResourceType.TOPIC)):
         return ErrorCode.CLUSTER_AUTHORIZATION_FAILED
     return ErrorCode.NONE

@@ -18,8 +18,8 @@ def list_groups(ctx: RequestContext, body: ListGroupsRequest) -> ListGroupsRespo
     ctx.broker.groups.expire(None, ctx.now_ms())
     listed = ctx.broker.groups.list_groups(states, types)
     # DESCRIBE on the cluster lists every group; else only those the principal may describe
-    hidden = ctx.denied(Operation.DESCRIBE, ResourceType.GROUP, listed, itemgetter(0)) \
-        if not ctx.authorize(Operation.DESCRIBE, ResourceType.CLUSTER) else frozenset()
+    hidden = ctx.denied(Operation.DESCRIBE, ResourceType.GROUP, listed, itemgetter(0), log=False) \
+        if not ctx.authorize(Operation.DESCRIBE, ResourceType.CLUSTER, log=False) else frozenset()
     return R(throttle_time_ms=0, error_code=0, groups=[
         R.ListedGroup(group_id=g, protocol_type=ptype, group_state=state, group_type=gtype)
         for g, ptype, state, gtype in listed if g not in hidden])

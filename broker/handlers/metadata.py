@@ -39,7 +39,7 @@ def metadata(ctx: RequestContext, body: MetadataRequest) -> MetadataResponse:
     wanted = body.topics
     if wanted is None or (version == 0 and not wanted):  # every topic the principal may describe
         every = ctx.broker.store.topics()
-        hidden = ctx.denied(Operation.DESCRIBE, ResourceType.TOPIC, every)
+        hidden = ctx.denied(Operation.DESCRIBE, ResourceType.TOPIC, every, log=False)
         topics = [topic_metadata(ctx.broker, t) for t in every if t.name not in hidden]
     else:
         topics = [_one_topic(ctx, t, body.allow_auto_topic_creation or version < 4) for t in wanted]
@@ -70,7 +70,7 @@ def _one_topic(ctx: RequestContext, wanted, auto_create: bool) -> R.MetadataResp
     topic = broker.store.topic(name)
     if topic is None:
         if auto_create and broker.config.auto_create_topics and not (
-                ctx.authorize(Operation.CREATE, ResourceType.CLUSTER)
+                ctx.authorize(Operation.CREATE, ResourceType.CLUSTER, log=False)
                 or ctx.authorize(Operation.CREATE, ResourceType.TOPIC, name)):
             return R.MetadataResponseTopic(error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED, name=name,
                                            is_internal=name in INTERNAL_TOPICS)

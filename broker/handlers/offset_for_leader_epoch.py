@@ -22,7 +22,7 @@ TOPIC_NAME = attrgetter("topic")
 def offset_for_leader_epoch(ctx: RequestContext, body: OffsetForLeaderEpochRequest) -> OffsetForLeaderEpochResponse:
     # the followers' API, which consumers use too (KIP-320): CLUSTER_ACTION, else DESCRIBE on each topic
     denied = ctx.denied(Operation.DESCRIBE, ResourceType.TOPIC, body.topics, TOPIC_NAME) \
-        if not ctx.authorize(Operation.CLUSTER_ACTION, ResourceType.CLUSTER) else frozenset()
+        if not ctx.authorize(Operation.CLUSTER_ACTION, ResourceType.CLUSTER, log=False) else frozenset()
     topics = []
     for wanted in body.topics:
         if wanted.topic in denied:

@@ -15,7 +15,7 @@ R = WriteTxnMarkersResponse
 
 @handles(WRITE_TXN_MARKERS, versions=(0, 1))
 def write_txn_markers(ctx: RequestContext, body: WriteTxnMarkersRequest) -> WriteTxnMarkersResponse:
-    if not (ctx.authorize(Operation.ALTER, ResourceType.CLUSTER)
+    if not (ctx.authorize(Operation.ALTER, ResourceType.CLUSTER, log=False)
             or ctx.authorize(Operation.CLUSTER_ACTION, ResourceType.CLUSTER)):  # brokers' work: clients may not forge
         return R(markers=[R.WritableTxnMarkerResult(producer_id=m.producer_id, topics=[
             R.WritableTxnMarkerTopicResult(name=t.name, partitions=[R.WritableTxnMarkerPartitionResult(
