@@ -138,7 +138,8 @@ HELP = {
     "authorizer": "acl: check every request against the ACLs (CreateAcls, `kafkette acls`), as Kafka's "
                   "StandardAuthorizer; none: allow everything, and the ACL APIs answer SECURITY_DISABLED "
                   "(Kafka's authorizer.class.name)",
-    "super_user": "a principal the ACLs never refuse, e.g. User:admin; repeatable (Kafka's super.users)",
+    "super_user": "a principal the ACLs never refuse, e.g. User:admin; repeatable, or separated by ';' in the "
+                  "variable (Kafka's super.users)",
     "allow_everyone_if_no_acl_found": "with --authorizer acl, allow what no ACL names (a resource with ACLs is "
                                       "refused to principals none of them allows); Kafka's "
                                       "allow.everyone.if.no.acl.found, whose default is false",
@@ -178,6 +179,13 @@ def _parse_int(text: str) -> int:
 def _parse_list(text: str | list[str]) -> tuple[str, ...]:
     """A repeated flag's values, or an environment variable's comma-separated ones."""
     items = text if isinstance(text, list) else text.split(",")
+    return tuple(item.strip() for item in items if item.strip())
+
+
+def _principal_list(text: str | list[str]) -> tuple[str, ...]:
+    """Principals: a repeated flag's values, or a variable's separated by ";" as in Kafka's super.users (a
+    certificate's principal, User:CN=x,O=y, holds commas)."""
+    items = text if isinstance(text, list) else text.split(";")
     return tuple(item.strip() for item in items if item.strip())
 
 
@@ -289,6 +297,9 @@ RULES = {
     "super_user": _principals,
 }
 
+# settings not parsed by the type of their default
+PARSERS = {"super_user": _principal_list}
+
 # (smaller, larger): the first must be below (or with "<=", at most) the second, as Kafka requires
 ORDERED = (
     ("group_min_session_timeout_ms", "<=", "group_max_session_timeout_ms"),
@@ -365,7 +376,7 @@ def _check_listeners(config: BrokerConfig, given: dict[str, str]) -> None:
 
 def _checked(name: str, raw: str | list[str], default: object, given: str) -> object:
     try:
-        value = _kind(default)(raw)
+        value = PARSERS.get(name, _kind(default))(raw)
     except ValueError as e:
         raise ConfigError(f"invalid {given}: {e}") from None
     problem = RULES.get(name, lambda _: None)(value)

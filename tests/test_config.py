@@ -125,9 +125,25 @@ def test_listener_settings_are_checked(argv, message):
     (["--sasl-users-file", "/nonexistent/users"],
      "invalid --sasl-users-file /nonexistent/users: cannot read it (No such file or directory)"),
     (["--connections-max-reauth-ms", "-1"], "invalid --connections-max-reauth-ms -1: must be at least 0"),
+    (["--authorizer", "simple"], "invalid --authorizer simple: must be one of none, acl"),
+    (["--authorizer", "acl", "--super-user", "admin"],
+     "invalid --super-user admin: expected TYPE:NAME such as User:admin, got 'admin'"),
+    (["--super-user", "User:admin"],
+     "invalid --super-user User:admin: it applies to ACLs, which are off; add --authorizer acl"),
+    (["--allow-everyone-if-no-acl-found", "false"],
+     "invalid --allow-everyone-if-no-acl-found false: it applies to ACLs, which are off; add --authorizer acl"),
 ])
 def test_security_settings_are_checked(argv, message):
     assert refusal(argv) == message
+
+
+def test_acl_settings_are_kafkas_with_anything_allowed_where_no_acl_is_found():
+    config = parse(["--authorizer", "acl", "--super-user", "User:admin", "--super-user", "User:CN=ops,O=x"])
+    assert (config.authorizer, config.super_user, config.allow_everyone_if_no_acl_found) == (
+        "acl", ("User:admin", "User:CN=ops,O=x"), True)
+    assert parse([]).authorizer == "none"
+    from_environment = parse([], {"KAFKETTE_AUTHORIZER": "acl", "KAFKETTE_SUPER_USER": "User:admin; User:CN=ops,O=x"})
+    assert from_environment.super_user == ("User:admin", "User:CN=ops,O=x")  # ";" as in super.users
 
 
 def test_a_users_file_names_its_bad_line(tmp_path):
