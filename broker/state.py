@@ -10,7 +10,7 @@ import structlog
 
 from kafkette.broker.arrivals import Arrivals
 from kafkette.broker.clock import now_ms
-from kafkette.broker.cluster import Cluster
+from kafkette.broker.cluster import STATE_FILE, TRANSACTION, Cluster, PlacementError
 from kafkette.broker.config import BrokerConfig
 from kafkette.broker.dispatch import Dispatcher
 from kafkette.broker.groups import GroupCoordinator
@@ -53,7 +53,7 @@ class Broker:
         self.arrivals = Arrivals()
         self.store = open_store(config, self.arrivals.notify)
         self.dispatcher = Dispatcher()
-        self.cluster = Cluster()
+        self.cluster = Cluster(config.node_ids())
         self.connections: set[Any] = set()
         self.request_observers: list[RequestObserver] = []  # told of every request answered (broker.observers)
         self._tasks: list[asyncio.Task] = []
@@ -64,20 +64,23 @@ class Broker:
             ConsumerGroupSettings(config.group_consumer_heartbeat_interval_ms,
                                   config.group_consumer_session_timeout_ms),
             now_ms)
-        self.markers = MarkerWriter(self.store, self.groups.offsets.complete_transaction)
+        self.markers = MarkerWriter(self.store, self.groups.offsets.complete_transaction, self.cluster.leader_epoch)
         producer_ids = None if config.storage == "memory" else config.data_dir / "producer-ids.json"
         self.transactions = TransactionCoordinator(
             InternalTopic(self.store, TRANSACTIONS_TOPIC), self.markers, ProducerIdAllocator(producer_ids),
             TransactionSettings(config.transaction_max_timeout_ms, config.transaction_abort_interval_ms),
-            now_ms)
+            now_ms, coordinator_epoch=partial(self.cluster.coordinator_epoch, TRANSACTION))
         self.coordinators: list[Coordinator] = [self.transactions, self.groups]
 
     # ------------------------------------------------------------------ life cycle
 
     def open(self) -> None:
-        """Open the log and rebuild the coordinators' state from their internal topics."""
+        """Open the log and the cluster's placement, and rebuild the coordinators' state from their internal topics."""
         self.store.open()
         ensure_internal_topics(self.store)
+        self.cluster.open(None if self.config.storage == "memory" else self.config.data_dir / STATE_FILE,
+                          {t.name: t.partition_count for t in self.store.topics()}, self.log_end,
+                          self.config.default_replication_factor)
         for coordinator in self.coordinators:
             coordinator.load()
 
@@ -120,19 +123,35 @@ class Broker:
 
     # ------------------------------------------------------------------ topics
 
-    def create_topic(self, name: str, partitions: int, configs: dict[str, str] | None = None) -> ErrorCode:
-        """Create a topic as CreateTopics or auto-creation does; the error Kafka gives if it cannot."""
+    def create_topic(self, name: str, partitions: int, configs: dict[str, str] | None = None,
+                     replicas: list[list[int]] | None = None) -> ErrorCode:
+        """Create a topic as CreateTopics or auto-creation does; the error Kafka gives if it cannot.
+
+        `replicas`: each partition's, as `cluster.plan` gives them (default: --default-replication-factor
+        replicas each, placed by the cluster)."""
         if partitions == -1:
             partitions = self.config.default_partitions
         error = validate_topic_configs(configs or {})
         if error:
             return error
+        if replicas is None:
+            try:
+                replicas = self.cluster.plan(name, partitions, self.config.default_replication_factor)
+            except PlacementError as e:
+                return e.error
         try:
             self.store.create_topic(name, partitions, configs or {})
         except TopicError as e:  # the name, a duplicate, the partition count
             return e.error
-        log.info("topic created", topic=name, partitions=partitions, configs=configs or {})
+        self.cluster.add_topic(name, replicas)
+        log.info("topic created", topic=name, partitions=partitions, replication_factor=len(replicas[0]),
+                 configs=configs or {})
         return ErrorCode.NONE
+
+    def log_end(self, topic: str, partition: int) -> int:
+        """A partition's log end offset (0 for a partition the store does not hold)."""
+        log = self.store.partition(topic, partition)
+        return log.next_offset if log is not None else 0
 
     def unknown_topic_error(self, name: str) -> ErrorCode:
         return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if valid_topic_name(name) else ErrorCode.INVALID_TOPIC_EXCEPTION

@@ -72,14 +72,17 @@ def topic_defaults(config) -> dict[str, str]:
     }
 
 
-def broker_configs(config, advertised_listeners: list[str]) -> dict[str, str]:
-    """The broker's settings under Kafka's names; `advertised_listeners` as bound (`NAME://HOST:PORT`)."""
+def broker_configs(config, node_id: int, advertised_listeners: list[str]) -> dict[str, str]:
+    """Node `node_id`'s settings under Kafka's names; `advertised_listeners` as bound (`NAME://HOST:PORT`)."""
+    index = config.node_ids().index(node_id)  # node i listens on each listener's port + i
     return {
         "advertised.listeners": ",".join(advertised_listeners),
         "auto.create.topics.enable": str(config.auto_create_topics).lower(),
-        "broker.id": str(config.node_id),
+        "broker.id": str(node_id),
+        "default.replication.factor": str(config.default_replication_factor),
         "group.initial.rebalance.delay.ms": str(config.group_initial_rebalance_delay_ms),
-        "listeners": ",".join(str(spec) for spec in config.listeners()),
+        "listeners": ",".join(f"{spec.name}://{spec.host}:{spec.port + index if spec.port else 0}"
+                              for spec in config.listeners()),
         "log.dirs": str(config.data_dir),
         "log.retention.bytes": str(config.retention_bytes),
         "log.retention.ms": str(config.retention_ms),

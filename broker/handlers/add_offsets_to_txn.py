@@ -1,5 +1,6 @@
 """AddOffsetsToTxn: the group's offsets partition joins the transaction (for send_offsets_to_transaction)."""
 
+from kafkette.broker.cluster import TRANSACTION
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.messages.add_offsets_to_txn import (
@@ -13,5 +14,6 @@ R = AddOffsetsToTxnResponse
 
 @handles(ADD_OFFSETS_TO_TXN, versions=(0, 3))
 def add_offsets_to_txn(ctx: RequestContext, body: AddOffsetsToTxnRequest) -> AddOffsetsToTxnResponse:
-    error = ctx.broker.transactions.add_offsets(body.transactional_id, body.producer_id, body.producer_epoch)
+    error = ctx.coordinator_error(TRANSACTION, body.transactional_id) or \
+        ctx.broker.transactions.add_offsets(body.transactional_id, body.producer_id, body.producer_epoch)
     return R(throttle_time_ms=0, error_code=ctx.wire_error(error))

@@ -1,5 +1,6 @@
 """ConsumerGroupDescribe: state, epochs and members (current and target assignments) of consumer-protocol groups."""
 
+from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.messages.consumer_group_describe import (
@@ -17,10 +18,11 @@ def consumer_group_describe(ctx: RequestContext, body: ConsumerGroupDescribeRequ
 
 
 def _describe(ctx: RequestContext, group_id: str) -> R.DescribedGroup:
+    if refused := ctx.coordinator_error(GROUP, group_id):
+        return _not_described(group_id, refused, None)
     error, message, group, topics = ctx.broker.groups.consumer.describe(group_id)
     if group is None:
-        return R.DescribedGroup(error_code=error, error_message=message, group_id=group_id, group_state="",
-                                group_epoch=0, assignment_epoch=0, assignor_name="", members=[])
+        return _not_described(group_id, error, message)
 
     def assignment(partitions):
         return R.Assignment(topic_partitions=[
@@ -37,3 +39,8 @@ def _describe(ctx: RequestContext, group_id: str) -> R.DescribedGroup:
     return R.DescribedGroup(error_code=0, group_id=group_id, group_state=group.state.value,
                             group_epoch=group.group_epoch, assignment_epoch=group.assignment_epoch,
                             assignor_name=group.preferred_assignor(), members=members)
+
+
+def _not_described(group_id: str, error: int, message: str | None) -> R.DescribedGroup:
+    return R.DescribedGroup(error_code=error, error_message=message, group_id=group_id, group_state="",
+                            group_epoch=0, assignment_epoch=0, assignor_name="", members=[])

@@ -1,5 +1,6 @@
 """ConsumerGroupHeartbeat: join, stay in and leave a consumer-protocol (KIP-848) group; the broker assigns."""
 
+from kafkette.broker.cluster import GROUP, NOT_COORDINATOR_MESSAGE
 from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.consumer_group import HeartbeatRequest
 from kafkette.broker.registry import handles
@@ -15,6 +16,9 @@ R = ConsumerGroupHeartbeatResponse
 @handles(CONSUMER_GROUP_HEARTBEAT, versions=(0, 1))
 def consumer_group_heartbeat(ctx: RequestContext, body: ConsumerGroupHeartbeatRequest) -> ConsumerGroupHeartbeatResponse:
     version = ctx.version
+    if refused := ctx.coordinator_error(GROUP, body.group_id):
+        return R(throttle_time_ms=0, error_code=refused, error_message=NOT_COORDINATOR_MESSAGE, member_id=None,
+                 member_epoch=0, heartbeat_interval_ms=0, assignment=None)
     owned = None if body.topic_partitions is None else [(t.topic_id, list(t.partitions))
                                                          for t in body.topic_partitions]
     req = HeartbeatRequest(

@@ -35,4 +35,5 @@ def _grow(broker: Broker, wanted, validate_only: bool) -> R.CreatePartitionsTopi
         error, message = ErrorCode.NONE, None
         if not validate_only:
             broker.store.add_partitions(wanted.name, wanted.count)
+            broker.cluster.grow_topic(wanted.name, wanted.count)
     return R.CreatePartitionsTopicResult(name=wanted.name, error_code=error, error_message=message)

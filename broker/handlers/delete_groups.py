@@ -1,5 +1,6 @@
 """DeleteGroups: remove empty groups and their offsets."""
 
+from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.messages.delete_groups import DELETE_GROUPS, DeleteGroupsRequest, DeleteGroupsResponse
@@ -10,6 +11,7 @@ R = DeleteGroupsResponse
 @handles(DELETE_GROUPS, versions=(0, 2))
 def delete_groups(ctx: RequestContext, body: DeleteGroupsRequest) -> DeleteGroupsResponse:
     names = body.groups_names
-    errors = ctx.broker.groups.delete_groups(names, ctx.now_ms())
-    return R(throttle_time_ms=0, results=[R.DeletableGroupResult(group_id=g, error_code=e)
-                                          for g, e in zip(names, errors)])
+    refused = {g: error for g in names if (error := ctx.coordinator_error(GROUP, g))}
+    deleted = iter(ctx.broker.groups.delete_groups([g for g in names if g not in refused], ctx.now_ms()))
+    return R(throttle_time_ms=0, results=[R.DeletableGroupResult(group_id=g, error_code=refused.get(g) or next(deleted))
+                                          for g in names])

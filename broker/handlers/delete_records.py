@@ -1,16 +1,11 @@
-"""DeleteRecords: move a partition's log start offset forward (offset -1: to the high watermark)."""
+"""DeleteRecords: move a partition's log start offset forward (offset -1: to the high watermark), on its leader."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.delete_records import DELETE_RECORDS, DeleteRecordsRequest, DeleteRecordsResponse
-
-if TYPE_CHECKING:
-    from kafkette.broker.state import Broker
 
 R = DeleteRecordsResponse
 
@@ -18,15 +13,15 @@ R = DeleteRecordsResponse
 @handles(DELETE_RECORDS, versions=(0, 2))
 def delete_records(ctx: RequestContext, body: DeleteRecordsRequest) -> DeleteRecordsResponse:
     return R(throttle_time_ms=0, topics=[
-        R.DeleteRecordsTopicResult(name=t.name, partitions=[_delete(ctx.broker, t.name, p) for p in t.partitions])
+        R.DeleteRecordsTopicResult(name=t.name, partitions=[_delete(ctx, t.name, p) for p in t.partitions])
         for t in body.topics])
 
 
-def _delete(broker: Broker, topic: str, p) -> R.DeleteRecordsPartitionResult:
-    log = broker.store.partition(topic, p.partition_index)
-    if log is None:
-        return R.DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=-1,
-                                              error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+def _delete(ctx: RequestContext, topic: str, p) -> R.DeleteRecordsPartitionResult:
+    log = ctx.broker.store.partition(topic, p.partition_index)
+    refused = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if log is None else ctx.partition_error(topic, p.partition_index)
+    if log is None or refused != ErrorCode.NONE:
+        return R.DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=-1, error_code=refused)
     error = log.delete_records_before(p.offset)
     return R.DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=log.log_start_offset,
                                           error_code=error)

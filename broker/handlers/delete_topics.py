@@ -38,5 +38,6 @@ def _delete(broker: Broker, name: str | None, topic_id: bytes | None) -> R.Delet
                                       error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED,
                                       error_message="internal topics cannot be deleted")
     broker.store.delete_topic(topic.name)
+    broker.cluster.remove_topic(topic.name)
     broker.groups.offsets.topic_deleted(topic.name, now_ms())
     return R.DeletableTopicResult(name=topic.name, topic_id=topic.topic_id, error_code=0, error_message=None)

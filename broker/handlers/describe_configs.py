@@ -29,19 +29,21 @@ R = DescribeConfigsResponse
 
 @handles(DESCRIBE_CONFIGS, versions=(0, 4))
 def describe_configs(ctx: RequestContext, body: DescribeConfigsRequest) -> DescribeConfigsResponse:
-    return R(throttle_time_ms=0, results=[_describe(ctx.broker, res) for res in body.resources])
+    return R(throttle_time_ms=0, results=[_describe(ctx.broker, ctx.node_id, res) for res in body.resources])
 
 
-def _describe(broker: Broker, resource) -> R.DescribeConfigsResult:
+def _describe(broker: Broker, node: int, resource) -> R.DescribeConfigsResult:
     if resource.resource_type == TOPIC_RESOURCE:
         topic = broker.store.topic(resource.resource_name)
         if topic is None:
             return _error(resource, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "unknown topic")
         entries = effective_topic_configs(broker.config, topic.configs)
     elif resource.resource_type == BROKER_RESOURCE:
-        if resource.resource_name not in ("", str(broker.config.node_id)):
-            return _error(resource, ErrorCode.INVALID_REQUEST, "unknown broker id")
-        settings = broker_configs(broker.config, broker.cluster.listener_strings(broker.config.node_id))
+        if resource.resource_name not in ("", str(node)):  # a broker's configs are asked of that broker
+            return _error(resource, ErrorCode.INVALID_REQUEST,
+                          f"Unexpected broker id, expected {node} or empty string, but received "
+                          f"{resource.resource_name}")
+        settings = broker_configs(broker.config, node, broker.cluster.listener_strings(node))
         entries = [(n, v, CONFIG_SOURCE_STATIC_BROKER) for n, v in sorted(settings.items())]
     else:
         return _error(resource, ErrorCode.INVALID_REQUEST, "only topic and broker resources are supported")

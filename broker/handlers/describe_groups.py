@@ -1,5 +1,6 @@
 """DescribeGroups: state, protocol and members (with metadata and assignment when Stable) of groups."""
 
+from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.messages.describe_groups import DESCRIBE_GROUPS, DescribeGroupsRequest, DescribeGroupsResponse
@@ -11,6 +12,10 @@ R = DescribeGroupsResponse
 def describe_groups(ctx: RequestContext, body: DescribeGroupsRequest) -> DescribeGroupsResponse:
     described = []
     for group_id in body.groups:
+        if refused := ctx.coordinator_error(GROUP, group_id):
+            described.append(R.DescribedGroup(error_code=refused, group_id=group_id, group_state="", protocol_type="",
+                                              protocol_data="", members=[]))
+            continue
         s = ctx.broker.groups.classic.describe(group_id)
         described.append(R.DescribedGroup(
             error_code=0, group_id=group_id, group_state=s.state, protocol_type=s.protocol_type,

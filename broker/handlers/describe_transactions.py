@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
+from kafkette.broker.cluster import TRANSACTION
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
@@ -14,24 +14,21 @@ from kafkette.protocol.messages.describe_transactions import (
     DescribeTransactionsResponse,
 )
 
-if TYPE_CHECKING:
-    from kafkette.broker.state import Broker
-
 R = DescribeTransactionsResponse
 
 
 @handles(DESCRIBE_TRANSACTIONS, versions=(0, 0))
 def describe_transactions(ctx: RequestContext, body: DescribeTransactionsRequest) -> DescribeTransactionsResponse:
-    return R(throttle_time_ms=0, transaction_states=[_describe(ctx.broker, tid)
-                                                     for tid in body.transactional_ids])
+    return R(throttle_time_ms=0, transaction_states=[_describe(ctx, tid) for tid in body.transactional_ids])
 
 
-def _describe(broker: Broker, transactional_id: str) -> R.TransactionState:
-    txn = broker.transactions.describe(transactional_id)
+def _describe(ctx: RequestContext, transactional_id: str) -> R.TransactionState:
+    refused = ctx.coordinator_error(TRANSACTION, transactional_id)
+    txn = None if refused else ctx.broker.transactions.describe(transactional_id)
     if txn is None:
-        return R.TransactionState(error_code=ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, transactional_id=transactional_id,
-                                  transaction_state="", producer_id=-1, producer_epoch=-1,
-                                  transaction_start_time_ms=-1)
+        return R.TransactionState(error_code=refused or ErrorCode.TRANSACTIONAL_ID_NOT_FOUND,
+                                  transactional_id=transactional_id, transaction_state="", producer_id=-1,
+                                  producer_epoch=-1, transaction_start_time_ms=-1)
     by_topic = defaultdict(list)
     for topic, partition in sorted(txn.partitions):
         by_topic[topic].append(partition)

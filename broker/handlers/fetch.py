@@ -1,6 +1,8 @@
 """Fetch: whole batches from the log, up to the HWM or the LSO; a long poll woken by appends.
 
-Fetch sessions are answered as sessionless (session id 0), as Kafka allows.
+Fetch sessions are answered as sessionless (session id 0), as Kafka allows. In a simulated cluster
+(broker.cluster) a partition is read on its leader, or from v11 on any of its replicas (Kafka's
+follower fetching, open to every v11 consumer), after the client's leader epoch is checked.
 """
 
 from __future__ import annotations
@@ -22,26 +24,29 @@ R = FetchResponse
 
 @handles(FETCH, versions=(4, 12))
 def fetch(ctx: RequestContext, body: FetchRequest) -> FetchResponse | Awaitable[FetchResponse]:
-    response, size, error = _read(ctx.broker, body)
+    # None: the one node leads everything, at epoch 0; else who answers, and whether followers may (v11+)
+    route = (ctx.node_id, ctx.version < 11) if ctx.broker.cluster.routed else None
+    response, size, error = _read(ctx.broker, body, route)
     if size >= body.min_bytes or body.max_wait_ms <= 0 or error:
         return response
-    return _long_poll(ctx.broker, body, time.monotonic() + body.max_wait_ms / 1000)
+    return _long_poll(ctx.broker, body, route, time.monotonic() + body.max_wait_ms / 1000)
 
 
-async def _long_poll(broker: Broker, body: FetchRequest, deadline: float) -> FetchResponse:
+async def _long_poll(broker: Broker, body: FetchRequest, route: tuple[int, bool] | None,
+                     deadline: float) -> FetchResponse:
     keys = [log for t in body.topics for p in t.partitions if (log := broker.store.partition(t.topic, p.partition))]
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
         await broker.arrivals.wait(keys, remaining)
-        response, size, error = _read(broker, body)
+        response, size, error = _read(broker, body, route)
         if size >= body.min_bytes or error:
             return response
-    return _read(broker, body)[0]
+    return _read(broker, body, route)[0]
 
 
-def _read(broker: Broker, body: FetchRequest) -> tuple[FetchResponse, int, bool]:
+def _read(broker: Broker, body: FetchRequest, route: tuple[int, bool] | None) -> tuple[FetchResponse, int, bool]:
     """(response, record bytes in it, whether any partition has an error)."""
     committed = body.isolation_level == IsolationLevel.READ_COMMITTED
     budget = body.max_bytes
@@ -56,6 +61,13 @@ def _read(broker: Broker, body: FetchRequest) -> tuple[FetchResponse, int, bool]
                 partitions.append(_error(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
                 any_error = True
                 continue
+            if route is not None:
+                refused = broker.cluster.partition_error(route[0], wanted.topic, p.partition, p.current_leader_epoch,
+                                                         route[1])
+                if refused != ErrorCode.NONE:
+                    partitions.append(_error(p.partition, refused))
+                    any_error = True
+                    continue
             limit = min(p.partition_max_bytes, max(budget - total, 0))
             result = log.read(p.fetch_offset, limit, isolation_committed=committed, min_one=total == 0)
             if result.error != ErrorCode.NONE:

@@ -2,6 +2,7 @@
 
 from typing import Awaitable
 
+from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.state import JoinRequest, JoinResult
 from kafkette.broker.registry import handles
@@ -13,6 +14,8 @@ R = JoinGroupResponse
 @handles(JOIN_GROUP, versions=(0, 9))
 def join_group(ctx: RequestContext, body: JoinGroupRequest) -> JoinGroupResponse | Awaitable[JoinGroupResponse]:
     version = ctx.version
+    if refused := ctx.coordinator_error(GROUP, body.group_id):
+        return response(JoinResult(refused, body.member_id), version)
     req = JoinRequest(
         member_id=body.member_id,
         group_instance_id=body.group_instance_id if version >= 5 else None,

@@ -1,5 +1,6 @@
 """LeaveGroup: one member (v0-2) or a batch of members, dynamic or static (v3+), leave a group."""
 
+from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.messages.leave_group import LEAVE_GROUP, LeaveGroupRequest, LeaveGroupResponse
@@ -10,6 +11,8 @@ R = LeaveGroupResponse
 @handles(LEAVE_GROUP, versions=(0, 5))
 def leave_group(ctx: RequestContext, body: LeaveGroupRequest) -> LeaveGroupResponse:
     version = ctx.version
+    if refused := ctx.coordinator_error(GROUP, body.group_id):
+        return R(throttle_time_ms=0, error_code=refused, members=[])
     leaving: list[tuple[str, str | None]]
     if version < 3:
         leaving = [(body.member_id, None)]

@@ -1,5 +1,6 @@
 """ListGroups: every group, filtered by state (v4+) and type (v5+)."""
 
+from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.messages.list_groups import LIST_GROUPS, ListGroupsRequest, ListGroupsResponse
@@ -14,4 +15,5 @@ def list_groups(ctx: RequestContext, body: ListGroupsRequest) -> ListGroupsRespo
     types = body.types_filter if version >= 5 else ()
     return R(throttle_time_ms=0, error_code=0, groups=[
         R.ListedGroup(group_id=g, protocol_type=ptype, group_state=state, group_type=gtype)
-        for g, ptype, state, gtype in ctx.broker.groups.list_groups(states, types)])
+        for g, ptype, state, gtype in ctx.broker.groups.list_groups(states, types)
+        if not ctx.coordinator_error(GROUP, g)])  # each broker lists the groups it coordinates

@@ -5,6 +5,7 @@ current (or last) transaction started more than that many ms ago, in any state; 
 start (-1), so it always passes.
 """
 
+from kafkette.broker.cluster import TRANSACTION
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.broker.transactions.states import TxnState
@@ -27,7 +28,8 @@ def list_transactions(ctx: RequestContext, body: ListTransactionsRequest) -> Lis
               if txn.state != TxnState.DEAD  # being removed (Kafka never lists it)
               and (not states or txn.state in states)
               and (not producers or txn.producer_id in producers)
-              and (body.duration_filter < 0 or now - txn.start_ms > body.duration_filter)]
+              and (body.duration_filter < 0 or now - txn.start_ms > body.duration_filter)
+              and not ctx.coordinator_error(TRANSACTION, txn.transactional_id)]  # each broker lists its own
     return R(throttle_time_ms=0, error_code=0, unknown_state_filters=unknown, transaction_states=[
         R.TransactionState(transactional_id=t.transactional_id, producer_id=t.producer_id,
                            transaction_state=t.state.wire_name) for t in listed])

@@ -1,9 +1,11 @@
-"""Metadata: this node as the only broker and leader of every partition; auto-creates topics."""
+"""Metadata: the live brokers, and each partition's leader, epoch, replicas and in-sync set (broker.cluster);
+auto-creates topics."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kafkette.broker.cluster import NO_LEADER
 from kafkette.broker.context import RequestContext
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
 from kafkette.broker.registry import handles
@@ -15,14 +17,18 @@ if TYPE_CHECKING:
     from kafkette.storage.engine import TopicInfo
 
 R = MetadataResponse
-LEADER_EPOCH = 0
 
 
 def topic_metadata(broker: Broker, topic: TopicInfo) -> R.MetadataResponseTopic:
-    node = broker.config.node_id
-    partitions = [R.MetadataResponsePartition(error_code=0, partition_index=i, leader_id=node,
-                                              leader_epoch=LEADER_EPOCH, replica_nodes=[node], isr_nodes=[node])
-                  for i in range(topic.partition_count)]
+    cluster = broker.cluster
+    partitions = []
+    for i in range(topic.partition_count):
+        state = cluster.partition(topic.name, i)
+        assert state is not None  # the cluster places every partition the store holds
+        partitions.append(R.MetadataResponsePartition(
+            error_code=0 if state.leader != NO_LEADER else ErrorCode.LEADER_NOT_AVAILABLE, partition_index=i,
+            leader_id=state.leader, leader_epoch=state.leader_epoch, replica_nodes=state.replicas,
+            isr_nodes=state.isr, offline_replicas=[n for n in state.replicas if not cluster.nodes[n].up]))
     return R.MetadataResponseTopic(error_code=0, name=topic.name, topic_id=topic.topic_id,
                                    is_internal=topic.name in INTERNAL_TOPICS, partitions=partitions)
 
@@ -41,7 +47,7 @@ def metadata(ctx: RequestContext, body: MetadataRequest) -> MetadataResponse:
     else:
         topics = [_one_topic(ctx.broker, t, body.allow_auto_topic_creation or version < 4) for t in wanted]
     return R(throttle_time_ms=0, brokers=brokers(ctx), cluster_id=ctx.broker.config.cluster_id,
-             controller_id=ctx.broker.config.node_id, topics=topics)
+             controller_id=ctx.broker.cluster.controller, topics=topics)
 
 
 def _one_topic(broker: Broker, wanted, auto_create: bool) -> R.MetadataResponseTopic:

@@ -1,5 +1,6 @@
 """OffsetDelete: forget a group's offsets for partitions it does not consume."""
 
+from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.messages.offset_delete import OFFSET_DELETE, OffsetDeleteRequest, OffsetDeleteResponse
@@ -10,6 +11,8 @@ R = OffsetDeleteResponse
 
 @handles(OFFSET_DELETE, versions=(0, 0))
 def offset_delete(ctx: RequestContext, body: OffsetDeleteRequest) -> OffsetDeleteResponse:
+    if refused := ctx.coordinator_error(GROUP, body.group_id):
+        return R(error_code=refused, throttle_time_ms=0, topics=[])
     tps = [TopicPartition(t.name, p.partition_index) for t in body.topics for p in t.partitions]
     error, errors = ctx.broker.groups.offsets.delete(body.group_id, tps, ctx.now_ms())
     if error:

@@ -1,4 +1,5 @@
-"""Produce: append each partition's batches verbatim; acks 0, 1 and -1.
+"""Produce: append each partition's batches verbatim, on the partition's leader (broker.cluster); acks 0, 1
+and -1 (a failed acks=0 request closes the connection, as Kafka's does).
 
 Every append happens synchronously, so pipelined Produce requests on one
 connection land in the order they were sent; with `--fsync always` the log
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kafkette.broker.context import RequestContext
+from kafkette.broker.dispatch import CloseConnection
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
 from kafkette.broker.registry import handles
 from kafkette.broker.topic_configs import max_message_bytes
@@ -30,14 +32,23 @@ def produce(ctx: RequestContext, body: ProduceRequest) -> ProduceResponse | None
         return R(throttle_time_ms=0, responses=[R.TopicProduceResponse(name=t.name, partition_responses=[
             _failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS) for p in t.partition_data]) for t in body.topic_data])
     now = ctx.now_ms()
+    node = ctx.node_id if ctx.broker.cluster.routed else None  # None: the one node leads everything, at epoch 0
     responses = []
     for t in body.topic_data:
         topic = _topic(ctx.broker, t.name)
         responses.append(R.TopicProduceResponse(name=t.name, partition_responses=[
-            _append(ctx.broker, topic, t.name, data, body.transactional_id, now, version) for data in t.partition_data]))
+            _append(ctx.broker, topic, t.name, data, body.transactional_id, now, version, node)
+            for data in t.partition_data]))
     if body.acks == 0:
+        if any(p.error_code for t in responses for p in t.partition_responses):
+            # Kafka answers nothing to acks=0, so it closes the connection: the client refreshes its metadata
+            raise CloseConnection("a Produce with acks=0 failed (Kafka closes the connection so that the "
+                                  "producer refreshes its metadata)")
         return None
-    return R(responses=responses, throttle_time_ms=0)
+    response = R(responses=responses, throttle_time_ms=0)
+    if node is not None and version >= 10:
+        response.node_endpoints = _leader_endpoints(ctx, responses)
+    return response
 
 
 def _failed(index: int, error: ErrorCode, message: str | None = None) -> R.PartitionProduceResponse:
@@ -52,11 +63,23 @@ def _topic(broker: Broker, name: str):
     return topic
 
 
-def _append(broker: Broker, topic, name: str, data, transactional_id, now: int, version: int) -> R.PartitionProduceResponse:
+def _append(broker: Broker, topic, name: str, data, transactional_id, now: int, version: int,
+            node: int | None) -> R.PartitionProduceResponse:
     if topic is None or not 0 <= data.index < topic.partition_count:
         return _failed(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
     if name in INTERNAL_TOPICS:
         return _failed(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, "clients cannot write to internal topics")
+    leader_epoch = 0
+    if node is not None:
+        state = broker.cluster.partition(name, data.index)
+        assert state is not None  # the cluster places every partition the store holds
+        error = state.error_at(node)
+        if error != ErrorCode.NONE:
+            failed = _failed(data.index, error)
+            if version >= 10:  # KIP-951: where the leader is now
+                failed.current_leader = R.LeaderIdAndEpoch(leader_id=state.leader, leader_epoch=state.leader_epoch)
+            return failed
+        leader_epoch = state.leader_epoch
     error, message = _validate(data.records, version, max_message_bytes(topic.configs))
     if error != ErrorCode.NONE:
         return _failed(data.index, error, message)
@@ -67,12 +90,25 @@ def _append(broker: Broker, topic, name: str, data, transactional_id, now: int, 
             return _failed(data.index, error)
     log = broker.store.partition(name, data.index)
     assert log is not None
-    result = log.append(data.records, now_ms=now)
+    result = log.append(data.records, now_ms=now, leader_epoch=leader_epoch)
     if result.error != ErrorCode.NONE:
         return _failed(data.index, result.error)
     return R.PartitionProduceResponse(index=data.index, error_code=0, base_offset=result.base_offset,
                                       log_append_time_ms=result.log_append_time, log_start_offset=result.log_start_offset,
                                       record_errors=[], error_message=None)
+
+
+def _leader_endpoints(ctx: RequestContext, responses: list) -> list[R.NodeEndpoint]:
+    """KIP-951: the addresses of the leaders named in NOT_LEADER_OR_FOLLOWER answers, on the client's listener."""
+    leaders = {p.current_leader.leader_id for t in responses for p in t.partition_responses
+               if p.error_code == ErrorCode.NOT_LEADER_OR_FOLLOWER and p.current_leader is not None}
+    endpoints = []
+    for node in sorted(leaders):
+        listener = ctx.broker.cluster.listener(node, ctx.listener.name)
+        if listener is not None:
+            endpoints.append(R.NodeEndpoint(node_id=node, host=listener.advertised[0], port=listener.advertised[1],
+                                            rack=None))
+    return endpoints
 
 
 def _validate(records, version: int, max_bytes: int) -> tuple[ErrorCode, str | None]:

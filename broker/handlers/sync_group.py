@@ -2,6 +2,7 @@
 
 from typing import Awaitable
 
+from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.state import SyncResult
 from kafkette.broker.registry import handles
@@ -13,6 +14,8 @@ R = SyncGroupResponse
 @handles(SYNC_GROUP, versions=(0, 5))
 def sync_group(ctx: RequestContext, body: SyncGroupRequest) -> SyncGroupResponse | Awaitable[SyncGroupResponse]:
     version = ctx.version
+    if refused := ctx.coordinator_error(GROUP, body.group_id):
+        return response(SyncResult(refused))
     assignments = {a.member_id: bytes(a.assignment or b"") for a in body.assignments}
     result = ctx.broker.groups.classic.sync(
         body.group_id, body.member_id, body.group_instance_id if version >= 3 else None, body.generation_id,

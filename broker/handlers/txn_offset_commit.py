@@ -1,5 +1,6 @@
 """TxnOffsetCommit: offsets committed inside a transaction, visible once its COMMIT marker is written (KIP-447)."""
 
+from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.offset_manager import OffsetToCommit
 from kafkette.broker.registry import handles
@@ -15,6 +16,12 @@ R = TxnOffsetCommitResponse
 @handles(TXN_OFFSET_COMMIT, versions=(0, 3))
 def txn_offset_commit(ctx: RequestContext, body: TxnOffsetCommitRequest) -> TxnOffsetCommitResponse:
     version = ctx.version
+    if refused := ctx.coordinator_error(GROUP, body.group_id):
+        return R(throttle_time_ms=0, topics=[
+            R.TxnOffsetCommitResponseTopic(name=t.name, partitions=[
+                R.TxnOffsetCommitResponsePartition(partition_index=p.partition_index, error_code=refused)
+                for p in t.partitions])
+            for t in body.topics])
     offsets = [OffsetToCommit(t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch,
                               p.committed_metadata)
                for t in body.topics for p in t.partitions]
