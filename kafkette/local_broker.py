@@ -7,6 +7,9 @@ The broker picks a free port itself (`--port 0`) and reports it through `--ready
 so two brokers started at once never race for one. `stop`, `kill` (SIGKILL) and
 `start` again reuse the same port and data dir, as a crash test needs. Any keyword
 argument is a `kafkette serve` setting: `LocalBroker(fsync="always")`.
+
+`LocalBroker(brokers=3, admin_api=True)` serves a simulated cluster of three brokers on consecutive ports
+(`bootstrap_servers` lists them all); `cluster` takes them down and up and moves leaders and coordinators.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kafkette.admin_client import AdminApi
+    from kafkette.cluster_control import ClusterControl
 
 HOST = "127.0.0.1"
 
@@ -58,7 +62,8 @@ class LocalBroker:
 
     @property
     def bootstrap_servers(self) -> str:
-        return f"{HOST}:{self.port}"
+        """Every broker's address (node i listens on the port + i)."""
+        return ",".join(f"{HOST}:{self.port + i}" for i in range(int(self.settings.get("brokers", 1))))
 
     @property
     def pid(self) -> int | None:
@@ -151,6 +156,14 @@ class LocalBroker:
         from kafkette.admin_client import AdminApi
 
         return AdminApi(self.http_address)
+
+    @property
+    def cluster(self) -> ClusterControl:
+        """The simulated cluster (brokers=N): brokers down and up, leaders and coordinators moved; needs
+        admin_api=True."""
+        from kafkette.cluster_control import ClusterControl
+
+        return ClusterControl(self.admin)
 
     def create_topic(self, name: str, partitions: int = 1, config: dict[str, str] | None = None) -> str:
         """Create a topic (CreateTopics, as an admin client would); returns its name."""

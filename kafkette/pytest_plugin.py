@@ -4,11 +4,13 @@
   a temporary data dir; each pytest-xdist worker gets its own.
 - `kafka_topic` (function): a new one-partition topic with a unique name.
 - `kafka_broker_settings` (session): `kafkette serve` settings for that broker, e.g.
-  `{"transaction_abort_interval_ms": 200}`; override it in a conftest.py.
+  `{"transaction_abort_interval_ms": 200}`; override it in a conftest.py. With
+  `{"brokers": 3, "admin_api": True}` the broker is a simulated cluster of three, which
+  `kafka_broker.cluster` controls (brokers down and up, leaders and coordinators moved).
 
 With `--kafka-bootstrap HOST:PORT` (or `KAFKETTE_TEST_BOOTSTRAP`) nothing is started: the
 fixtures use that cluster (Apache Kafka, Redpanda, ...) and what needs the broker's
-process (`restart`, `kill`, `data_dir`, `log_path`) skips the test.
+process (`restart`, `kill`, `data_dir`, `log_path`, `cluster`) skips the test.
 
 Imports only pytest, the standard library and kafkette.
 """
@@ -56,6 +58,10 @@ class ExternalCluster:
 
     def kill(self) -> NoReturn:
         self._skip("kill()")
+
+    @property
+    def cluster(self) -> NoReturn:
+        self._skip("cluster")
 
     @property
     def data_dir(self) -> Path:

@@ -1,7 +1,8 @@
-"""The client commands of `kafkette`: txn, groups, topics, produce, consume, dump.
+"""The client commands of `kafkette`: txn, groups, topics, produce, consume, dump, cluster.
 
 They speak only the Kafka protocol (through `kafkette.cluster`), so they work against Apache
-Kafka as well as kafkette; `dump --data-dir` reads a stopped broker's files instead. This module
+Kafka as well as kafkette; `dump --data-dir` reads a stopped broker's files instead, and `cluster`
+speaks to a kafkette broker's HTTP admin API (`--admin`). This module
 declares their arguments only: a command's module (`kafkette.cli.txn`, ...) is imported when that
 command runs, so `kafkette serve` loads none of them. Exit codes are in `kafkette.cli.common`.
 """
@@ -12,7 +13,7 @@ import argparse
 import importlib
 from typing import Any, Callable, NoReturn
 
-from kafkette.cli.common import EXIT_USAGE, connection_arguments
+from kafkette.cli.common import EXIT_USAGE, admin_arguments, connection_arguments
 
 EXIT_CODES = "exit status: 0 done, 1 the operation failed or what it names does not exist, " \
              "2 a usage error or no broker reachable"
@@ -20,7 +21,7 @@ TXN_STATES = ["Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteComm
               "PrepareEpochFence"]
 
 
-COMMANDS = ("txn", "groups", "topics", "produce", "consume", "dump")
+COMMANDS = ("txn", "groups", "topics", "produce", "consume", "dump", "cluster")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -52,6 +53,8 @@ def add_commands(commands: Any) -> None:
     _produce(commands, common)
     _consume(commands, common)
     _dump(commands, common)
+    _cluster(_group(commands, "cluster", "the brokers of a simulated cluster (kafkette serve --brokers N --admin-api): "
+                                         "take them down and up, move leaders and coordinators"), admin_arguments())
 
 
 def _txn(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -175,6 +178,27 @@ def _dump(commands: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--records", action="store_true", help="list every record under its batch")
     p.add_argument("--data-dir", metavar="DIR", help="read a stopped broker's files instead of asking a broker "
                                                      "(as kafka-dump-log.sh), aborted-transaction index included")
+
+
+def _cluster(sub: Any, admin: argparse.ArgumentParser) -> None:
+    _command(sub, admin, "cluster", "status", "status", "the brokers, which are up, and each partition's leader, "
+                                                        "leader epoch, replicas and in-sync replicas")
+    for action, summary in (("down", "take a broker down: its listeners refuse and its connections drop; the "
+                                     "partitions it led move to other in-sync replicas"),
+                            ("up", "bring a broker back on its ports")):
+        p = _command(sub, admin, "cluster", action, action, summary)
+        p.add_argument("node", type=int, metavar="BROKER")
+    p = _command(sub, admin, "cluster", "move-leader", "move_leader",
+                 "make a broker the leader of a partition (a new leader epoch)")
+    p.add_argument("topic", metavar="TOPIC")
+    p.add_argument("partition", type=int, metavar="PARTITION")
+    p.add_argument("node", type=int, metavar="BROKER")
+    p = _command(sub, admin, "cluster", "move-coordinator", "move_coordinator",
+                 "move the coordinator of a group or transactional id to a broker (with every key of its "
+                 "__consumer_offsets or __transaction_state partition)")
+    p.add_argument("kind", choices=["group", "transaction"], metavar="group|transaction")
+    p.add_argument("key", metavar="ID")
+    p.add_argument("node", type=int, metavar="BROKER")
 
 
 # --------------------------------------------------------------------------------------------- plumbing
