@@ -120,3 +120,33 @@ def test_the_plugin_and_import_kafkette_load_nothing_outside_pytest_kafkette_and
     cheap, foreign = out.stdout.split("\n")[:2]
     assert cheap == "kafkette"
     assert foreign == ""
+
+
+CLUSTER_TESTS = '''
+from confluent_kafka import Producer
+
+
+def test_a_leader_moves_and_a_broker_goes_down_and_up(kafka_broker, kafka_topic):
+    assert len(kafka_broker.bootstrap_servers.split(",")) == 3
+    leader = kafka_broker.cluster.leader(kafka_topic, 0)
+    kafka_broker.cluster.move_leader(kafka_topic, 0, (leader + 1) % 3)
+    kafka_broker.cluster.down(leader)
+    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers})
+    producer.produce(kafka_topic, b"x")
+    assert producer.flush(30) == 0
+    assert kafka_broker.cluster.up(leader)["up"]
+'''
+
+
+def test_a_projects_settings_can_make_the_broker_a_simulated_cluster(tmp_path):
+    (tmp_path / "test_cluster.py").write_text(CLUSTER_TESTS)
+    (tmp_path / "conftest.py").write_text(textwrap.dedent('''
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def kafka_broker_settings():
+            return {"brokers": 3, "admin_api": True}
+    '''))
+    result = run_pytest(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout

@@ -150,3 +150,24 @@ def test_metadata_advertises_the_listener_a_client_came_through(tmp_path):
         proc.terminate()
         proc.wait(10)
     assert [(b.node_id, b.host, b.port) for b in answer.brokers] == [(1, "broker.example", 19092)]
+
+
+def busy_port_after_a_free_one() -> socket.socket:
+    """A listening socket on a port P whose port P - 1 is free (at the time of asking)."""
+    for _ in range(20):
+        busy = socket.create_server(("127.0.0.1", 0))
+        try:
+            socket.create_server(("127.0.0.1", busy.getsockname()[1] - 1)).close()
+            return busy
+        except OSError:
+            busy.close()
+    raise AssertionError("no free port found below a busy one in 20 tries")
+
+
+def test_a_busy_port_of_one_node_of_a_cluster_is_refused_naming_the_node(tmp_path):
+    with busy_port_after_a_free_one() as busy:
+        port = busy.getsockname()[1]
+        result = kafkette("serve", "--brokers", "3", "--port", str(port - 1), "--data-dir", str(tmp_path / "data"))
+    assert_refused(result, f"node 1: port {port} is in use on 127.0.0.1: pass another --port or set KAFKETTE_PORT "
+                           f"(node i listens on --port + i)")
+    assert not (tmp_path / "data").exists()
