@@ -16,8 +16,8 @@ As Kafka (KRaft) does:
   `__consumer_offsets` and `__transaction_state` (Java's String.hashCode). The store holds one partition
   of each; the 50 are virtual here: they only place coordinators, and partition 0 is the stored one.
 
-The placement and the leader-epoch history are kept in `<data dir>/cluster.json`; which nodes are down
-is not (a restart brings every node up).
+The placement and the leader-epoch history are kept in `<data dir>/cluster.json` (by a single broker
+only once an epoch grew); which nodes are down is not (a restart brings every node up).
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, node_ids: Iterable[int] = (1,)) -> None:
+    def __init__(self, node_ids: Iterable[int]) -> None:
         self.nodes = {n: Node(n) for n in node_ids}
         self.topics: dict[str, list[PartitionState]] = {}
         # False while one node leads everything at epoch 0: handlers on the hot path then skip the checks
@@ -259,7 +259,9 @@ class Cluster:
             raise PlacementError(ErrorCode.INVALID_REPLICATION_FACTOR,
                                  f"Unable to replicate the partition {replication_factor} time(s): "
                                  f"All brokers are currently fenced.")
-        start = (java_hash(topic) & 0x7FFFFFFF) % len(live)
+        # Kafka starts at a random broker; here where the name hashes to (the internal topics at 0), so a run
+        # places the same way every time
+        start = 0 if topic in COORDINATOR_TOPICS.values() else (java_hash(topic) & 0x7FFFFFFF) % len(live)
         placed = place(live, partitions, min(replication_factor, len(live)), start)
         down = [n for n in sorted(self.nodes) if n not in live]
         missing = replication_factor - len(live)
@@ -415,11 +417,8 @@ class Cluster:
         for topic, count in counts.items():
             factor = INTERNAL_REPLICATION_FACTOR if topic in COORDINATOR_TOPICS.values() else replication_factor
             states = [self._restored(topic, i, doc) for i, doc in enumerate(saved.get(topic, [])[:count])]
-            live = sorted(self.nodes)
-            fresh = place(live, count, min(factor, len(live)),
-                          0 if topic in COORDINATOR_TOPICS.values() else (java_hash(topic) & 0x7FFFFFFF) % len(live))
-            states += [self._fresh(replicas) for replicas in fresh[len(states):]]
-            self.topics[topic] = states
+            fresh = self.plan(topic, count, min(factor, len(self.nodes)))[len(states):]
+            self.topics[topic] = states + [self._fresh(replicas) for replicas in fresh]
         self.routed = len(self.nodes) > 1 or any(s.leader_epoch for states in self.topics.values() for s in states)
         self._save()
 
@@ -432,7 +431,9 @@ class Cluster:
         return state
 
     def _save(self) -> None:
-        if self._path is None:
+        """Write the placement and epochs, unless one node leads everything at epoch 0 (what a fresh start
+        places anyway): a single broker writes nothing more than before there were clusters."""
+        if self._path is None or not self.routed:
             return
         doc = {"nodes": sorted(self.nodes),
                "topics": {topic: [s.to_json() for s in states] for topic, states in self.topics.items()}}
@@ -445,8 +446,7 @@ class Cluster:
         internal = set(COORDINATOR_TOPICS.values())
         return {
             "controller": self.controller,
-            "nodes": [{"id": n, "up": node.up,
-                       "listeners": [f"{lsn.name}://{lsn.advertised[0]}:{lsn.advertised[1]}" for lsn in node.listeners]}
+            "nodes": [{"id": n, "up": node.up, "listeners": self.listener_strings(n)}
                       for n, node in sorted(self.nodes.items())],
             "partitions": [{"topic": topic, "partition": i, "leader": s.leader, "leader_epoch": s.leader_epoch,
                             "replicas": s.replicas, "isr": s.isr}

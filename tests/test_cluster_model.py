@@ -168,14 +168,18 @@ def test_moving_a_coordinator_moves_its_partition_with_every_key_in_it():
     assert c.coordinator(GROUP, "kafka-txn-0") == before  # the groups' partition 30 did not move
 
 
-def test_one_node_leads_everything_at_epoch_zero_and_needs_no_routing():
-    c = cluster(nodes=(7,))
+def test_one_node_leads_everything_at_epoch_zero_and_needs_no_routing(tmp_path):
+    c = Cluster([7])
+    c.open(tmp_path / "cluster.json", {}, lambda topic, partition: 0, 1)
     c.add_topic("t", c.plan("t", 3, 1))
-    assert not c.routed
+    assert not c.routed and not (tmp_path / "cluster.json").exists()  # nothing a fresh start would not place
     assert all(c.partition("t", i).leader == 7 and c.partition("t", i).replicas == [7] for i in range(3))
     assert c.coordinator_error(7, GROUP, "any") == E.NONE and c.controller == 7
     with pytest.raises(PlacementError):
         c.plan("t2", 1, 2)
+    c.down(7)
+    asyncio.run(c.up(7))
+    assert c.routed and c.partition("t", 0).leader_epoch == 2 and (tmp_path / "cluster.json").exists()
 
 
 def test_placement_and_epochs_survive_a_restart_and_a_smaller_cluster_keeps_what_it_can(tmp_path):
@@ -186,7 +190,8 @@ def test_placement_and_epochs_survive_a_restart_and_a_smaller_cluster_keeps_what
     first.move_leader("u", 0, 0)
     again = Cluster([0, 1, 2])
     again.open(path, {"t": 2, "u": 2}, lambda topic, partition: 3, 1)
-    assert [again.partition("u", i).to_json() for i in range(2)] == [first.partition("u", i).to_json() for i in range(2)]
+    assert [again.partition("u", i).to_json() for i in range(2)] == \
+        [first.partition("u", i).to_json() for i in range(2)]
     assert again.routed
     smaller = Cluster([0, 1])
     smaller.open(path, {"u": 2, "v": 1}, lambda topic, partition: 9, 1)

@@ -100,8 +100,8 @@ def test_partition_requests_at_a_broker_holding_no_replica_get_not_leader_or_fol
     assert list_offsets(cluster3, wrong, topic).error_code == E.NOT_LEADER_OR_FOLLOWER
     assert epoch_end(cluster3, wrong, topic, 0).error_code == E.NOT_LEADER_OR_FOLLOWER
     R = DELETE_RECORDS.Request
-    body = R(topics=[R.DeleteRecordsTopic(name=topic, partitions=[R.DeleteRecordsPartition(partition_index=0,
-                                                                                           offset=0)])], timeout_ms=1000)
+    body = R(topics=[R.DeleteRecordsTopic(name=topic, partitions=[R.DeleteRecordsPartition(partition_index=0, offset=0)])],
+             timeout_ms=1000)
     assert ask(cluster3, wrong, DELETE_RECORDS, 2, body).topics[0].partitions[0].error_code == E.NOT_LEADER_OR_FOLLOWER
     assert describe_producers(cluster3, wrong, topic).error_code == E.NOT_LEADER_OR_FOLLOWER
     R2 = WRITE_TXN_MARKERS.Request
