@@ -307,3 +307,25 @@ def test_a_coordinator_whose_in_sync_replicas_are_all_down_is_not_available(tmp_
         broker.cluster.up(other)
         found = ask(broker, first, FIND_COORDINATOR, 3, R(key=group, key_type=0))
         assert (found.error_code, found.node_id) == (0, other)
+
+
+def test_acks_all_needs_min_insync_replicas_in_sync(cluster3):
+    name = unique("wire-minisr")
+    R = CREATE_TOPICS.Request
+    body = R(topics=[R.CreatableTopic(name=name, num_partitions=1, replication_factor=3, configs=[
+        R.CreatableTopicConfig(name="min.insync.replicas", value="2")])], timeout_ms=5000)
+    assert ask(cluster3, 0, CREATE_TOPICS, 7, body).topics[0].error_code == 0
+    leader, followers = leader_and_others(cluster3, name)
+    try:
+        for follower in followers:
+            cluster3.cluster.down(follower)
+        refused = produce_at(cluster3, leader, name)
+        assert refused.error_code == E.NOT_ENOUGH_REPLICAS
+        assert refused.error_message == (f"The size of the current ISR [{leader}] is insufficient to satisfy the "
+                                         f"min.isr requirement of 2 for partition {name}-0")
+        one = ask(cluster3, leader, PRODUCE, 9, produce_request(name, batch(), acks=1))
+        assert one.responses[0].partition_responses[0].error_code == 0  # acks=1 needs the leader alone
+    finally:
+        for follower in followers:
+            cluster3.cluster.up(follower)
+    assert produce_at(cluster3, leader, name).error_code == 0

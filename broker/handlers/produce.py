@@ -37,8 +37,7 @@ def produce(ctx: RequestContext, body: ProduceRequest) -> ProduceResponse | None
     for t in body.topic_data:
         topic = _topic(ctx.broker, t.name)
         responses.append(R.TopicProduceResponse(name=t.name, partition_responses=[
-            _append(ctx.broker, topic, t.name, data, body.transactional_id, now, version, node)
-            for data in t.partition_data]))
+            _append(ctx.broker, topic, t.name, data, body, now, version, node) for data in t.partition_data]))
     if body.acks == 0:
         if any(p.error_code for t in responses for p in t.partition_responses):
             # Kafka answers nothing to acks=0, so it closes the connection: the client refreshes its metadata
@@ -63,7 +62,7 @@ def _topic(broker: Broker, name: str):
     return topic
 
 
-def _append(broker: Broker, topic, name: str, data, transactional_id, now: int, version: int,
+def _append(broker: Broker, topic, name: str, data, body: ProduceRequest, now: int, version: int,
             node: int | None) -> R.PartitionProduceResponse:
     if topic is None or not 0 <= data.index < topic.partition_count:
         return _failed(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
@@ -83,9 +82,13 @@ def _append(broker: Broker, topic, name: str, data, transactional_id, now: int, 
     error, message = _validate(data.records, version, max_message_bytes(topic.configs))
     if error != ErrorCode.NONE:
         return _failed(data.index, error, message)
+    if body.acks == -1 and "min.insync.replicas" in topic.configs:
+        error, message = _in_sync(broker, name, data.index, int(topic.configs["min.insync.replicas"]))
+        if error != ErrorCode.NONE:
+            return _failed(data.index, error, message)
     first = BatchHeader.parse(data.records)
     if first.is_transactional:
-        error = broker.transactions.verify_produce(transactional_id, first, name, data.index, version)
+        error = broker.transactions.verify_produce(body.transactional_id, first, name, data.index, version)
         if error != ErrorCode.NONE:
             return _failed(data.index, error)
     log = broker.store.partition(name, data.index)
@@ -96,6 +99,16 @@ def _append(broker: Broker, topic, name: str, data, transactional_id, now: int, 
     return R.PartitionProduceResponse(index=data.index, error_code=0, base_offset=result.base_offset,
                                       log_append_time_ms=result.log_append_time, log_start_offset=result.log_start_offset,
                                       record_errors=[], error_message=None)
+
+
+def _in_sync(broker: Broker, name: str, index: int, min_isr: int) -> tuple[ErrorCode, str | None]:
+    """NOT_ENOUGH_REPLICAS if the in-sync set is smaller than min.insync.replicas (Kafka refuses acks=all then)."""
+    state = broker.cluster.partition(name, index)
+    assert state is not None  # the cluster places every partition the store holds
+    if len(state.isr) >= min_isr:
+        return ErrorCode.NONE, None
+    return ErrorCode.NOT_ENOUGH_REPLICAS, (f"The size of the current ISR {state.isr} is insufficient to satisfy "
+                                           f"the min.isr requirement of {min_isr} for partition {name}-{index}")
 
 
 def _leader_endpoints(ctx: RequestContext, responses: list) -> list[R.NodeEndpoint]:
