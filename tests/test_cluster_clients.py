@@ -80,7 +80,6 @@ def group_coordinated_by(broker: LocalBroker, node: int, prefix: str) -> str:
 def test_a_consumer_group_spread_over_the_brokers(cluster3):
     topic = create_topic(cluster3.bootstrap_servers, unique("group-spread"), 6)
     group = group_coordinated_by(cluster3, 2, "spread-group")
-    produce_and_flush(cluster3.bootstrap_servers, topic, ({"value": b"%d" % i, "partition": i % 6} for i in range(600)))
     members = [Consumer({"bootstrap.servers": cluster3.bootstrap_servers, "group.id": group,
                          "auto.offset.reset": "earliest", "enable.auto.commit": False,
                          "session.timeout.ms": 6000}) for _ in range(3)]
@@ -89,18 +88,24 @@ def test_a_consumer_group_spread_over_the_brokers(cluster3):
         for member in members:
             member.subscribe([topic])
         deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(len(member.assignment()) != 2 for member in members):
+            for member in members:  # polling drives the rebalance; nothing is produced yet
+                assert member.consume(10, 0.1) == []
+        assignments = [{tp.partition for tp in member.assignment()} for member in members]
+        produce_and_flush(cluster3.bootstrap_servers, topic,
+                          ({"value": b"%d" % i, "partition": i % 6} for i in range(600)))
         while sum(map(len, seen.values())) < 600 and time.monotonic() < deadline:
             for i, member in enumerate(members):
                 for m in member.consume(100, 0.2):
                     assert not m.error(), m.error()
                     seen[i].append(m.value())
                     member.commit(m, asynchronous=False)
-        assignments = [{tp.partition for tp in member.assignment()} for member in members]
     finally:
         for member in members:
             member.close()
-    assert sorted(v for values in seen.values() for v in values) == sorted(b"%d" % i for i in range(600))
     assert sorted(p for a in assignments for p in a) == list(range(6)) and all(len(a) == 2 for a in assignments)
+    assert sorted(v for values in seen.values() for v in values) == sorted(b"%d" % i for i in range(600))
+    assert all(len(seen[i]) == 200 for i in range(3))  # each member read its two partitions
     check = Consumer({"bootstrap.servers": cluster3.bootstrap_servers, "group.id": group})
     try:
         committed = check.committed([TopicPartition(topic, p) for p in range(6)], timeout=10)
