@@ -12,7 +12,7 @@ from kafkette.local_broker import HOST, LocalBroker
 from kafkette.protocol.errors import ErrorCode as E
 from kafkette.protocol.messages import (
     ADD_OFFSETS_TO_TXN, ADD_PARTITIONS_TO_TXN, CONSUMER_GROUP_DESCRIBE, CONSUMER_GROUP_HEARTBEAT, CREATE_TOPICS,
-    DELETE_GROUPS, DELETE_RECORDS, DESCRIBE_GROUPS, DESCRIBE_PRODUCERS, DESCRIBE_TRANSACTIONS, END_TXN, FETCH,
+    DELETE_GROUPS, DELETE_RECORDS, DESCRIBE_CONFIGS, DESCRIBE_GROUPS, DESCRIBE_PRODUCERS, DESCRIBE_TRANSACTIONS, END_TXN, FETCH,
     FIND_COORDINATOR, HEARTBEAT, INIT_PRODUCER_ID, JOIN_GROUP, LEAVE_GROUP, LIST_GROUPS, LIST_OFFSETS,
     LIST_TRANSACTIONS, METADATA, OFFSET_COMMIT, OFFSET_DELETE, OFFSET_FETCH, OFFSET_FOR_LEADER_EPOCH, PRODUCE,
     SYNC_GROUP, TXN_OFFSET_COMMIT, WRITE_TXN_MARKERS,
@@ -66,6 +66,13 @@ def test_metadata_lists_every_broker_and_the_replicas_and_in_sync_sets(cluster3)
         for p in partitions:
             assert sorted(p.replica_nodes) == [0, 1, 2] and p.isr_nodes == p.replica_nodes
             assert p.leader_id == p.replica_nodes[0] and p.leader_epoch == 0 and p.offline_replicas == []
+    D = DESCRIBE_CONFIGS.Request  # a broker's configs are its own; another's id is refused
+    for node in NODES:
+        asked = ask(cluster3, node, DESCRIBE_CONFIGS, 4, D(resources=[
+            D.DescribeConfigsResource(resource_type=4, resource_name=str(n), configuration_keys=["broker.id"])
+            for n in NODES]))
+        assert [(r.error_code, [c.value for c in r.configs]) for r in asked.results] == \
+            [(0, [str(n)]) if n == node else (E.INVALID_REQUEST, []) for n in NODES]
     R2 = CREATE_TOPICS.Request
     refused = ask(cluster3, 1, CREATE_TOPICS, 7, R2(topics=[R2.CreatableTopic(
         name=unique("rf4"), num_partitions=1, replication_factor=4)], timeout_ms=5000)).topics[0]
@@ -319,6 +326,11 @@ def test_acks_all_needs_min_insync_replicas_in_sync(cluster3):
     try:
         for follower in followers:
             cluster3.cluster.down(follower)
+        M = METADATA.Request
+        partition = ask(cluster3, leader, METADATA, 12, M(topics=[M.MetadataRequestTopic(name=name)])).topics[0] \
+            .partitions[0]
+        assert (partition.leader_id, partition.isr_nodes, sorted(partition.offline_replicas)) == \
+            (leader, [leader], sorted(followers))
         refused = produce_at(cluster3, leader, name)
         assert refused.error_code == E.NOT_ENOUGH_REPLICAS
         assert refused.error_message == (f"The size of the current ISR [{leader}] is insufficient to satisfy the "
