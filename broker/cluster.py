@@ -9,7 +9,7 @@ As Kafka (KRaft) does:
 - a topic's replicas are placed round-robin from a start offset (`place`); the first replica leads;
 - a node that goes down leaves every in-sync set (but the last member stays, leaderless) and the
   partitions it led move to their next in-sync replica; one that comes back rejoins the in-sync sets
-  at once (it has nothing to catch up on) and leads the partitions left without a leader;
+  at once (it has nothing to catch up on) and leads the partitions whose last in-sync replica it was;
 - every change of leader bumps the leader epoch and records where the new epoch starts in the
   partition's log (Kafka's leader-epoch cache, which OffsetForLeaderEpoch answers from);
 - group and transaction coordinators are the leaders of partition `abs(key.hashCode()) % 50` of

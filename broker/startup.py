@@ -35,7 +35,7 @@ def bind_listener(host: str, port: int, backlog: int = 1024, *, settings: tuple[
     except OSError as e:
         message = _bind_message(host, port, e, settings)
         if node is not None:
-            message = f"node {node}: {message} (node i listens on {flag_name(settings[1])} + i)"
+            message = f"node {node}: {message} (node i listens on the port + i)"
         raise StartupError(message) from None
 
 
@@ -51,7 +51,7 @@ def bind_nodes(host: str, port: int, count: int, *, settings: tuple[str, str] = 
             for i in range(count):
                 if port + i > 65535:
                     raise StartupError(f"node {i}: port {port + i} is above 65535: pass a lower "
-                                       f"{flag_name(settings[1])} (node i listens on {flag_name(settings[1])} + i)")
+                                       f"{flag_name(settings[1])} (node i listens on the port + i)")
                 socks.append(bind_listener(host, port + i, settings=settings, node=i))
         except BaseException:
             _close(socks)

@@ -169,5 +169,5 @@ def test_a_busy_port_of_one_node_of_a_cluster_is_refused_naming_the_node(tmp_pat
         port = busy.getsockname()[1]
         result = kafkette("serve", "--brokers", "3", "--port", str(port - 1), "--data-dir", str(tmp_path / "data"))
     assert_refused(result, f"node 1: port {port} is in use on 127.0.0.1: pass another --port or set KAFKETTE_PORT "
-                           f"(node i listens on --port + i)")
+                           f"(node i listens on the port + i)")
     assert not (tmp_path / "data").exists()
