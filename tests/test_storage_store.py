@@ -34,10 +34,12 @@ def test_topic_names_follow_kafkas_rules():
     assert valid_topic_name("a" * 249) and not valid_topic_name("a" * 250)
 
 
-def test_create_topic_makes_partition_directories_and_metadata(store, tmp_path):
+def test_create_topic_writes_its_metadata_and_a_partition_directory_comes_with_its_first_append(store, tmp_path):
     topic = store.create_topic("orders", 3, {"retention.ms": "1000"})
     assert len(topic.topic_id) == 16 and len(topic.partitions) == 3
-    assert (tmp_path / "data" / "orders-2").is_dir()
+    assert not (tmp_path / "data" / "orders-2").exists()
+    fill(topic.partitions[2], 1)
+    assert (tmp_path / "data" / "orders-2").is_dir() and not (tmp_path / "data" / "orders-1").exists()
     meta = json.loads((tmp_path / "data" / "__meta" / "orders.json").read_text())
     assert meta == {"name": "orders", "topic_id": topic.topic_id.hex(), "partitions": 3,
                     "configs": {"retention.ms": "1000"}}
@@ -86,6 +88,8 @@ def test_delete_topic_removes_its_files_and_a_new_one_starts_empty(store, tmp_pa
     store.delete_topic("t")
     assert store.topic("t") is None and not (tmp_path / "data" / "t-0").exists()
     assert store.create_topic("t", 1, {}).partitions[0].next_offset == 0
+    list(store.remove_deleted())
+    assert [p.name for p in (tmp_path / "data").iterdir()] == ["__meta"]
 
 
 def test_add_partitions_only_grows(store):
