@@ -352,8 +352,8 @@ class Segment:
         Returns (start, -1) when even the first batch from `start` ends past `limit`.
         """
         self.ensure_indexes()
-        _, position = self.index.floor_by_position(limit)
-        best = (start, -1)
+        relative, position = self.index.floor_by_position(limit)
+        best = (position, self.base_offset + relative) if position > start else (start, -1)  # an entry is a boundary
         for pos, header, _ in self.iter_batches(max(position, start), min(self.size, limit)):
             best = (pos + header.batch_length + LOG_OVERHEAD, header.next_offset)
         return best
