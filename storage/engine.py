@@ -172,11 +172,30 @@ class TopicTable(Generic[P]):
                 if index % STEP == STEP - 1:
                     yield
             topic = TopicInfo(name, topic_id or os.urandom(16), made, dict(configs))
-            self._publish(topic)
+            self._persist(topic.name, topic.topic_id, partitions, topic.configs)
         finally:
             del self._reserved[name]
         self._topics[name] = topic
         return topic
+
+    def add_partitions(self, name: str, new_total: int) -> None:
+        run_steps(self.adding_partitions(name, new_total))
+
+    def adding_partitions(self, name: str, new_total: int) -> Steps[None]:
+        """Grow a topic in steps; the new partitions appear together at the last."""
+        topic = self._growing(name, new_total)
+        old = len(topic.partitions)
+        make = self._partition_maker(name, topic.configs)
+        made: list[P] = []
+        for index in range(old, new_total):
+            made.append(make(index))
+            if index % STEP == STEP - 1:
+                yield
+        if self._topics.get(name) is not topic:
+            raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {name!r} was deleted meanwhile")
+        self._growing(name, new_total)  # it may have grown meanwhile
+        self._persist(name, topic.topic_id, new_total, topic.configs)
+        topic.partitions.extend(made[len(topic.partitions) - old:])
 
     def delete_topic(self, name: str) -> None:
         run_steps(self.deleting_topic(name))
@@ -188,8 +207,8 @@ class TopicTable(Generic[P]):
         """What makes partition i of a new topic with these configs; raises TopicError(INVALID_CONFIG)."""
         raise NotImplementedError
 
-    def _publish(self, topic: TopicInfo[P]) -> None:
-        """Make a created topic durable before it becomes visible; raises TopicError."""
+    def _persist(self, name: str, topic_id: bytes, partitions: int, configs: dict[str, str]) -> None:
+        """Make a topic's new shape durable before memory changes; raises TopicError."""
 
     def _check_new(self, name: str, partitions: int) -> None:
         check_new_topic(name, partitions, name in self._topics or name in self._offline, self._reserved.get(name))
@@ -271,6 +290,9 @@ class LogEngine(Protocol):
         """Bring an offline topic back with new metadata (the broker's own topics, whose shape it knows)."""
 
     def add_partitions(self, name: str, new_total: int) -> None: ...
+
+    def adding_partitions(self, name: str, new_total: int) -> Steps[None]:
+        """add_partitions in steps; raises TopicError (nothing added) at any step."""
 
     def set_topic_config(self, name: str, configs: dict[str, str]) -> None: ...
 

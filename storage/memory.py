@@ -216,11 +216,6 @@ class MemoryStore(TopicTable[MemoryPartition]):
     def restore_topic_metadata(self, name: str, partitions: int, configs: dict[str, str]) -> None:
         raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "a memory store has no offline topics")
 
-    def add_partitions(self, name: str, new_total: int) -> None:
-        topic = self._growing(name, new_total)
-        config = topic_log_config(self.default_config, topic.configs)
-        topic.partitions.extend(self._partition(config) for _ in range(len(topic.partitions), new_total))
-
     def set_topic_config(self, name: str, configs: dict[str, str]) -> None:
         topic = self._existing(name)
         config = topic_log_config(self.default_config, configs)

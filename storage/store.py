@@ -159,9 +159,6 @@ class LogStore(TopicTable[PartitionLog]):
         config = topic_log_config(self.default_config, configs)
         return lambda index: self._watched(PartitionLog.create(self._partition_dir(name, index), config))
 
-    def _publish(self, topic: TopicInfo[PartitionLog]) -> None:
-        self._write_meta(topic.name, topic.topic_id, len(topic.partitions), topic.configs)
-
     def deleting_topic(self, name: str) -> Steps[None]:
         topic = self._topics.get(name)
         offline = self._offline.get(name)
@@ -210,18 +207,11 @@ class LogStore(TopicTable[PartitionLog]):
             return
         self._trash.append(trash)
 
-    def add_partitions(self, name: str, new_total: int) -> None:
-        topic = self._growing(name, new_total)
-        config = topic_log_config(self.default_config, topic.configs)
-        self._write_meta(name, topic.topic_id, new_total, topic.configs)
-        topic.partitions.extend(self._watched(PartitionLog.create(self._partition_dir(name, i), config))
-                                for i in range(len(topic.partitions), new_total))
-
     def set_topic_config(self, name: str, configs: dict[str, str]) -> None:
         """Replace the topic's configs; the log settings among them apply from now on."""
         topic = self._existing(name)
         config = topic_log_config(self.default_config, configs)
-        self._write_meta(name, topic.topic_id, len(topic.partitions), configs)
+        self._persist(name, topic.topic_id, len(topic.partitions), configs)
         topic.configs = dict(configs)
         for partition in topic.partitions:
             partition.config = config
@@ -231,7 +221,7 @@ class LogStore(TopicTable[PartitionLog]):
         if offline is None:
             raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {name!r} is not offline")
         topic_id = os.urandom(16)
-        self._write_meta(name, topic_id, partitions, configs)
+        self._persist(name, topic_id, partitions, configs)
         del self._offline[name]
         self._topics[name] = self._open_topic({"name": name, "topic_id": topic_id.hex(), "partitions": partitions,
                                                "configs": configs}, clean=False)
@@ -281,7 +271,7 @@ class LogStore(TopicTable[PartitionLog]):
     def _meta_path(self, name: str) -> Path:
         return self.data_dir / META_DIR / f"{name}.json"
 
-    def _write_meta(self, name: str, topic_id: bytes, partitions: int, configs: dict[str, str]) -> None:
+    def _persist(self, name: str, topic_id: bytes, partitions: int, configs: dict[str, str]) -> None:
         """Write a topic's metadata file; raises TopicError(KAFKA_STORAGE_ERROR) with the old file intact."""
         doc = {"name": name, "topic_id": topic_id.hex(), "partitions": partitions, "configs": configs}
         try:

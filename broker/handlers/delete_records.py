@@ -31,7 +31,7 @@ def _delete(broker: Broker, topic: str, p) -> R.DeleteRecordsPartitionResult:
     log = broker.store.partition(topic, p.partition_index)
     if log is None:
         return R.DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=-1,
-                                              error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+                                              error_code=broker.missing_partition_error(topic))
     if topic in INTERNAL_TOPICS:
         return R.DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=-1,
                                               error_code=ErrorCode.INVALID_TOPIC_EXCEPTION)

@@ -29,7 +29,7 @@ def describe_producers(ctx: RequestContext, body: DescribeProducersRequest) -> D
 def _partition(broker: Broker, topic: str, partition: int) -> R.PartitionResponse:
     log = broker.store.partition(topic, partition)
     if log is None:
-        return R.PartitionResponse(partition_index=partition, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        return R.PartitionResponse(partition_index=partition, error_code=broker.missing_partition_error(topic),
                                    error_message=None, active_producers=[])
     return R.PartitionResponse(partition_index=partition, error_code=0, error_message=None, active_producers=[
         R.ProducerState(producer_id=p.producer_id, producer_epoch=p.epoch, last_sequence=p.last_sequence,

@@ -1,4 +1,8 @@
-"""Metadata: this node as the only broker and leader of every partition; auto-creates topics."""
+"""Metadata: this node as the only broker and leader of every partition; auto-creates topics.
+
+An offline topic (its metadata file is damaged) is listed as Kafka lists partitions whose only replica
+is offline: leader -1, error LEADER_NOT_AVAILABLE, this node among the offline replicas.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from kafkette.protocol.messages.metadata import METADATA, MetadataRequest, Metad
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
-    from kafkette.storage.engine import TopicInfo
+    from kafkette.storage.engine import OfflineTopic, TopicInfo
 
 R = MetadataResponse
 LEADER_EPOCH = 0
@@ -27,6 +31,16 @@ def topic_metadata(broker: Broker, topic: TopicInfo) -> R.MetadataResponseTopic:
                                    is_internal=topic.name in INTERNAL_TOPICS, partitions=partitions)
 
 
+def offline_topic_metadata(broker: Broker, topic: OfflineTopic) -> R.MetadataResponseTopic:
+    node = broker.config.node_id
+    partitions = [R.MetadataResponsePartition(error_code=ErrorCode.LEADER_NOT_AVAILABLE, partition_index=i,
+                                              leader_id=-1, leader_epoch=-1, replica_nodes=[node], isr_nodes=[],
+                                              offline_replicas=[node])
+                  for i in range(topic.partition_count)]
+    return R.MetadataResponseTopic(error_code=0, name=topic.name, topic_id=bytes(16),
+                                   is_internal=topic.name in INTERNAL_TOPICS, partitions=partitions)
+
+
 def brokers(ctx: RequestContext) -> list[R.MetadataResponseBroker]:
     host, port = ctx.listener.advertised
     return [R.MetadataResponseBroker(node_id=ctx.node_id, host=host, port=port, rack=None)]
@@ -38,6 +52,7 @@ def metadata(ctx: RequestContext, body: MetadataRequest) -> MetadataResponse:
     wanted = body.topics
     if wanted is None or (version == 0 and not wanted):
         topics = [topic_metadata(ctx.broker, t) for t in ctx.broker.store.topics()]
+        topics += [offline_topic_metadata(ctx.broker, t) for t in ctx.broker.store.offline_topics()]
     else:
         topics = [_one_topic(ctx.broker, t, body.allow_auto_topic_creation or version < 4) for t in wanted]
     return R(throttle_time_ms=0, brokers=brokers(ctx), cluster_id=ctx.broker.config.cluster_id,
@@ -53,6 +68,9 @@ def _one_topic(broker: Broker, wanted, auto_create: bool) -> R.MetadataResponseT
                                            topic_id=wanted.topic_id)
         return topic_metadata(broker, topic)
     topic = broker.store.topic(name)
+    offline = broker.store.offline_topic(name) if topic is None else None
+    if offline is not None:
+        return offline_topic_metadata(broker, offline)
     if topic is None:
         error = broker.auto_create(name) if auto_create else broker.unknown_topic_error(name)
         topic = broker.store.topic(name) if error == ErrorCode.NONE else None
