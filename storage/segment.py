@@ -186,13 +186,14 @@ class Segment:
                 ts, rel = entry.unpack(f.read(entry.size))
             self.max_timestamp, self.offset_of_max_timestamp = ts, self.base_offset + rel
 
-    def open_indexes(self, verify_from: int) -> int:
+    def open_indexes(self, verify_from: int, *, repair: bool = True) -> int:
         """Load and check the indexes, then walk batch headers to the end of the file.
 
         Bytes before `verify_from` are trusted (structure only); later ones must
         pass the CRC and offset continuity, and the first bad batch and all that
-        follows is truncated. Missing index entries are rebuilt along the way.
-        Returns the number of bytes truncated.
+        follows is truncated (with `repair`; without, as for a closed segment opened
+        on first read, it stays, logged, and reads of it fail). Missing index entries
+        are rebuilt along the way. Returns the number of bytes truncated.
         """
         self.index.load()
         self.time_index.load()
@@ -212,8 +213,15 @@ class Segment:
         last = self.time_index.last
         self.max_timestamp, self.offset_of_max_timestamp = (
             (last[0], self.base_offset + last[1]) if last else (-1, -1))
+        known_end = self.next_offset
         valid_end, damage = self._scan(start, self.base_offset + start_rel, verify_from)
         truncated = self.size - valid_end
+        if truncated and not repair:
+            log.error("damaged batch in a closed log segment; reads of it answer CORRUPT_MESSAGE",
+                      partition=self.path.parent.name, segment=self.path.name, from_offset=self.next_offset,
+                      position=valid_end, reason=damage)
+            self.next_offset = known_end
+            return 0
         if truncated:
             log.warning("truncating a damaged log segment", partition=self.path.parent.name,
                         segment=self.path.name, from_offset=self.next_offset, position=valid_end,
@@ -312,8 +320,8 @@ class Segment:
     # --- lookups (hot path) ----------------------------------------------------
 
     def ensure_indexes(self) -> None:
-        if not self.indexes_loaded:
-            self.open_indexes(self.size)
+        if not self.indexes_loaded:  # a closed segment: never cut, or later offsets would be skipped silently
+            self.open_indexes(self.size, repair=False)
 
     def ensure_txn_index(self) -> None:
         if not self.txn_index_loaded:
