@@ -2,8 +2,8 @@
 
 Kafka's `max.connections`: once `limit` connections are open, the acceptor stops accepting, so new
 ones wait in the listen backlog until one closes (Kafka's acceptor blocks the same way). Reaching the
-limit is logged once per burst: times it is reached less than BURST_GAP_S apart are one burst. Kafka's `connections.max.idle.ms`: a sweep runs IDLE_SWEEPS
-times per idle period and closes a connection that received nothing during all of them (and
+limit is logged once per burst: times it is reached less than BURST_GAP_S apart are one burst.
+Kafka's `connections.max.idle.ms`: a sweep runs IDLE_SWEEPS times per idle period and closes a connection that received nothing during all of them (and
 awaits no answer), so it goes between one and 1 + 1/IDLE_SWEEPS idle periods after its last request.
 """
 

@@ -133,7 +133,8 @@ class Broker:
         """Create a topic at once, as auto-creation does; the error Kafka gives if it cannot."""
         return run_steps(self.creating_topic(name, partitions, configs or {}))[0]
 
-    def creating_topic(self, name: str, partitions: int, configs: dict[str, str]) -> Steps[tuple[ErrorCode, str | None]]:
+    def creating_topic(self, name: str, partitions: int, configs: dict[str, str]
+                       ) -> Steps[tuple[ErrorCode, str | None]]:
         """Create a topic as CreateTopics does, in steps (see broker.slices); (error, message)."""
         if partitions == -1:
             partitions = self.config.default_partitions
@@ -168,13 +169,15 @@ class Broker:
         held = self.store.partition_total()
         if held + more <= self.config.max_partitions:
             return None
-        return ErrorCode.POLICY_VIOLATION, (f"the broker holds {held} partitions and at most {self.config.max_partitions} "
-                                            f"(--max-partitions); {more} more cannot be made: delete topics first")
+        return ErrorCode.POLICY_VIOLATION, (f"the broker holds {held} partitions and at most "
+                                            f"{self.config.max_partitions} (--max-partitions); {more} more cannot "
+                                            f"be made: delete topics first")
 
     def missing_partition_error(self, topic: str) -> ErrorCode:
         """What a request for a partition the store cannot serve gets: KAFKA_STORAGE_ERROR if its topic is
         offline (Kafka's answer for a partition in an offline log directory), else UNKNOWN_TOPIC_OR_PARTITION."""
-        return ErrorCode.KAFKA_STORAGE_ERROR if self.store.offline_topic(topic) else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        offline = self.store.offline_topic(topic) is not None
+        return ErrorCode.KAFKA_STORAGE_ERROR if offline else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
 
     def unknown_topic_error(self, name: str) -> ErrorCode:
         return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if valid_topic_name(name) else ErrorCode.INVALID_TOPIC_EXCEPTION

@@ -16,7 +16,7 @@ from kafkette.protocol.model import RecordChunk
 from kafkette.protocol.records import ABORT, COMMIT, BatchHeader, iter_records
 from kafkette.storage.appending import AppendResult, Placed, ReadResult, place_batches, place_marker
 from kafkette.storage.config import LogConfig
-from kafkette.storage.engine import Steps, TopicError, TopicInfo, TopicTable, topic_log_config
+from kafkette.storage.engine import Steps, TopicError, TopicTable, topic_log_config
 from kafkette.storage.producer_state import Duplicate, ProducerInfo, ProducerStateTable
 from kafkette.storage.txn_index import AbortedTxn
 

@@ -7,8 +7,8 @@ the producer state, indexes and high watermark move.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 import os
+from bisect import bisect_right
 from pathlib import Path
 from typing import Callable
 

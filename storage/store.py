@@ -119,13 +119,13 @@ class LogStore(TopicTable[PartitionLog]):
     def _collect_orphans(self, directories: dict[str, dict[int, Path]]) -> None:
         """Queue for removal the directories no topic owns: left by a deletion a crash interrupted."""
         for name, found in directories.items():
-            if name in self._offline:
-                continue
             topic = self._topics.get(name)
-            for index, path in found.items():
-                if topic is None or index >= len(topic.partitions):
-                    log.info("removing the files of a partition that belongs to no topic", directory=path.name)
-                    self._move_to_trash(path, "orphan")
+            orphans = sorted(i for i in found if topic is None or i >= len(topic.partitions))
+            if name in self._offline or not orphans:
+                continue
+            log.info("removing the files of partitions that belong to no topic", topic=name, partitions=orphans)
+            for index in orphans:
+                self._move_to_trash(found[index], "orphan")
         self._trash.extend(p for p in self.data_dir.glob("*" + DELETED_SUFFIX) if p.is_dir())
 
     def close(self) -> None:

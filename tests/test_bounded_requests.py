@@ -12,9 +12,17 @@ import pytest
 
 from kafkette.local_broker import LocalBroker
 from kafkette.protocol.errors import ErrorCode
-from kafkette.protocol.messages import API_VERSIONS, CREATE_PARTITIONS, CREATE_TOPICS, DELETE_TOPICS, FETCH, METADATA, PRODUCE
+from kafkette.protocol.messages import (
+    API_VERSIONS,
+    CREATE_PARTITIONS,
+    CREATE_TOPICS,
+    DELETE_TOPICS,
+    FETCH,
+    METADATA,
+    PRODUCE,
+)
 from kafkette.protocol.records import NewRecord, build_batch, split_batches
-from tests.clients import RawClient, create_topic
+from tests.clients import RawClient
 from tests.conftest import unique
 
 MAX_INT = 2**31 - 1
@@ -30,8 +38,9 @@ def produce(client: RawClient, topic: str, batches: dict[int, list[bytes]]) -> l
     errors = []
     for round_ in range(max(len(b) for b in batches.values())):
         R = PRODUCE.Request
-        body = R(transactional_id=None, acks=1, timeout_ms=5000, topic_data=[R.TopicProduceData(name=topic, partition_data=[
-            R.PartitionProduceData(index=p, records=b[round_]) for p, b in batches.items() if round_ < len(b)])])
+        data = [R.PartitionProduceData(index=p, records=b[round_]) for p, b in batches.items() if round_ < len(b)]
+        body = R(transactional_id=None, acks=1, timeout_ms=5000,
+                 topic_data=[R.TopicProduceData(name=topic, partition_data=data)])
         response = client.request(PRODUCE, 9, body)
         errors += [r.error_code for r in response.responses[0].partition_responses]
     return errors

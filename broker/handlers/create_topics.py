@@ -27,7 +27,8 @@ MAX_RECORDS_PER_REQUEST = 10_000  # Kafka's QuorumController.MAX_RECORDS_PER_USE
 
 
 @handles(CREATE_TOPICS, versions=(0, 7))
-def create_topics(ctx: RequestContext, body: CreateTopicsRequest) -> CreateTopicsResponse | Awaitable[CreateTopicsResponse]:
+def create_topics(ctx: RequestContext, body: CreateTopicsRequest
+                  ) -> CreateTopicsResponse | Awaitable[CreateTopicsResponse]:
     return sliced(_create_all(ctx.broker, body))
 
 

@@ -32,7 +32,8 @@ NO_ID = bytes(16)
 
 
 @handles(DELETE_TOPICS, versions=(0, 6))
-def delete_topics(ctx: RequestContext, body: DeleteTopicsRequest) -> DeleteTopicsResponse | Awaitable[DeleteTopicsResponse]:
+def delete_topics(ctx: RequestContext, body: DeleteTopicsRequest
+                  ) -> DeleteTopicsResponse | Awaitable[DeleteTopicsResponse]:
     wanted: list[tuple[str | None, bytes]]
     if ctx.version >= 6:
         wanted = [(t.name, t.topic_id) for t in body.topics]

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.describe_producers import (
     DESCRIBE_PRODUCERS,
     DescribeProducersRequest,

@@ -3,7 +3,6 @@
 from kafkette.broker.context import RequestContext
 from kafkette.broker.handlers.metadata import LEADER_EPOCH
 from kafkette.broker.registry import handles
-from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.list_offsets import LIST_OFFSETS, ListOffsetsRequest, ListOffsetsResponse
 from kafkette.protocol.types import IsolationLevel
 from kafkette.storage.engine import PartitionEngine
