@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from functools import cached_property
 from pathlib import Path
 
 from kafkette.storage.handles import OPEN_FILES
@@ -52,8 +51,8 @@ class EntryFile:
         self._unsynced = False
         self.used = False
 
-    @cached_property
-    def path(self) -> Path:  # made on first use: a new partition's segment makes four of them
+    @property
+    def path(self) -> Path:  # made when used (to open or delete): a new partition's segment makes none
         return self.directory / self.name
 
     def write_pending(self) -> None:

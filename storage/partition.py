@@ -16,14 +16,14 @@ import structlog
 
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.model import RecordChunk
-from kafkette.protocol.records import ABORT, COMMIT, BatchHeader
+from kafkette.protocol.records import ABORT, COMMIT, LOG_OVERHEAD, BatchHeader
 from kafkette.storage import recovery
 from kafkette.storage.appending import AppendResult, Placed, ReadResult, place_batches, place_marker
 from kafkette.storage.checkpoint import CheckpointError, PartitionCheckpoint, read_checkpoint, write_checkpoint
 from kafkette.storage.config import FsyncPolicy, LogConfig
 from kafkette.storage.files import DELETED_SUFFIX, fsync_dir
 from kafkette.storage.producer_state import Duplicate, ProducerInfo, ProducerStateTable, write_snapshot
-from kafkette.storage.segment import CorruptBatch, Segment
+from kafkette.storage.segment import LENGTH_TO_MAGIC, MIN_BATCH_LENGTH, CorruptBatch, Segment
 from kafkette.storage.txn_index import AbortedTxn
 
 log = structlog.get_logger()
@@ -250,7 +250,9 @@ class PartitionLog:
                     end, end_offset = start + header.size, header.next_offset
             if end > start:
                 data = segment.read(start, end - start)
-                segment.check_batch_at_start(data, start)
+                length, _, magic = LENGTH_TO_MAGIC.unpack_from(data, 8)  # served verbatim: is it a whole batch?
+                if magic != 2 or length < MIN_BATCH_LENGTH or length + LOG_OVERHEAD > len(data):
+                    raise segment.damaged(start)
                 chunks.append(data)
                 budget -= end - start
                 cursor = end_offset

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterator
-from functools import cached_property
 from pathlib import Path
 from typing import Literal, overload
 
@@ -27,8 +26,8 @@ log = structlog.get_logger()
 
 LOG_SUFFIX = ".log"
 SCAN_CHUNK = 1 << 20
-_MIN_BATCH_LENGTH = HEADER_SIZE - LOG_OVERHEAD
-_LENGTH_TO_MAGIC = struct.Struct(">iib")  # batch length, partition leader epoch, magic: bytes 8..16
+MIN_BATCH_LENGTH = HEADER_SIZE - LOG_OVERHEAD
+LENGTH_TO_MAGIC = struct.Struct(">iib")  # batch length, partition leader epoch, magic: bytes 8..16
 _POSITION_HINTS = 64
 
 
@@ -68,8 +67,8 @@ class Segment:
 
     # --- files ---------------------------------------------------------------
 
-    @cached_property
-    def path(self) -> Path:  # made on first use: creating a topic of 10,000 partitions makes none
+    @property
+    def path(self) -> Path:  # made when used (to open or delete): creating 10,000 partitions makes none
         return self.directory / file_name(self.base_offset, LOG_SUFFIX)
 
     @property
@@ -268,7 +267,7 @@ class Segment:
         if len(data) < HEADER_SIZE:
             return f"a torn batch header ({self.size - position} bytes) at the end of the file"
         header = BatchHeader.parse(data)
-        if header.magic != 2 or header.batch_length < _MIN_BATCH_LENGTH:
+        if header.magic != 2 or header.batch_length < MIN_BATCH_LENGTH:
             return f"an unreadable batch header (magic {header.magic}, length {header.batch_length})"
         return f"a batch of {header.size} bytes runs past the end of the file (a torn write)"
 
@@ -300,7 +299,7 @@ class Segment:
                     break
                 header = BatchHeader._make(HEADER.unpack_from(chunk, offset))
                 size = header.batch_length + LOG_OVERHEAD
-                if header.magic != 2 or header.batch_length < _MIN_BATCH_LENGTH or position + size > end:
+                if header.magic != 2 or header.batch_length < MIN_BATCH_LENGTH or position + size > end:
                     return
                 if offset + size > len(chunk):
                     if with_data and offset == 0:
@@ -343,9 +342,8 @@ class Segment:
             pos = 0
             while len(data) - pos >= HEADER_SIZE:
                 fields = HEADER.unpack_from(data, pos)
-                if fields[1] < _MIN_BATCH_LENGTH or fields[3] != 2:  # batch length, magic
-                    raise CorruptBatch(f"{self.path.name} at position {position + pos}: "
-                                       f"{self.damage_at(position + pos)}")
+                if fields[1] < MIN_BATCH_LENGTH or fields[3] != 2:  # batch length, magic
+                    raise self.damaged(position + pos)
                 if fields[0] + fields[6] >= offset:  # base offset + last offset delta
                     return position + pos
                 pos += fields[1] + LOG_OVERHEAD
@@ -366,17 +364,14 @@ class Segment:
             best = (pos + header.batch_length + LOG_OVERHEAD, header.next_offset)
         return best
 
-    def check_batch_at_start(self, data: bytes, position: int) -> None:
-        """Raise CorruptBatch unless `data` (read at `position`) starts with a plausible, whole batch."""
-        length, _, magic = _LENGTH_TO_MAGIC.unpack_from(data, 8)
-        if magic != 2 or length < _MIN_BATCH_LENGTH or length + LOG_OVERHEAD > len(data):
-            raise CorruptBatch(f"{self.path.name} at position {position}: {self.damage_at(position)}")
+    def damaged(self, position: int) -> CorruptBatch:
+        return CorruptBatch(f"{self.path.name} at position {position}: {self.damage_at(position)}")
 
     def first_batch_at(self, position: int) -> BatchHeader:
         """The header of the batch at `position`; raises CorruptBatch if no whole batch can start there."""
         header = BatchHeader.parse(self.read(position, HEADER_SIZE))
-        if header.magic != 2 or header.batch_length < _MIN_BATCH_LENGTH or position + header.size > self.size:
-            raise CorruptBatch(f"{self.path.name} at position {position}: {self.damage_at(position)}")
+        if header.magic != 2 or header.batch_length < MIN_BATCH_LENGTH or position + header.size > self.size:
+            raise self.damaged(position)
         return header
 
     def remember(self, offset: int, position: int) -> None:
