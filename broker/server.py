@@ -15,8 +15,8 @@ from kafkette.broker import handlers  # noqa: F401  (registers every handler)
 from kafkette.broker.config import BrokerConfig
 from kafkette.broker.connection import Connection
 from kafkette.broker.connections import IDLE_SWEEPS
-from kafkette.broker.limits import plan_descriptors, raise_open_file_limit
 from kafkette.broker.context import Listener
+from kafkette.broker.limits import plan_descriptors, raise_open_file_limit
 from kafkette.broker.startup import bind_listener, write_ready_file
 from kafkette.broker.state import Broker
 from kafkette.storage.handles import OPEN_FILES

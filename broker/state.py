@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from functools import partial
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Awaitable, Callable, Protocol, TypeVar
 
 import structlog
 
@@ -37,6 +37,8 @@ from kafkette.storage.store import LogStore
 
 log = structlog.get_logger("kafkette.broker")
 REMOVE_DELETED_INTERVAL_MS = 1000
+MANY_PARTITIONS = 512  # made by one request: kept out of the cyclic collector's sight
+T = TypeVar("T")
 
 
 class Coordinator(Protocol):
@@ -145,9 +147,7 @@ class Broker:
         if refused:
             return refused
         try:
-            with collector.paused():
-                yield from self.store.creating_topic(name, partitions, configs)
-                collector.keep_long_lived()  # before collection resumes, or its first pass scans them all
+            yield from _long_lived(self.store.creating_topic(name, partitions, configs), partitions)
         except TopicError as e:  # the name, a duplicate, the partition count, a full disk
             return e.error, str(e)
         log.info("topic created", topic=name, partitions=partitions, configs=configs)
@@ -155,10 +155,10 @@ class Broker:
 
     def adding_partitions(self, name: str, new_total: int) -> Steps[tuple[ErrorCode, str | None]]:
         """Grow a topic as CreatePartitions does, in steps (see broker.slices); (error, message)."""
+        topic = self.store.topic(name)
+        added = new_total - (topic.partition_count if topic is not None else 0)
         try:
-            with collector.paused():
-                yield from self.store.adding_partitions(name, new_total)
-                collector.keep_long_lived()  # before collection resumes, or its first pass scans them all
+            yield from _long_lived(self.store.adding_partitions(name, new_total), added)
         except TopicError as e:  # deleted or grown meanwhile, a full disk
             return e.error, str(e)
         log.info("partitions added", topic=name, partitions=new_total)
@@ -193,6 +193,17 @@ class Broker:
             return self.unknown_topic_error(name)
         error = self.create_topic(name, self.config.default_partitions)
         return ErrorCode.LEADER_NOT_AVAILABLE if error == ErrorCode.TOPIC_ALREADY_EXISTS else error
+
+
+def _long_lived(steps: Steps[T], partitions: int) -> Steps[T]:
+    """Run steps making `partitions` partitions that live as long as the broker; many are made with
+    collection paused and then kept out of the collector's sight (see broker.collector)."""
+    if partitions < MANY_PARTITIONS:
+        return (yield from steps)
+    with collector.paused():
+        result = yield from steps
+        collector.keep_long_lived()  # before collection resumes, or its first pass scans them all
+    return result
 
 
 def _tick(coordinator: Coordinator) -> None:
