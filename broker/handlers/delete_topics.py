@@ -43,11 +43,11 @@ def delete_topics(ctx: RequestContext, body: DeleteTopicsRequest
 
 
 def _delete_all(broker: Broker, wanted: list[tuple[str | None, bytes]]) -> Steps[DeleteTopicsResponse]:
-    given = yield from counted(name if name is not None else topic_id for name, topic_id in wanted)
+    given = yield from counted(_key(name, topic_id) for name, topic_id in wanted)
     results = []
     for name, topic_id in wanted:
-        key = name if name is not None else topic_id
-        if given[key] != 1:  # given twice or more: one answer for them all, as Kafka gives
+        key = _key(name, topic_id)
+        if key is not None and given[key] != 1:  # given twice or more: one answer for them all, as Kafka gives
             if given[key] > 1:
                 results.append(_result(name, topic_id, ErrorCode.INVALID_REQUEST,
                                        "Duplicate topic name." if name is not None else "Duplicate topic id."))
@@ -56,6 +56,13 @@ def _delete_all(broker: Broker, wanted: list[tuple[str | None, bytes]]) -> Steps
         results.append((yield from _delete(broker, name, topic_id)))
         yield
     return R(throttle_time_ms=0, responses=results)
+
+
+def _key(name: str | None, topic_id: bytes) -> str | bytes | None:
+    """What names the topic: its name or its id (None when both or neither are given: refused alone)."""
+    if topic_id == NO_ID:
+        return name
+    return topic_id if name is None else None
 
 
 def _delete(broker: Broker, name: str | None, topic_id: bytes) -> Steps[R.DeletableTopicResult]:
