@@ -6,7 +6,7 @@ import pytest
 
 from kafkette.protocol.errors import ErrorCode
 from kafkette.storage import FsyncPolicy, LogConfig, LogStore, TopicError, valid_topic_name
-from tests.test_storage_partition import batch, fill
+from tests.test_storage_partition import batch, fill, offsets_in
 
 DEFAULTS = LogConfig(fsync=FsyncPolicy.NEVER)
 
@@ -136,3 +136,25 @@ def test_retention_runs_over_every_partition(store):
         fill(partition, 40, ts=0)
     assert store.enforce_retention(now_ms=1000) > 0
     assert all(p.log_start_offset > 0 for p in topic.partitions)
+
+
+def test_open_files_stay_within_the_budget_and_evicted_ones_reopen(tmp_path, monkeypatch):
+    import os
+
+    from kafkette.storage.handles import OPEN_FILES
+
+    monkeypatch.setattr(OPEN_FILES, "capacity", OPEN_FILES.capacity)  # restored after the test
+    OPEN_FILES.set_capacity(20)
+    before = len(os.listdir("/proc/self/fd"))
+    store = LogStore(tmp_path / "data", DEFAULTS)
+    store.open()
+    topic = store.create_topic("t", 60, {})
+    evicted = OPEN_FILES.evicted
+    for partition in topic.partitions:
+        fill(partition, 3)
+    assert len(os.listdir("/proc/self/fd")) - before <= 20 + 2 and OPEN_FILES.evicted > evicted
+    list(store.flush())  # fsyncs reopen what the budget closed
+    assert [p.read(0, 1 << 20, isolation_committed=False).high_watermark for p in topic.partitions] == [3] * 60
+    assert all(len(offsets_in(p.read(0, 1 << 20, isolation_committed=False).chunks)) == 3 for p in topic.partitions)
+    store.close()
+    assert len(os.listdir("/proc/self/fd")) <= before
