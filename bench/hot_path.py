@@ -56,6 +56,9 @@ class NullTransport:
     def resume_reading(self) -> None:
         pass
 
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        pass
+
 
 def produce_frame(correlation_id: int, records: int, size: int, codec: int) -> bytes:
     value = bytes(size)

@@ -39,6 +39,10 @@ class BrokerConfig:
     retention_bytes: int = -1
     retention_check_interval_ms: int = 5 * 60 * 1000
     max_request_bytes: int = 100 * 1024 * 1024
+    fetch_max_bytes: int = 55 * 1024 * 1024
+    max_connections: int = 0
+    connections_max_idle_ms: int = 10 * 60 * 1000
+    max_partitions: int = 100_000
     auto_create_topics: bool = True
     fsync: str = "interval"
     fsync_interval_ms: int = 1000
@@ -101,6 +105,13 @@ HELP = {
     "retention_bytes": "delete old segments while a partition is larger than this (-1: no limit)",
     "retention_check_interval_ms": "how often retention runs",
     "max_request_bytes": "largest request frame accepted; larger ones close the connection",
+    "fetch_max_bytes": "most record bytes one Fetch response carries, whatever the request asks "
+                       "(Kafka's fetch.max.bytes; the first batch is always whole)",
+    "max_connections": "client connections served at once; more wait to be accepted until one closes "
+                       "(Kafka's max.connections; 0: a quarter of the open-file limit)",
+    "connections_max_idle_ms": "close a connection that sent nothing this long (Kafka's connections.max.idle.ms)",
+    "max_partitions": "partitions the broker holds in all; CreateTopics and CreatePartitions beyond it "
+                      "are refused with POLICY_VIOLATION",
     "auto_create_topics": "create unknown topics on Metadata and Produce (Kafka's auto.create.topics.enable)",
     "fsync": "always: fsync before acknowledging; interval: fsync on a timer; never: leave it to the OS",
     "fsync_interval_ms": "with --fsync interval, how often to fsync",
@@ -248,6 +259,10 @@ RULES = {
     "retention_bytes": _at_least(-1),
     "retention_check_interval_ms": _at_least(1),
     "max_request_bytes": _between(1, 2**31 - 1),
+    "fetch_max_bytes": _between(1024, 2**31 - 1),
+    "max_connections": _between(0, 2**31 - 1),
+    "connections_max_idle_ms": _at_least(1),
+    "max_partitions": _between(1, 2**31 - 1),
     "fsync": _one_of(*FSYNC_POLICIES),
     "storage": _one_of(*STORAGE_ENGINES),
     "fsync_interval_ms": _at_least(1),

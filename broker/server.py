@@ -7,6 +7,7 @@ and `/ready` from before the log is opened until the broker has stopped.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import signal
 import socket
 import time
@@ -21,10 +22,13 @@ from kafkette.broker import handlers  # noqa: F401  (registers every handler)
 from kafkette.broker.auth import tls
 from kafkette.broker.config import BrokerConfig
 from kafkette.broker.connection import Connection
+from kafkette.broker.connections import IDLE_SWEEPS
+from kafkette.broker.limits import plan_descriptors, raise_open_file_limit
 from kafkette.broker.listeners import Listener, ListenerSpec
 from kafkette.broker.observers import log_request
 from kafkette.broker.startup import bind_listener, write_ready_file
 from kafkette.broker.state import Broker
+from kafkette.storage.handles import OPEN_FILES
 from kafkette.storage.lock import DataDirLock
 
 if TYPE_CHECKING:
@@ -37,7 +41,8 @@ class Server:
     def __init__(self, config: BrokerConfig) -> None:
         self.config = config
         self.broker = Broker(config)
-        self._servers: list[asyncio.AbstractServer] = []
+        self._socks: list[socket.socket] = []  # the listening sockets, once serving
+        self._acceptors: list[asyncio.Task] = []
         self._lock: DataDirLock | None = None
         self.listeners: list[Listener] = []  # of the first listener name, once started
         self.http: HttpServer | None = None
@@ -51,6 +56,9 @@ class Server:
         started = time.perf_counter()
         specs = self.config.listeners()
         contexts = [tls.server_context(self.config, spec.security_protocol) for spec in specs]
+        descriptors = plan_descriptors(self.config.max_connections, raise_open_file_limit())
+        self.broker.connections.limit = descriptors.connections
+        OPEN_FILES.set_capacity(descriptors.log_files)
         socks: list[socket.socket] = []
         try:
             settings = ("listener", "listener") if self.config.listener else ("host", "port")
@@ -74,10 +82,12 @@ class Server:
             listener = self._listener(spec, sock.getsockname()[1])
             self.bound.append(f"{spec.name}://{spec.host}:{sock.getsockname()[1]}")
             self.broker.cluster.add(listener)
-            self._servers.append(await loop.create_server(partial(Connection, self.broker, listener), sock=sock,
-                                                          ssl=context, backlog=1024))
+            self._socks.append(sock)
+            self._acceptors.append(loop.create_task(self._accept(sock, listener, context)))
             log.info("kafkette listening", listener=spec.name, address=f"{spec.host}:{sock.getsockname()[1]}",
                      advertised="%s:%d" % listener.advertised)
+        idle_ms = self.config.connections_max_idle_ms
+        self.broker.every(max(idle_ms // IDLE_SWEEPS, 10), self.broker.connections.sweep_idle)
         self.listeners = self.broker.cluster.brokers(specs[0].name)
         if any(spec.security_protocol.startswith("SASL_") for spec in specs) and not self.broker.users.has_any() \
                 and "OAUTHBEARER" not in self.config.sasl_enabled_mechanisms:
@@ -85,7 +95,37 @@ class Server:
         self.ready = True
         log.info("kafkette started", data_dir=str(self.config.data_dir), version=__version__,
                  metrics=f"http://{self.http.address}/metrics" if self.http else None,
-                 startup_ms=round((time.perf_counter() - started) * 1000, 1))
+                 startup_ms=round((time.perf_counter() - started) * 1000, 1),
+                 max_connections=descriptors.connections, open_log_files=descriptors.log_files,
+                 open_file_limit=descriptors.limit)
+
+    async def _accept(self, sock: socket.socket, listener: Listener, context: ssl.SSLContext | None) -> None:
+        """Accept connections while fewer than the limit are open; at the limit, new ones wait in the
+        listen backlog until one closes, as Kafka's acceptor makes them wait (max.connections)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await self.broker.connections.wait_for_room()
+            try:
+                client, _ = await loop.sock_accept(sock)
+            except OSError as err:  # EMFILE and the like: the connection stays in the backlog meanwhile
+                log.error("cannot accept a connection", error=err.strerror or str(err), retry_in_ms=100)
+                await asyncio.sleep(0.1)
+                continue
+            client.setblocking(False)
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            serving = self._serve(client, listener, context)
+            if context is None:
+                await serving
+            else:  # a TLS handshake takes round trips: the next client is not kept waiting for it
+                loop.create_task(serving)
+
+    async def _serve(self, client: socket.socket, listener: Listener, context: ssl.SSLContext | None) -> None:
+        try:
+            await asyncio.get_running_loop().connect_accepted_socket(partial(Connection, self.broker, listener),
+                                                                     client, ssl=context)
+        except (OSError, ssl.SSLError) as err:
+            log.warning("cannot serve an accepted connection", listener=listener.name, error=str(err))
+            client.close()
 
     def _listener(self, spec: ListenerSpec, bound_port: int) -> Listener:
         host, port = self.config.advertised_address(spec)
@@ -123,11 +163,14 @@ class Server:
     async def stop(self) -> None:
         """Stop accepting, let in-flight requests finish briefly, then flush and close the log."""
         self.ready = False
-        for server in self._servers:
-            server.close()
+        for acceptor in self._acceptors:
+            acceptor.cancel()
+        await asyncio.gather(*self._acceptors, return_exceptions=True)
+        for sock in self._socks:
+            sock.close()
         self.broker.groups.close()  # group joins and syncs waiting for a rebalance are answered no more
         deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline and any(c.pending for c in self.broker.connections):
+        while time.monotonic() < deadline and any(c.waiting for c in self.broker.connections):
             await asyncio.sleep(0.01)
         for conn in list(self.broker.connections):
             conn.close()

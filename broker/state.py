@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from functools import partial
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Awaitable, Callable, Protocol, TypeVar
 
 import structlog
 
+from kafkette.broker import collector
 from kafkette.broker.arrivals import Arrivals
 from kafkette.broker.auth.users import Users, parse_user, read_users_file
 from kafkette.broker.clock import now_ms
 from kafkette.broker.cluster import Cluster
 from kafkette.broker.config import BrokerConfig
+from kafkette.broker.connections import ConnectionTable
 from kafkette.broker.dispatch import Dispatcher
 from kafkette.broker.groups import GroupCoordinator
 from kafkette.broker.groups.consumer_group import ConsumerGroupSettings
@@ -35,11 +38,14 @@ from kafkette.broker.transactions.markers import MarkerWriter
 from kafkette.broker.transactions.producer_ids import ProducerIdAllocator
 from kafkette.protocol.errors import ErrorCode
 from kafkette.storage.config import FsyncPolicy, LogConfig
-from kafkette.storage.engine import LogEngine, TopicError, valid_topic_name
+from kafkette.storage.engine import LogEngine, Steps, TopicError, run_steps, valid_topic_name
 from kafkette.storage.memory import MemoryStore
 from kafkette.storage.store import LogStore
 
 log = structlog.get_logger("kafkette.broker")
+REMOVE_DELETED_INTERVAL_MS = 1000
+MANY_PARTITIONS = 512  # made by one request: kept out of the cyclic collector's sight
+T = TypeVar("T")
 
 
 class Coordinator(Protocol):
@@ -61,7 +67,7 @@ class Broker:
         self.users = Users(static_users(config), InternalTopic(self.hidden_store, SCRAM_CREDENTIALS_TOPIC))
         self.dispatcher = Dispatcher()
         self.cluster = Cluster()
-        self.connections: set[Any] = set()
+        self.connections = ConnectionTable()
         self.request_observers: list[RequestObserver] = []  # told of every request answered (broker.observers)
         self._tasks: list[asyncio.Task] = []
         self.groups = GroupCoordinator(
@@ -83,13 +89,16 @@ class Broker:
 
     def open(self) -> None:
         """Open the log and rebuild the coordinators' state from their internal topics."""
-        self.store.open()
-        ensure_internal_topics(self.store)
-        self.hidden_store.open()
-        ensure_internal_topics(self.hidden_store, HIDDEN_TOPICS)
-        self.users.load()
-        for coordinator in self.coordinators:
-            coordinator.load()
+        with collector.paused():
+            self.store.open()
+            ensure_internal_topics(self.store)
+            self.hidden_store.open()
+            ensure_internal_topics(self.hidden_store, HIDDEN_TOPICS)
+            self.users.load()
+            for coordinator in self.coordinators:
+                coordinator.load()
+            gc.collect()  # what start-up left behind, before the rest is frozen
+            collector.keep_long_lived()
 
     def close(self) -> None:
         for coordinator in self.coordinators:
@@ -102,6 +111,7 @@ class Broker:
         if self.config.fsync != "never":  # with "always" this moves the recovery point and snapshots on
             self.every(self.config.fsync_interval_ms, self.flush_partitions)
         self.every(self.config.retention_check_interval_ms, lambda: self.store.enforce_retention(now_ms()))
+        self.every(REMOVE_DELETED_INTERVAL_MS, self.remove_deleted)
         for coordinator in self.coordinators:
             self.every(coordinator.tick_interval_ms, partial(_tick, coordinator))
 
@@ -110,6 +120,11 @@ class Broker:
         for store in (self.store, self.hidden_store):
             for _ in store.flush():
                 await asyncio.sleep(0)
+
+    async def remove_deleted(self) -> None:
+        """Remove deleted topics' files a partition at a time, letting requests run in between."""
+        for _ in self.store.remove_deleted():
+            await asyncio.sleep(0)
 
     def every(self, interval_ms: int, fn: Callable[[], Any]) -> None:
         async def loop() -> None:
@@ -133,18 +148,52 @@ class Broker:
     # ------------------------------------------------------------------ topics
 
     def create_topic(self, name: str, partitions: int, configs: dict[str, str] | None = None) -> ErrorCode:
-        """Create a topic as CreateTopics or auto-creation does; the error Kafka gives if it cannot."""
+        """Create a topic at once, as auto-creation does; the error Kafka gives if it cannot."""
+        return run_steps(self.creating_topic(name, partitions, configs or {}))[0]
+
+    def creating_topic(self, name: str, partitions: int, configs: dict[str, str]
+                       ) -> Steps[tuple[ErrorCode, str | None]]:
+        """Create a topic as CreateTopics does, in steps (see broker.slices); (error, message)."""
         if partitions == -1:
             partitions = self.config.default_partitions
-        error = validate_topic_configs(configs or {})
+        error = validate_topic_configs(configs)
         if error:
-            return error
+            return error, error.name
+        refused = self.partitions_refused(partitions)
+        if refused:
+            return refused
         try:
-            self.store.create_topic(name, partitions, configs or {})
-        except TopicError as e:  # the name, a duplicate, the partition count
-            return e.error
-        log.info("topic created", topic=name, partitions=partitions, configs=configs or {})
-        return ErrorCode.NONE
+            yield from _long_lived(self.store.creating_topic(name, partitions, configs), partitions)
+        except TopicError as e:  # the name, a duplicate, the partition count, a full disk
+            return e.error, str(e)
+        log.info("topic created", topic=name, partitions=partitions, configs=configs)
+        return ErrorCode.NONE, None
+
+    def adding_partitions(self, name: str, new_total: int) -> Steps[tuple[ErrorCode, str | None]]:
+        """Grow a topic as CreatePartitions does, in steps (see broker.slices); (error, message)."""
+        topic = self.store.topic(name)
+        added = new_total - (topic.partition_count if topic is not None else 0)
+        try:
+            yield from _long_lived(self.store.adding_partitions(name, new_total), added)
+        except TopicError as e:  # deleted or grown meanwhile, a full disk
+            return e.error, str(e)
+        log.info("partitions added", topic=name, partitions=new_total)
+        return ErrorCode.NONE, None
+
+    def partitions_refused(self, more: int) -> tuple[ErrorCode, str] | None:
+        """POLICY_VIOLATION if `more` partitions would take the broker past --max-partitions."""
+        held = self.store.partition_total()
+        if held + more <= self.config.max_partitions:
+            return None
+        return ErrorCode.POLICY_VIOLATION, (f"the broker holds {held} partitions and at most "
+                                            f"{self.config.max_partitions} (--max-partitions); {more} more cannot "
+                                            f"be made: delete topics first")
+
+    def missing_partition_error(self, topic: str) -> ErrorCode:
+        """What a request for a partition the store cannot serve gets: KAFKA_STORAGE_ERROR if its topic is
+        offline (Kafka's answer for a partition in an offline log directory), else UNKNOWN_TOPIC_OR_PARTITION."""
+        offline = self.store.offline_topic(topic) is not None
+        return ErrorCode.KAFKA_STORAGE_ERROR if offline else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
 
     def unknown_topic_error(self, name: str) -> ErrorCode:
         return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if valid_topic_name(name) else ErrorCode.INVALID_TOPIC_EXCEPTION
@@ -152,12 +201,25 @@ class Broker:
     def auto_create(self, name: str) -> ErrorCode:
         """Create an unknown topic if auto-creation is on; INVALID_TOPIC_EXCEPTION or UNKNOWN_TOPIC_OR_PARTITION if not.
 
-        Kafka answers LEADER_NOT_AVAILABLE until the new leader is elected; here the
-        topic is usable at once, so the caller answers with it straight away.
+        Kafka answers LEADER_NOT_AVAILABLE until the new leader is elected; here the topic is usable at
+        once, so the caller answers with it straight away, unless the name is taken by a creation or a
+        deletion still under way (or an offline topic): then LEADER_NOT_AVAILABLE, and the client retries.
         """
         if not self.config.auto_create_topics or name in INTERNAL_TOPICS + HIDDEN_TOPICS or not valid_topic_name(name):
             return self.unknown_topic_error(name)
-        return self.create_topic(name, self.config.default_partitions)
+        error = self.create_topic(name, self.config.default_partitions)
+        return ErrorCode.LEADER_NOT_AVAILABLE if error == ErrorCode.TOPIC_ALREADY_EXISTS else error
+
+
+def _long_lived(steps: Steps[T], partitions: int) -> Steps[T]:
+    """Run steps making `partitions` partitions that live as long as the broker; many are made with
+    collection paused and then kept out of the collector's sight (see broker.collector)."""
+    if partitions < MANY_PARTITIONS:
+        return (yield from steps)
+    with collector.paused():
+        result = yield from steps
+        collector.keep_long_lived()  # before collection resumes, or its first pass scans them all
+    return result
 
 
 def _tick(coordinator: Coordinator) -> None:

@@ -119,6 +119,9 @@ TOPIC_CONFIGS: dict[str, TopicConfig] = {
     "unclean.leader.election.enable": _bool(False, "unclean.leader.election.enable"),
 }
 DEFAULT_MAX_MESSAGE_BYTES = 1048588
+# the topic configs of Kafka's type LIST, which APPEND and SUBTRACT apply to (to the default when unset)
+LIST_CONFIGS = {"cleanup.policy": "delete"}
+DELETE_OPERATION = 1  # IncrementalAlterConfigs' DELETE, the one operation that takes no value
 
 
 def validate_topic_configs(configs: Mapping[str, str | None]) -> ErrorCode:
@@ -208,6 +211,28 @@ def effective_topic_configs(config, topic_configs: dict[str, str]) -> list[tuple
     for name, value in topic_configs.items():
         merged[name] = (value, CONFIG_SOURCE_TOPIC)
     return [(name, value, source) for name, (value, source) in sorted(merged.items())]
+
+
+def alter_request_errors(resources, *, incremental: bool) -> list[tuple[int, str] | None]:
+    """Kafka's ConfigAdminManager.preprocess for AlterConfigs and IncrementalAlterConfigs: per resource,
+    (INVALID_REQUEST, message) when it names itself twice, repeats a config or gives a null value; else None."""
+    seen: dict[tuple[int, str], int] = {}
+    errors: list[tuple[int, str] | None] = [None] * len(resources)
+    for i, res in enumerate(resources):
+        first = seen.setdefault((res.resource_type, res.resource_name), i)
+        if first != i:
+            errors[first] = errors[i] = (ErrorCode.INVALID_REQUEST, "Each resource must appear at most once.")
+    for i, res in enumerate(resources):
+        if errors[i] is not None:
+            continue
+        names = [c.name for c in res.configs]
+        nulls = [c.name for c in res.configs
+                 if c.value is None and not (incremental and c.config_operation == DELETE_OPERATION)]
+        if len(set(names)) != len(names):
+            errors[i] = (ErrorCode.INVALID_REQUEST, "Error due to duplicate config keys")
+        elif nulls:
+            errors[i] = (ErrorCode.INVALID_REQUEST, "Null value not supported for : " + ", ".join(nulls))
+    return errors
 
 
 def alter_topic_configs(store: LogEngine, resource_type: int, name: str, configs: dict[str, str],

@@ -16,7 +16,7 @@ from kafkette.protocol.model import RecordChunk
 from kafkette.protocol.records import ABORT, COMMIT, BatchHeader, iter_records
 from kafkette.storage.appending import AppendResult, Placed, ReadResult, place_batches, place_marker
 from kafkette.storage.config import LogConfig
-from kafkette.storage.engine import TopicError, TopicInfo, TopicTable, check_new_topic, topic_log_config
+from kafkette.storage.engine import Steps, TopicError, TopicTable, topic_log_config
 from kafkette.storage.producer_state import Duplicate, ProducerInfo, ProducerStateTable
 from kafkette.storage.txn_index import AbortedTxn
 
@@ -201,23 +201,20 @@ class MemoryStore(TopicTable[MemoryPartition]):
     def close(self) -> None:
         self._topics.clear()
 
-    def create_topic(self, name: str, partitions: int, configs: dict[str, str],
-                     topic_id: bytes | None = None) -> TopicInfo[MemoryPartition]:
-        check_new_topic(name, partitions, name in self._topics)
+    def _partition_maker(self, name: str, configs: dict[str, str]) -> Callable[[int], MemoryPartition]:
         config = topic_log_config(self.default_config, configs)
-        topic = TopicInfo(name, topic_id or os.urandom(16), [self._partition(config) for _ in range(partitions)],
-                          dict(configs))
-        self._topics[name] = topic
-        return topic
+        return lambda index: self._partition(config)
 
-    def delete_topic(self, name: str) -> None:
+    def deleting_topic(self, name: str) -> Steps[None]:
         if self._topics.pop(name, None) is None:
             raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"no topic {name!r}")
+        yield from ()
 
-    def add_partitions(self, name: str, new_total: int) -> None:
-        topic = self._growing(name, new_total)
-        config = topic_log_config(self.default_config, topic.configs)
-        topic.partitions.extend(self._partition(config) for _ in range(len(topic.partitions), new_total))
+    def remove_deleted(self) -> Iterator[None]:
+        return iter(())
+
+    def restore_topic_metadata(self, name: str, partitions: int, configs: dict[str, str]) -> None:
+        raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "a memory store has no offline topics")
 
     def set_topic_config(self, name: str, configs: dict[str, str]) -> None:
         topic = self._existing(name)

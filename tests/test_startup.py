@@ -46,6 +46,18 @@ def test_a_data_dir_that_is_a_file_is_refused(tmp_path):
                        f"data directory {data_dir} is a file (or lies under one): choose a directory")
 
 
+def test_max_connections_leaving_the_log_too_few_open_files_is_refused(tmp_path):
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    limit = hard if hard != resource.RLIM_INFINITY else 1 << 20  # what the broker raises its soft limit to
+    result = kafkette("serve", "--port", "0", "--data-dir", str(tmp_path / "data"), "--max-connections", str(limit))
+    assert_refused(result, f"--max-connections {limit} leaves 0 of the {limit} open files the process may have for "
+                           f"the log (at least 64 needed): lower --max-connections or raise the open-file limit "
+                           f"(ulimit -n)")
+    assert not (tmp_path / "data").exists()
+
+
 def test_an_unwritable_data_dir_is_refused(tmp_path):
     if os.geteuid() == 0:  # root writes through permission bits; sysfs refuses mkdir even to root
         data_dir, reason = Path("/sys/kafkette-test"), "Operation not permitted"

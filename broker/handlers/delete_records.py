@@ -1,10 +1,15 @@
-"""DeleteRecords: move a partition's log start offset forward (offset -1: to the high watermark)."""
+"""DeleteRecords: move a partition's log start offset forward (offset -1: to the high watermark).
+
+Internal topics refuse it with INVALID_TOPIC_EXCEPTION, as Kafka's ReplicaManager.deleteRecordsOnLocalLog
+does: their records are the broker's own state (committed offsets, transactions).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from kafkette.broker.context import RequestContext
+from kafkette.broker.internal_topic import INTERNAL_TOPICS
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.delete_records import DELETE_RECORDS, DeleteRecordsRequest, DeleteRecordsResponse
@@ -26,7 +31,10 @@ def _delete(broker: Broker, topic: str, p) -> R.DeleteRecordsPartitionResult:
     log = broker.store.partition(topic, p.partition_index)
     if log is None:
         return R.DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=-1,
-                                              error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+                                              error_code=broker.missing_partition_error(topic))
+    if topic in INTERNAL_TOPICS:
+        return R.DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=-1,
+                                              error_code=ErrorCode.INVALID_TOPIC_EXCEPTION)
     error = log.delete_records_before(p.offset)
     return R.DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=log.log_start_offset,
                                           error_code=error)

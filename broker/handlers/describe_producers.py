@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.describe_producers import (
     DESCRIBE_PRODUCERS,
     DescribeProducersRequest,
@@ -29,7 +28,7 @@ def describe_producers(ctx: RequestContext, body: DescribeProducersRequest) -> D
 def _partition(broker: Broker, topic: str, partition: int) -> R.PartitionResponse:
     log = broker.store.partition(topic, partition)
     if log is None:
-        return R.PartitionResponse(partition_index=partition, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        return R.PartitionResponse(partition_index=partition, error_code=broker.missing_partition_error(topic),
                                    error_message=None, active_producers=[])
     return R.PartitionResponse(partition_index=partition, error_code=0, error_message=None, active_producers=[
         R.ProducerState(producer_id=p.producer_id, producer_epoch=p.epoch, last_sequence=p.last_sequence,

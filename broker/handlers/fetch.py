@@ -1,5 +1,9 @@
 """Fetch: whole batches from the log, up to the HWM or the LSO; a long poll woken by appends.
 
+Sizes as Kafka's KafkaApis.handleFetchRequest and ReplicaManager.readFromLog: the response carries at
+most min(max_bytes, --fetch-max-bytes) record bytes and each partition at most its partition_max_bytes,
+except that the first batch of the first partition with data is returned whole whatever its size
+(KIP-74), so a consumer always makes progress; min_bytes is capped at the same limit.
 Fetch sessions are answered as sessionless (session id 0), as Kafka allows.
 """
 
@@ -22,29 +26,31 @@ R = FetchResponse
 
 @handles(FETCH, versions=(4, 12))
 def fetch(ctx: RequestContext, body: FetchRequest) -> FetchResponse | Awaitable[FetchResponse]:
-    response, size, error = _read(ctx.broker, body)
-    if size >= body.min_bytes or body.max_wait_ms <= 0 or error:
+    max_bytes = min(body.max_bytes, ctx.broker.config.fetch_max_bytes)
+    min_bytes = min(body.min_bytes, max_bytes)
+    response, size, error = _read(ctx.broker, body, max_bytes)
+    if size >= min_bytes or body.max_wait_ms <= 0 or error:
         return response
-    return _long_poll(ctx.broker, body, time.monotonic() + body.max_wait_ms / 1000)
+    return _long_poll(ctx.broker, body, max_bytes, min_bytes, time.monotonic() + body.max_wait_ms / 1000)
 
 
-async def _long_poll(broker: Broker, body: FetchRequest, deadline: float) -> FetchResponse:
+async def _long_poll(broker: Broker, body: FetchRequest, max_bytes: int, min_bytes: int,
+                     deadline: float) -> FetchResponse:
     keys = [log for t in body.topics for p in t.partitions if (log := broker.store.partition(t.topic, p.partition))]
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
         await broker.arrivals.wait(keys, remaining)
-        response, size, error = _read(broker, body)
-        if size >= body.min_bytes or error:
+        response, size, error = _read(broker, body, max_bytes)
+        if size >= min_bytes or error:
             return response
-    return _read(broker, body)[0]
+    return _read(broker, body, max_bytes)[0]
 
 
-def _read(broker: Broker, body: FetchRequest) -> tuple[FetchResponse, int, bool]:
+def _read(broker: Broker, body: FetchRequest, budget: int) -> tuple[FetchResponse, int, bool]:
     """(response, record bytes in it, whether any partition has an error)."""
     committed = body.isolation_level == IsolationLevel.READ_COMMITTED
-    budget = body.max_bytes
     total = 0
     any_error = False
     topics = []
@@ -53,7 +59,7 @@ def _read(broker: Broker, body: FetchRequest) -> tuple[FetchResponse, int, bool]
         for p in wanted.partitions:
             log = broker.store.partition(wanted.topic, p.partition)
             if log is None:
-                partitions.append(_error(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, committed))
+                partitions.append(_error(p.partition, broker.missing_partition_error(wanted.topic), committed))
                 any_error = True
                 continue
             limit = min(p.partition_max_bytes, max(budget - total, 0))

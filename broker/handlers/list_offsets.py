@@ -3,7 +3,6 @@
 from kafkette.broker.context import RequestContext
 from kafkette.broker.handlers.metadata import LEADER_EPOCH
 from kafkette.broker.registry import handles
-from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.list_offsets import LIST_OFFSETS, ListOffsetsRequest, ListOffsetsResponse
 from kafkette.protocol.types import IsolationLevel
 from kafkette.storage.engine import PartitionEngine
@@ -22,7 +21,7 @@ def list_offsets(ctx: RequestContext, body: ListOffsetsRequest) -> ListOffsetsRe
             log = ctx.broker.store.partition(wanted.name, p.partition_index)
             if log is None:
                 partitions.append(R.ListOffsetsPartitionResponse(
-                    partition_index=p.partition_index, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+                    partition_index=p.partition_index, error_code=ctx.broker.missing_partition_error(wanted.name)))
                 continue
             offset, timestamp = _lookup(log, p.timestamp, committed)
             partitions.append(R.ListOffsetsPartitionResponse(partition_index=p.partition_index, error_code=0,

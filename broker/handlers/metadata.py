@@ -1,4 +1,8 @@
-"""Metadata: this node as the only broker and leader of every partition; auto-creates topics."""
+"""Metadata: this node as the only broker and leader of every partition; auto-creates topics.
+
+An offline topic (its metadata file is damaged) is listed as Kafka lists partitions whose only replica
+is offline: leader -1, error LEADER_NOT_AVAILABLE, this node among the offline replicas.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from kafkette.protocol.messages.metadata import METADATA, MetadataRequest, Metad
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
-    from kafkette.storage.engine import TopicInfo
+    from kafkette.storage.engine import OfflineTopic, TopicInfo
 
 R = MetadataResponse
 LEADER_EPOCH = 0
@@ -29,6 +33,16 @@ def topic_metadata(broker: Broker, topic: TopicInfo, operations: int = authorize
                                    topic_authorized_operations=operations)
 
 
+def offline_topic_metadata(broker: Broker, topic: OfflineTopic) -> R.MetadataResponseTopic:
+    node = broker.config.node_id
+    partitions = [R.MetadataResponsePartition(error_code=ErrorCode.LEADER_NOT_AVAILABLE, partition_index=i,
+                                              leader_id=-1, leader_epoch=-1, replica_nodes=[node], isr_nodes=[],
+                                              offline_replicas=[node])
+                  for i in range(topic.partition_count)]
+    return R.MetadataResponseTopic(error_code=0, name=topic.name, topic_id=bytes(16),
+                                   is_internal=topic.name in INTERNAL_TOPICS, partitions=partitions)
+
+
 def brokers(ctx: RequestContext) -> list[R.MetadataResponseBroker]:
     return [R.MetadataResponseBroker(node_id=b.node_id, host=b.advertised[0], port=b.advertised[1], rack=None)
             for b in ctx.broker.cluster.brokers(ctx.listener.name)]
@@ -41,6 +55,7 @@ def metadata(ctx: RequestContext, body: MetadataRequest) -> MetadataResponse:
     operations = authorized.when(body.include_topic_authorized_operations, authorized.TOPIC)
     if wanted is None or (version == 0 and not wanted):
         topics = [topic_metadata(ctx.broker, t, operations) for t in ctx.broker.store.topics()]
+        topics += [offline_topic_metadata(ctx.broker, t) for t in ctx.broker.store.offline_topics()]
     else:
         topics = [_one_topic(ctx.broker, t, body.allow_auto_topic_creation or version < 4, operations) for t in wanted]
     return R(throttle_time_ms=0, brokers=brokers(ctx), cluster_id=ctx.broker.config.cluster_id,
@@ -58,6 +73,9 @@ def _one_topic(broker: Broker, wanted, auto_create: bool, operations: int) -> R.
                                            topic_id=wanted.topic_id)
         return topic_metadata(broker, topic, operations)
     topic = broker.store.topic(name)
+    offline = broker.store.offline_topic(name) if topic is None else None
+    if offline is not None:
+        return offline_topic_metadata(broker, offline)
     if topic is None:
         error = broker.auto_create(name) if auto_create else broker.unknown_topic_error(name)
         topic = broker.store.topic(name) if error == ErrorCode.NONE else None

@@ -18,14 +18,16 @@ R = OffsetForLeaderEpochResponse
 def offset_for_leader_epoch(ctx: RequestContext, body: OffsetForLeaderEpochRequest) -> OffsetForLeaderEpochResponse:
     topics = []
     for wanted in body.topics:
-        results = [_end_offset(ctx.broker.store.partition(wanted.topic, p.partition), p) for p in wanted.partitions]
+        missing = ctx.broker.missing_partition_error(wanted.topic)
+        results = [_end_offset(ctx.broker.store.partition(wanted.topic, p.partition), p, missing)
+                   for p in wanted.partitions]
         topics.append(R.OffsetForLeaderTopicResult(topic=wanted.topic, partitions=results))
     return R(throttle_time_ms=0, topics=topics)
 
 
-def _end_offset(log: PartitionEngine | None, p) -> R.EpochEndOffset:
+def _end_offset(log: PartitionEngine | None, p, missing: ErrorCode) -> R.EpochEndOffset:
     if log is None:
-        return R.EpochEndOffset(error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partition=p.partition)
+        return R.EpochEndOffset(error_code=missing, partition=p.partition)
     if p.current_leader_epoch > LEADER_EPOCH:
         return R.EpochEndOffset(error_code=ErrorCode.UNKNOWN_LEADER_EPOCH, partition=p.partition)
     if p.leader_epoch > LEADER_EPOCH:

@@ -86,7 +86,7 @@ def _topic(broker: Broker, name: str):
 
 def _append(broker: Broker, topic, name: str, data, transactional_id, now: int, version: int) -> R.PartitionProduceResponse:
     if topic is None or not 0 <= data.index < topic.partition_count:
-        return _failed(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+        return _failed(data.index, broker.missing_partition_error(name))
     if name in INTERNAL_TOPICS:
         return _failed(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, "clients cannot write to internal topics")
     error, message = _validate(data.records, version, max_message_bytes(topic.configs))
