@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from functools import partial
-from typing import Any, Awaitable, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
 
 import structlog
 
@@ -34,6 +34,9 @@ from kafkette.storage.engine import LogEngine, TopicError, valid_topic_name
 from kafkette.storage.memory import MemoryStore
 from kafkette.storage.store import LogStore
 
+if TYPE_CHECKING:
+    from kafkette.broker.faults import FaultInjector
+
 log = structlog.get_logger("kafkette.broker")
 
 
@@ -56,6 +59,7 @@ class Broker:
         self.cluster = Cluster()
         self.connections: set[Any] = set()
         self.request_observers: list[RequestObserver] = []  # told of every request answered (broker.observers)
+        self.faults: FaultInjector | None = None  # fault rules and the request log, with --admin-api
         self._tasks: list[asyncio.Task] = []
         self.groups = GroupCoordinator(
             InternalTopic(self.store, OFFSETS_TOPIC), self.store,
