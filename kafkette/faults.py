@@ -28,28 +28,32 @@ class FaultRule:
     def __init__(self, faults: Faults, info: dict[str, Any]) -> None:
         self.faults = faults
         self.info = info
+        self.removed = False
 
     @property
     def id(self) -> int:
         return self.info["id"]
 
     def refresh(self) -> FaultRule:
-        """The rule as the broker sees it now: how often it `matched` and `fired`."""
-        self.info = self.faults.admin.get(f"/faults/{self.id}")
+        """The rule as the broker sees it now (as it was when removed, once removed)."""
+        if not self.removed:
+            self.info = self.faults.admin.get(f"/faults/{self.id}")
         return self
 
     @property
     def fired(self) -> int:
-        """How often the rule has fired, asked of the broker now."""
+        """How often the rule has fired: asked of the broker while the rule is there, the final count after."""
         return self.refresh().info["fired"]
 
     def remove(self) -> None:
-        """Remove the rule; one already gone (cleared, or the broker restarted) is no error."""
+        """Remove the rule, keeping its final counts; one already gone (cleared, or the broker restarted) is no
+        error."""
         try:
-            self.faults.admin.delete(f"/faults/{self.id}")
+            self.info = self.faults.admin.delete(f"/faults/{self.id}")
         except AdminApiError as e:
             if e.status != 404:
                 raise
+        self.removed = True
 
     def __enter__(self) -> FaultRule:
         return self
