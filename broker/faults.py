@@ -43,19 +43,11 @@ from kafkette.broker.context import RequestContext
 from kafkette.broker.dispatch import CloseConnection, Dispatcher, Handler, Result
 from kafkette.broker.registry import HANDLERS
 from kafkette.broker.request_log import RequestLog
-from kafkette.protocol.error_response import error_response, merge_response
+from kafkette.protocol.error_response import answers_partitions, error_response, merge_response
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.model import Message
-from kafkette.protocol.request_keys import (
-    RequestKeys,
-    is_error_field,
-    is_topic_collection,
-    partition_index_field,
-    partitions_field,
-    request_keys,
-    select_partitions,
-)
-from kafkette.protocol.schema import Api, Field
+from kafkette.protocol.request_keys import RequestKeys, request_keys, select_partitions
+from kafkette.protocol.schema import Api
 
 log = structlog.get_logger("kafkette.faults")
 
@@ -347,7 +339,7 @@ def parse_rule(doc: dict[str, Any], rule_id: int) -> FaultRule:
         count=None if "count" in doc and doc["count"] is None else
         _int(doc, "count", 1, 2**31 - 1, "a number of calls, at least 1, or null for every call", default=1),
         nth=_int(doc, "nth", 1, 2**31 - 1, default=1) or 1,
-        probability=_probability(doc.get("probability", 1.0)),
+        probability=_probability(doc.get("probability")),
         seed=_int(doc, "seed", 0, 2**63 - 1, default=random.randrange(2**32)) or 0)
     return rule
 
@@ -406,19 +398,6 @@ def _action(api: Api, doc: dict[str, Any]) -> Action:
     return Delay(ms) if name == "delay_ms" else BlackHole(ms)
 
 
-def answers_partitions(api: Api) -> bool:
-    """Whether `api`'s requests name partitions and its responses give each its own error code."""
-    def requests(fields: tuple[Field, ...] | list[Field]) -> bool:
-        return any((is_topic_collection(fd) and partitions_field(fd.fields) is not None) or
-                   (fd.is_struct and requests(fd.fields)) for fd in fields)
-
-    def responses(fields: tuple[Field, ...] | list[Field]) -> bool:
-        return any(fd.is_struct and ((partition_index_field(fd.fields) and any(map(is_error_field, fd.fields)))
-                                     or responses(fd.fields)) for fd in fields)
-
-    return requests(api.request) and responses(api.response)
-
-
 def _int(doc: dict[str, Any], name: str, low: int, high: int, expected: str = "",
          default: int | None = None) -> int | None:
     value = doc.get(name)
@@ -437,6 +416,8 @@ def _str(doc: dict[str, Any], name: str) -> str | None:
 
 
 def _probability(value: Any) -> float:
+    if value is None:
+        return 1.0
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value <= 1.0:
         raise RuleError(f"probability {value!r}: a number above 0 and at most 1")
     return float(value)

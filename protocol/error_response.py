@@ -20,13 +20,15 @@ from typing import NamedTuple
 from kafkette.protocol.model import Message
 from kafkette.protocol.request_keys import (
     RequestKeys,
-    is_error_field,
+    is_topic_collection,
     partition_index_field,
+    partitions_field,
     present_fields,
     request_keys,
     topic_name_field,
 )
-from kafkette.protocol.schema import Api
+from kafkette.protocol.response_error import is_error_field
+from kafkette.protocol.schema import Api, Field
 
 PARTITION, TOPIC, GROUP, TRANSACTION, KEY = "partition", "topic", "group", "transaction", "key"
 _NAMED_BY = ((GROUP, "group_id"), (TRANSACTION, "transactional_id"), (KEY, "key"))
@@ -40,6 +42,20 @@ class Role(NamedTuple):
 def error_response(api: Api, version: int, request: Message, error: int, partitions_only: bool = False) -> Message:
     """`api`'s response to `request` with `error` everywhere; with `partitions_only`, on its partitions only."""
     return _build(api.Response, version, request_keys(request, version), error, partitions_only, None, None, None)
+
+
+def answers_partitions(api: Api) -> bool:
+    """Whether `api`'s requests name partitions and its responses give each its own error code (in any version)."""
+
+    def named(fields: tuple[Field, ...] | list[Field]) -> bool:
+        return any((is_topic_collection(fd) and partitions_field(fd.fields) is not None) or
+                   (fd.is_struct and named(fd.fields)) for fd in fields)
+
+    def answered(fields: tuple[Field, ...] | list[Field]) -> bool:
+        return any(fd.is_struct and ((partition_index_field(fd.fields) is not None and
+                                      any(map(is_error_field, fd.fields))) or answered(fd.fields)) for fd in fields)
+
+    return named(api.request) and answered(api.response)
 
 
 def merge_response(base: Message, extra: Message, version: int) -> Message:

@@ -74,10 +74,6 @@ def present_fields(cls: type, version: int) -> list[Field]:
     return [fd for fd in getattr(cls, "FIELDS", ()) if fd.present(version)]
 
 
-def is_error_field(fd: Field) -> bool:
-    return fd.type == "int16" and (fd.name == "error_code" or fd.name.endswith("_error_code"))
-
-
 def topic_name_field(fields: tuple[Field, ...] | list[Field]) -> str | None:
     return next((fd.name for fd in fields if fd.name in TOPIC_NAME_FIELDS and fd.type == "string"), None)
 

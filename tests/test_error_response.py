@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from kafkette.protocol.error_response import error_response, merge_response
+from kafkette.protocol.error_response import answers_partitions, error_response, merge_response
 from kafkette.protocol.errors import ErrorCode as E
 from kafkette.protocol.framing import APIS, decode_response, encode_response
 from kafkette.protocol.messages import (
@@ -128,3 +128,9 @@ def test_partition_errors_merge_into_the_answer_of_the_rest():
     assert sorted((t.name, p.index, p.error_code) for t in merged.responses for p in t.partition_responses) == \
         [("a", 0, 0), ("a", 1, X), ("b", 0, 0), ("c", 0, X)]
     assert first_error(merged) == X
+
+
+def test_partition_errors_exist_only_where_requests_name_partitions_and_responses_answer_each():
+    assert all(answers_partitions(api) for api in (PRODUCE, FETCH, ADD_PARTITIONS_TO_TXN, TXN_OFFSET_COMMIT,
+                                                   OFFSET_FETCH))
+    assert not any(answers_partitions(api) for api in (END_TXN, METADATA, FIND_COORDINATOR, DESCRIBE_GROUPS))
