@@ -22,7 +22,6 @@ TXN_STATES = ["Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteComm
 
 
 COMMANDS = ("txn", "groups", "topics", "produce", "consume", "dump", "faults", "requests")
-FAULT_ERRORS = "a Kafka error name (COORDINATOR_NOT_AVAILABLE) or code (15)"
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -56,7 +55,7 @@ def add_commands(commands: Any) -> None:
     _dump(commands, common)
     admin = admin_arguments()
     _faults(_group(commands, "faults", "fault rules of a kafkette broker: answer requests with errors, drop, delay "
-                                       "or hold them (kafkette serve --admin-api)"), admin)
+                                       "or hold them (kafkette serve --admin-api true)"), admin)
     _requests(commands, admin)
 
 
@@ -196,7 +195,8 @@ def _faults(sub: Any, admin: argparse.ArgumentParser) -> None:
     match.add_argument("--partition", type=int, metavar="P", help="only requests naming this partition")
     match.add_argument("--broker", type=int, metavar="ID", help="only requests sent to this broker id")
     act = p.add_argument_group("what it does (one of)").add_mutually_exclusive_group(required=True)
-    act.add_argument("--error", metavar="ERROR", help=f"answer with this error, unapplied: {FAULT_ERRORS}")
+    act.add_argument("--error", metavar="ERROR", help="answer with this error, unapplied: a Kafka error name "
+                                                      "(COORDINATOR_NOT_AVAILABLE) or code (15)")
     act.add_argument("--drop-before", dest="drop", action="store_const", const="before",
                      help="close the connection instead of handling the request")
     act.add_argument("--drop-after", dest="drop", action="store_const", const="after",
