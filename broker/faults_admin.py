@@ -36,14 +36,14 @@ async def list_faults(broker: Broker, _request: web.Request) -> Any:
     return {"faults": [rule.to_json() for rule in _injector(broker).rules]}
 
 
-@admin_route("GET", r"/faults/{id:\d+}")
+@admin_route("GET", "/faults/{id}")
 async def get_fault(broker: Broker, request: web.Request) -> Any:
-    return _rule(_injector(broker).get(int(request.match_info["id"])), request).to_json()
+    return _found(_injector(broker).get(_rule_id(request)), request).to_json()
 
 
-@admin_route("DELETE", r"/faults/{id:\d+}")
+@admin_route("DELETE", "/faults/{id}")
 async def remove_fault(broker: Broker, request: web.Request) -> Any:
-    return _rule(_injector(broker).remove(int(request.match_info["id"])), request).to_json()
+    return _found(_injector(broker).remove(_rule_id(request)), request).to_json()
 
 
 @admin_route("DELETE", "/faults")
@@ -71,7 +71,14 @@ def _injector(broker: Broker) -> FaultInjector:
     return broker.faults
 
 
-def _rule(rule: FaultRule | None, request: web.Request) -> FaultRule:
+def _rule_id(request: web.Request) -> int:
+    text = request.match_info["id"]
+    if not text.isdigit():
+        raise AdminError(404, f"no fault rule {text!r}: rules have numbers (see GET /admin/faults)")
+    return int(text)
+
+
+def _found(rule: FaultRule | None, request: web.Request) -> FaultRule:
     if rule is None:
         raise AdminError(404, f"no fault rule {request.match_info['id']}: see GET /admin/faults")
     return rule

@@ -355,6 +355,26 @@ def test_a_wrong_rule_is_refused_with_what_to_change(broker):
     assert "EndTxn names no partitions with their own error codes; use scope response" in str(refused.value)
 
 
+@pytest.mark.parametrize("method, path, body, status, message", [
+    ("GET", "/requests?since=soon", None, 400, "since='soon': an integer, at least 0"),
+    ("GET", "/requests?limit=0", None, 400, "limit='0': an integer, at least 1"),
+    ("GET", "/requests?api=Nope", None, 400, "api 'Nope': give an API kafkette serves"),
+    ("GET", "/faults/first", None, 404, "no fault rule 'first': rules have numbers"),
+    ("DELETE", "/faults/99999", None, 404, "no fault rule 99999: see GET /admin/faults"),
+    ("POST", "/faults", b"api=EndTxn", 400, "the body is not JSON"),
+    ("POST", "/faults", b"[]", 400, "a rule is a JSON object"),
+])
+def test_the_admin_routes_refuse_wrong_input_saying_why(broker, method, path, body, status, message):
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"http://{broker.http_address}/admin{path}", data=body, method=method)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=TIMEOUT)
+    assert refused.value.code == status
+    assert message in json.loads(refused.value.read())["error"]
+
+
 def test_the_command_line_adds_lists_and_removes_rules_and_shows_the_request_log(tmp_path):
     from tests.clients import kafkette_cli
 
