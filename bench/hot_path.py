@@ -1,12 +1,14 @@
 """The broker's own cost per Produce and Fetch, in process, without sockets or clients.
 
-    python bench/hot_path.py [--iterations N] [--records R] [--size B] [--compression none|lz4|zstd]
+    python bench/hot_path.py [--iterations N] [--records R] [--size B] [--compression none|lz4|zstd] [--faults]
 
 Feeds pre-built request frames to a `Connection` whose transport drops what it
 is given, on a broker with a temporary data directory (`--fsync never`), and
 prints microseconds per request and per record. Under `--instructions` it runs
 itself twice under valgrind's callgrind (N and 2N iterations) and prints the
 instructions per request, which do not depend on what else the machine is doing.
+`--faults` installs the fault injector as `--admin-api` does (request log on, no
+rules), to show what it costs; without it nothing is installed.
 Figures only; nothing here asserts.
 """
 
@@ -92,10 +94,15 @@ def connection(broker: Broker) -> Connection:
     return conn
 
 
-def run(iterations: int, records: int, size: int, codec: int, fetch_too: bool = True) -> dict[str, float]:
+def run(iterations: int, records: int, size: int, codec: int, fetch_too: bool = True,
+        faults: bool = False) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="kafkette-hot-") as tmp:
         broker = Broker(BrokerConfig(data_dir=Path(tmp), fsync="never"))
         broker.open()
+        if faults:
+            from kafkette.broker.faults import FaultInjector
+
+            FaultInjector().install(broker.dispatcher)
         broker.create_topic(TOPIC, PARTITIONS)
         conn = connection(broker)
         produce = [produce_frame(i, records, size, codec) for i in range(iterations)]
@@ -118,7 +125,7 @@ def run(iterations: int, records: int, size: int, codec: int, fetch_too: bool = 
 def instructions(args: argparse.Namespace, iterations: int, *extra: str) -> int:
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__,
                "--iterations", str(iterations), "--records", str(args.records), "--size", str(args.size),
-               "--compression", args.compression, *extra]
+               "--compression", args.compression, *(["--faults"] if args.faults else []), *extra]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stderr
     return int(re.search(r"Collected : (\d+)", out).group(1))
 
@@ -130,10 +137,12 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=100, help="bytes per record value")
     parser.add_argument("--compression", choices=sorted(CODECS), default="none")
     parser.add_argument("--instructions", action="store_true", help="count instructions with callgrind instead")
+    parser.add_argument("--faults", action="store_true", help="with the fault injector installed (no rules)")
     parser.add_argument("--produce-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     configure_logging("warning")
-    label = f"{PARTITIONS} x {args.records} records x {args.size} B, {args.compression}"
+    label = f"{PARTITIONS} x {args.records} records x {args.size} B, {args.compression}" + \
+        (", fault injector" if args.faults else "")
     if args.instructions:
         n = max(args.iterations // 10, 50)
         produce = (instructions(args, 2 * n, "--produce-only") - instructions(args, n, "--produce-only")) / n
@@ -141,7 +150,8 @@ def main() -> None:
         print(f"{label}: {produce:,.0f} instructions per Produce, {both - produce:,.0f} per Fetch "
               f"(callgrind, {n} vs {2 * n} iterations)")
         return
-    figures = run(args.iterations, args.records, args.size, CODECS[args.compression], not args.produce_only)
+    figures = run(args.iterations, args.records, args.size, CODECS[args.compression], not args.produce_only,
+                  args.faults)
     print(f"{label}: Produce {figures['produce_us']:.1f} us ({figures['produce_us_per_record']:.3f} us/record), "
           f"Fetch {figures['fetch_us']:.1f} us")
 

@@ -1,7 +1,10 @@
 """The asyncio (uvloop) server: listen, accept connections, stop gracefully.
 
 With `--metrics-port`, an HTTP server (`broker.http_server`) answers `/metrics`
-and `/ready` from before the log is opened until the broker has stopped.
+and `/ready` from before the log is opened until the broker has stopped. With
+`--admin-api`, the fault injector (`broker.faults`) sees every request from the
+first, and the admin API is served on that HTTP server; without `--metrics-port`,
+on one of its own that starts once Kafka requests are served (see `_start_http`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from kafkette.broker.auth import tls
 from kafkette.broker.config import BrokerConfig
 from kafkette.broker.connection import Connection
 from kafkette.broker.connections import IDLE_SWEEPS
+from kafkette.broker.faults import FaultInjector
 from kafkette.broker.limits import plan_descriptors, raise_open_file_limit
 from kafkette.broker.listeners import Listener, ListenerSpec
 from kafkette.broker.observers import log_request
@@ -46,6 +50,8 @@ class Server:
         self._lock: DataDirLock | None = None
         self.listeners: list[Listener] = []  # of the first listener name, once started
         self.http: HttpServer | None = None
+        self._http_sock: socket.socket | None = None
+        self._http_task: asyncio.Task | None = None
         self.ready = False  # serving Kafka requests: what /ready answers
         self.bound: list[str] = []  # "NAME://HOST:PORT" of every listening socket, once started
         if config.log_level == "debug":
@@ -65,6 +71,9 @@ class Server:
             for spec in specs:
                 socks.append(bind_listener(spec.host, spec.port, settings=settings))
             if self.config.metrics_port or self.config.admin_api:
+                self._http_sock = bind_listener(self.config.metrics_host, self.config.metrics_port,
+                                                settings=("metrics_host", "metrics_port"))
+            if self.config.metrics_port:
                 await self._start_http()
             if self.config.storage == "disk":
                 self._lock = DataDirLock.acquire(self.config.data_dir)
@@ -74,9 +83,11 @@ class Server:
                 sock.close()
             if self._lock is not None:
                 self._lock.release()
-            if self.http is not None:
-                await self.http.stop()
+            await self._stop_http()
             raise
+        if self.config.admin_api:
+            self.broker.faults = FaultInjector()
+            self.broker.faults.install(self.broker.dispatcher)
         loop = asyncio.get_running_loop()
         for spec, sock, context in zip(specs, socks, contexts):
             listener = self._listener(spec, sock.getsockname()[1])
@@ -93,8 +104,11 @@ class Server:
                 and "OAUTHBEARER" not in self.config.sasl_enabled_mechanisms:
             log.warning("no SASL user can log in", hint="pass --sasl-user NAME:PASSWORD or --sasl-users-file PATH")
         self.ready = True
+        if self._http_sock is not None and self.http is None:
+            self._http_task = loop.create_task(self._start_http())
         log.info("kafkette started", data_dir=str(self.config.data_dir), version=__version__,
-                 metrics=f"http://{self.http.address}/metrics" if self.http else None,
+                 metrics=f"http://{self.http_address}/metrics" if self.config.metrics_port else None,
+                 admin_api=f"http://{self.http_address}/admin" if self.config.admin_api else None,
                  startup_ms=round((time.perf_counter() - started) * 1000, 1),
                  max_connections=descriptors.connections, open_log_files=descriptors.log_files,
                  open_file_limit=descriptors.limit)
@@ -137,27 +151,62 @@ class Server:
         host, port = self.listeners[0].advertised
         return f"{host}:{port}"
 
-    async def _start_http(self) -> None:
-        """The HTTP server of /ready, /metrics and the admin API; its request counters join the request observers."""
-        from kafkette.broker.http_server import HttpServer  # aiohttp and prometheus_client: only when asked for
-        from kafkette.broker.metrics import RequestStats, metrics_registry, metrics_route
+    @property
+    def http_address(self) -> str | None:
+        """HOST:PORT of /ready, /metrics and /admin, if served."""
+        if self._http_sock is None:
+            return None
+        host, port = self._http_sock.getsockname()[:2]
+        return f"{host}:{port}"
 
-        sock = bind_listener(self.config.metrics_host, self.config.metrics_port,
-                             settings=("metrics_host", "metrics_port"))
-        self.http = HttpServer(sock, lambda: self.ready)
-        requests = RequestStats()
-        self.http.add_route("GET", "/metrics", metrics_route(metrics_registry(self.broker, requests)))
+    async def _start_http(self) -> None:
+        """The HTTP server of /ready, /metrics (with --metrics-port) and the admin API (with --admin-api).
+
+        With --metrics-port it starts before the log is opened, so /metrics counts every request.
+        With only --admin-api (as the pytest fixture runs a broker) it starts after Kafka requests are
+        served, importing aiohttp (0.25 s) in a thread meanwhile: the broker is ready that much sooner,
+        and an admin request sent before waits in the socket's backlog.
+        """
+        assert self._http_sock is not None
+        metrics = bool(self.config.metrics_port)
+        if not metrics:
+            await asyncio.to_thread(_import_admin_api)
+        from kafkette.broker.http_server import HttpServer  # aiohttp and prometheus_client: only when asked for
+
+        self.http = HttpServer(self._http_sock, lambda: self.ready)
+        if metrics:
+            from kafkette.broker.metrics import RequestStats, metrics_registry, metrics_route
+
+            requests = RequestStats()
+            self.http.add_route("GET", "/metrics", metrics_route(metrics_registry(self.broker, requests)))
         if self.config.admin_api:
             from kafkette.broker.admin_api import add_admin_routes
 
+            _import_admin_api()
             add_admin_routes(self.http, self.broker)
-        await self.http.start()
-        self.broker.request_observers.append(requests.observe)
+        try:
+            await self.http.start()
+        except Exception:
+            if metrics:
+                raise
+            log.exception("the admin API's HTTP server failed to start", address=self.http_address)
+            return
+        if metrics:
+            self.broker.request_observers.append(requests.observe)
+
+    async def _stop_http(self) -> None:
+        if self._http_task is not None:
+            self._http_task.cancel()
+            await asyncio.gather(self._http_task, return_exceptions=True)
+        if self.http is not None:
+            await self.http.stop()
+        elif self._http_sock is not None:
+            self._http_sock.close()
 
     def ready_text(self) -> str:
         """The ready file: the bootstrap address, then (with several listeners) each one's NAME://HOST:PORT,
         then `http=HOST:PORT` of the HTTP server (metrics, admin API) if it runs."""
-        http = [f"http={self.http.address}"] if self.http else []
+        http = [f"http={self.http_address}"] if self.http_address else []
         return "\n".join([self.bootstrap, *(self.bound if len(self.bound) > 1 else ()), *http])
 
     async def stop(self) -> None:
@@ -177,8 +226,7 @@ class Server:
         await self.broker.stop()
         if self._lock is not None:
             self._lock.release()
-        if self.http is not None:
-            await self.http.stop()
+        await self._stop_http()
         log.info("kafkette stopped")
 
 
@@ -200,3 +248,8 @@ async def serve(config: BrokerConfig, ready_file: Path | None = None) -> None:
     if ready_file is not None:
         ready_file.unlink(missing_ok=True)
     await server.stop()
+
+
+def _import_admin_api() -> None:
+    """The admin API and the modules that add their routes to it."""
+    from kafkette.broker import faults_admin  # noqa: F401

@@ -6,7 +6,7 @@ import asyncio
 import gc
 from functools import partial
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol, TypeVar
 
 import structlog
 
@@ -42,6 +42,9 @@ from kafkette.storage.engine import LogEngine, Steps, TopicError, run_steps, val
 from kafkette.storage.memory import MemoryStore
 from kafkette.storage.store import LogStore
 
+if TYPE_CHECKING:
+    from kafkette.broker.faults import FaultInjector
+
 log = structlog.get_logger("kafkette.broker")
 REMOVE_DELETED_INTERVAL_MS = 1000
 MANY_PARTITIONS = 512  # made by one request: kept out of the cyclic collector's sight
@@ -69,6 +72,7 @@ class Broker:
         self.cluster = Cluster()
         self.connections = ConnectionTable()
         self.request_observers: list[RequestObserver] = []  # told of every request answered (broker.observers)
+        self.faults: FaultInjector | None = None  # fault rules and the request log, with --admin-api
         self._tasks: list[asyncio.Task] = []
         self.groups = GroupCoordinator(
             InternalTopic(self.store, OFFSETS_TOPIC), self.store,

@@ -36,6 +36,7 @@ from typing import IO, TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
     from kafkette.admin_client import AdminApi
+    from kafkette.faults import Faults, LoggedRequest
 
 HOST = "127.0.0.1"
 
@@ -212,6 +213,20 @@ class LocalBroker:
         from kafkette.admin_client import AdminApi
 
         return AdminApi(self.http_address)
+
+    @property
+    def faults(self) -> Faults:
+        """Fault rules (kafkette.faults): `with broker.faults.add(api="EndTxn", error="NOT_COORDINATOR"): ...`"""
+        from kafkette.faults import Faults
+
+        return Faults(self.admin)
+
+    def requests(self, since: int = 0, api: str | int | None = None, client_id: str | None = None,
+                 limit: int | None = None) -> list[LoggedRequest]:
+        """The requests the broker received after sequence number `since`, oldest first (kafkette.faults)."""
+        from kafkette.faults import read_requests
+
+        return read_requests(self.admin, since, api, client_id, limit)
 
     def create_topic(self, name: str, partitions: int = 1, config: dict[str, str] | None = None) -> str:
         """Create a topic (CreateTopics, as an admin client would); returns its name."""

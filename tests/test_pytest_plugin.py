@@ -56,6 +56,14 @@ def test_settings_reach_the_broker(kafka_broker):
     assert max(len(t.partitions) for name, t in topics.items() if name.startswith("auto-created-")) == 3
 
 
+def test_faults_reach_the_client_and_the_request_log_shows_its_retry(kafka_broker, kafka_topic):
+    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers, "client.id": "faulty"})
+    with kafka_broker.faults.add(api="Produce", client_id="faulty", error="NOT_LEADER_OR_FOLLOWER") as rule:
+        producer.produce(kafka_topic, b"retried")
+        assert producer.flush(30) == 0
+    assert [r.rule for r in kafka_broker.requests(client_id="faulty", api="Produce")] == [rule.id, None]
+
+
 def watermarks(broker, topic, partition=0):
     consumer = Consumer({"bootstrap.servers": broker.bootstrap_servers, "group.id": "watermarks"})
     try:
@@ -91,7 +99,7 @@ def run_pytest(project: Path, *args: str, env: dict[str, str] | None = None) -> 
 def test_the_fixtures_start_a_broker_with_the_projects_settings(project):
     result = run_pytest(project)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "5 passed" in result.stdout
 
 
 @pytest.mark.parametrize("how", ["option", "environment"])
@@ -102,9 +110,10 @@ def test_with_an_existing_cluster_nothing_starts_and_process_methods_skip(projec
         else:
             result = run_pytest(project, env={"KAFKETTE_TEST_BOOTSTRAP": cluster.bootstrap_servers})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 passed, 1 skipped" in result.stdout
-    assert (f"kill() needs the broker process that kafka_broker starts, but the tests run against "
-            f"{cluster.bootstrap_servers} (--kafka-bootstrap or KAFKETTE_TEST_BOOTSTRAP)") in result.stdout
+    assert "3 passed, 2 skipped" in result.stdout
+    for what in ("kill()", "faults"):
+        assert (f"{what} needs the broker process that kafka_broker starts, but the tests run against "
+                f"{cluster.bootstrap_servers} (--kafka-bootstrap or KAFKETTE_TEST_BOOTSTRAP)") in result.stdout
 
 
 def test_the_plugin_and_import_kafkette_load_nothing_outside_pytest_kafkette_and_the_standard_library():
