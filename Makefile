@@ -9,7 +9,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # One stamp per set of extras, redone when pyproject.toml changes.
-$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-%: pyproject.toml setup.py protocol/record_scan.py | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[$*]'
 	$(BIN)/python -m compileall -q kafkette protocol storage broker  # a first start without bytecode takes 0.8 s
 	touch $@

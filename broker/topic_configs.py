@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.validation import NO_LIMIT, TopicRules
 from kafkette.storage.engine import LogEngine
 
 CONFIG_SOURCE_TOPIC = 1
@@ -34,6 +35,9 @@ VALIDATORS = {
     "compression.type": _one_of("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"),
     "delete.retention.ms": _integer(0),
     "max.message.bytes": _integer(0),
+    "message.timestamp.after.max.ms": _integer(0),
+    "message.timestamp.before.max.ms": _integer(0),
+    "message.timestamp.difference.max.ms": _integer(0),
     "message.timestamp.type": _one_of("CreateTime", "LogAppendTime"),
     "min.compaction.lag.ms": _integer(0),
     "min.insync.replicas": _integer(1),
@@ -44,6 +48,7 @@ VALIDATORS = {
     "unclean.leader.election.enable": _one_of("true", "false"),
 }
 DEFAULT_MAX_MESSAGE_BYTES = 1048588
+DEFAULT_RULES = TopicRules(DEFAULT_MAX_MESSAGE_BYTES)
 
 
 def validate_topic_configs(configs: dict[str, str]) -> ErrorCode:
@@ -57,6 +62,20 @@ def validate_topic_configs(configs: dict[str, str]) -> ErrorCode:
 
 def max_message_bytes(topic_configs: dict[str, str]) -> int:
     return int(topic_configs.get("max.message.bytes", DEFAULT_MAX_MESSAGE_BYTES))
+
+
+def produce_rules(topic_configs: dict[str, str]) -> TopicRules:
+    """What LogValidator checks on this topic; message.timestamp.difference.max.ms stands in for an unset bound."""
+    if not topic_configs:
+        return DEFAULT_RULES
+    difference = int(topic_configs.get("message.timestamp.difference.max.ms", NO_LIMIT))
+    return TopicRules(
+        max_message_bytes=max_message_bytes(topic_configs),
+        compacted="compact" in topic_configs.get("cleanup.policy", ""),
+        log_append_time=topic_configs.get("message.timestamp.type") == "LogAppendTime",
+        timestamp_before_max_ms=int(topic_configs.get("message.timestamp.before.max.ms", difference)),
+        timestamp_after_max_ms=int(topic_configs.get("message.timestamp.after.max.ms", difference)),
+    )
 
 
 def topic_defaults(config) -> dict[str, str]:

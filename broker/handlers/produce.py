@@ -1,4 +1,4 @@
-"""Produce: append each partition's batches verbatim; acks 0, 1 and -1.
+"""Produce: validate each partition's batch as Kafka does (protocol.validation), append it verbatim; acks 0, 1, -1.
 
 Every append happens synchronously, so pipelined Produce requests on one
 connection land in the order they were sent; with `--fsync always` the log
@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 from kafkette.broker.context import RequestContext
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
 from kafkette.broker.registry import handles
-from kafkette.broker.topic_configs import max_message_bytes
+from kafkette.broker.topic_configs import produce_rules
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.produce import PRODUCE, ProduceRequest, ProduceResponse
-from kafkette.protocol.records import HEADER_SIZE, MAGIC_OFFSET, ZSTD, BatchHeader, RecordsError, split_batches
+from kafkette.protocol.records import HEADER_SIZE, MAGIC_OFFSET, BatchHeader
+from kafkette.protocol.validation import Rejected, frame_batch, validate_batch
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
@@ -26,9 +27,10 @@ R = ProduceResponse
 @handles(PRODUCE, versions=(3, 10))
 def produce(ctx: RequestContext, body: ProduceRequest) -> ProduceResponse | None:
     version = ctx.version
-    if body.acks not in (-1, 0, 1):
+    error = _request_error(body)
+    if error != ErrorCode.NONE:
         return R(throttle_time_ms=0, responses=[R.TopicProduceResponse(name=t.name, partition_responses=[
-            _failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS) for p in t.partition_data]) for t in body.topic_data])
+            _failed(p.index, error, version) for p in t.partition_data]) for t in body.topic_data])
     now = ctx.now_ms()
     responses = []
     for t in body.topic_data:
@@ -40,9 +42,32 @@ def produce(ctx: RequestContext, body: ProduceRequest) -> ProduceResponse | None
     return R(responses=responses, throttle_time_ms=0)
 
 
-def _failed(index: int, error: ErrorCode, message: str | None = None) -> R.PartitionProduceResponse:
-    return R.PartitionProduceResponse(index=index, error_code=error, base_offset=-1, log_append_time_ms=-1,
-                                      log_start_offset=-1, record_errors=[], error_message=message)
+def _request_error(body: ProduceRequest) -> ErrorCode:
+    """Errors Kafka gives every partition of the request (KafkaApis and ReplicaManager.handleProduceAppend)."""
+    if body.acks not in (-1, 0, 1):
+        return ErrorCode.INVALID_REQUIRED_ACKS
+    transactional = {(h.producer_id, h.producer_epoch) for t in body.topic_data for p in t.partition_data
+                     if (h := _peek_header(p.records)) is not None and h.is_transactional and h.producer_id >= 0}
+    if transactional and body.transactional_id is None:
+        return ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    if len(transactional) > 1:
+        return ErrorCode.INVALID_PRODUCER_ID_MAPPING
+    return ErrorCode.NONE
+
+
+def _peek_header(records) -> BatchHeader | None:
+    if records is None or len(records) < HEADER_SIZE or records[MAGIC_OFFSET] != 2:
+        return None
+    return BatchHeader.parse(records)
+
+
+def _failed(index: int, error: ErrorCode, version: int, message: str | None = None,
+            record_errors: tuple[tuple[int, str], ...] = ()) -> R.PartitionProduceResponse:
+    return R.PartitionProduceResponse(
+        index=index, error_code=error, base_offset=-1, log_append_time_ms=-1, log_start_offset=-1,
+        record_errors=[R.PartitionProduceResponse.BatchIndexAndErrorMessage(batch_index=i, batch_index_error_message=m)
+                       for i, m in record_errors],
+        error_message=message if version >= 8 else None)
 
 
 def _topic(broker: Broker, name: str):
@@ -54,40 +79,26 @@ def _topic(broker: Broker, name: str):
 
 def _append(broker: Broker, topic, name: str, data, transactional_id, now: int, version: int) -> R.PartitionProduceResponse:
     if topic is None or not 0 <= data.index < topic.partition_count:
-        return _failed(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+        return _failed(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, version)
     if name in INTERNAL_TOPICS:
-        return _failed(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, "clients cannot write to internal topics")
-    error, message = _validate(data.records, version, max_message_bytes(topic.configs))
-    if error != ErrorCode.NONE:
-        return _failed(data.index, error, message)
-    first = BatchHeader.parse(data.records)
-    if first.is_transactional:
-        error = broker.transactions.verify_produce(transactional_id, first, name, data.index, version)
+        return _failed(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, version, "clients cannot write to internal topics")
+    framed = frame_batch(data.records, version)
+    if isinstance(framed, Rejected):
+        return _failed(data.index, framed.error, version, framed.message)
+    batch, header = framed
+    if header.is_transactional:
+        error = broker.transactions.verify_produce(transactional_id, header, name, data.index, version)
         if error != ErrorCode.NONE:
-            return _failed(data.index, error)
+            message = "Partition was not added to the transaction" if error == ErrorCode.INVALID_TXN_STATE else None
+            return _failed(data.index, error, version, message)
+    checked = validate_batch(batch, header, produce_rules(topic.configs), now, f"{name}-{data.index}")
+    if isinstance(checked, Rejected):
+        return _failed(data.index, checked.error, version, checked.message, checked.record_errors)
     log = broker.store.partition(name, data.index)
     assert log is not None
-    result = log.append(data.records, now_ms=now)
+    result = log.append(checked, now_ms=now)
     if result.error != ErrorCode.NONE:
-        return _failed(data.index, result.error)
+        return _failed(data.index, result.error, version)
     return R.PartitionProduceResponse(index=data.index, error_code=0, base_offset=result.base_offset,
                                       log_append_time_ms=result.log_append_time, log_start_offset=result.log_start_offset,
                                       record_errors=[], error_message=None)
-
-
-def _validate(records, version: int, max_bytes: int) -> tuple[ErrorCode, str | None]:
-    """Kafka's ProduceRequest.validateRecords and its batch size check, before anything is appended."""
-    if records is None or len(records) < HEADER_SIZE:
-        return ErrorCode.INVALID_RECORD, "a Produce request must carry at least one record batch per partition"
-    if records[MAGIC_OFFSET] != 2:
-        return ErrorCode.INVALID_RECORD, "Produce v3 and later must carry record batches with magic 2"
-    if version < 7 and BatchHeader.parse(records).compression == ZSTD:
-        return ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, "zstd needs Produce v7 or later"
-    if len(records) > max_bytes:
-        try:
-            sizes = [header.size for header, _ in split_batches(records)]
-        except RecordsError as e:
-            return e.error, str(e)
-        if max(sizes) > max_bytes:
-            return ErrorCode.MESSAGE_TOO_LARGE, f"a batch is larger than max.message.bytes ({max_bytes})"
-    return ErrorCode.NONE, None
