@@ -6,7 +6,7 @@ Two steps, in Kafka's order:
   batch framing alone (ByteBufferLogInputStream's size and magic checks, one
   batch per partition, zstd only from Produce v7).
 - `validate_batch`: UnifiedLog.analyzeAndValidateRecords (base offset 0, size,
-  CRC) and LogValidator (offset range against the record count, no control
+  CRC, codec id) and LogValidator (offset range against the record count, no control
   batches, a sequence for idempotent batches, then every record as
   DefaultRecord reads it; keys on compacted topics and timestamps in range as
   record errors). Compressed batches are inflated within a budget
@@ -147,14 +147,23 @@ def validate_batch(batch: memoryview, header: BatchHeader, rules: TopicRules, no
     """The batch as it may be appended (its max timestamp set from its records, as Kafka does), or Kafka's refusal.
 
     `where` names the topic partition in messages, as Kafka's do ("topic-0").
+    Kafka checks the CRC before the records; here it is checked only on the
+    way to a refusal or a rewrite, which gives the same answers: an accepted
+    batch has its CRC checked once, by the storage engine.
     """
     if header.base_offset != 0:
         return _invalid(f"the base offset of a produced batch must be 0, not {header.base_offset}")
     if header.size > rules.max_message_bytes:
         return Rejected(ErrorCode.MESSAGE_TOO_LARGE, f"the batch of {header.size} bytes is larger than "
                         f"max.message.bytes ({rules.max_message_bytes}) of {where}")
-    if crc32c(batch[CRC_START:]) != header.crc:
+    checked = _check_contents(batch, header, rules, now_ms, where)
+    if checked is not batch and crc32c(batch[CRC_START:]) != header.crc:
         return Rejected(ErrorCode.CORRUPT_MESSAGE, f"the batch CRC does not match its bytes in {where}")
+    return checked
+
+
+def _check_contents(batch: memoryview, header: BatchHeader, rules: TopicRules, now_ms: int,
+                    where: str) -> memoryview | Rejected:
     if header.compression > ZSTD:
         return Rejected(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
                         f"compression codec {header.compression} is none of 0-4 (none, gzip, snappy, lz4, zstd)")
