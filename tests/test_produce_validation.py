@@ -21,7 +21,7 @@ from kafkette.protocol.records import (
     CONTROL_BIT, GZIP, LZ4, SNAPPY, ZSTD, BatchHeader, build_batch, compress, split_batches,
 )
 from tests.batches import TS, good_batch, record, reheader, with_body, zstd_batch
-from tests.clients import RawClient, create_topic, fetch_records, produce_request
+from tests.clients import ConnectionClosed, RawClient, create_topic, fetch_records, produce_request
 from tests.conftest import unique
 
 INVALID_RECORD, CORRUPT_MESSAGE, INVALID_TIMESTAMP, UNSUPPORTED_COMPRESSION = 87, 2, 32, 76
@@ -240,3 +240,12 @@ def test_fetch_still_serves_after_refusals(broker, topic):
                                                                  partition_max_bytes=1 << 20)])],
                                             forgotten_topics_data=[], rack_id=""))
     assert response.responses[0].partitions[0].high_watermark == 3
+
+
+def test_a_refused_acks_0_produce_closes_the_connection(broker, topic):
+    """KafkaApis closes the connection of an acks=0 request with any error: nothing else tells the producer."""
+    with RawClient(broker.bootstrap_servers) as raw:
+        raw.send(PRODUCE, 9, produce_request(topic, reheader(good_batch(3), record_count=4), acks=0))
+        with pytest.raises(ConnectionClosed):
+            raw.recv_frame()
+    assert_untouched(broker, topic)

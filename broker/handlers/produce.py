@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kafkette.broker.context import RequestContext
+from kafkette.broker.dispatch import CloseConnection
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
 from kafkette.broker.registry import handles
 from kafkette.broker.topic_configs import produce_rules
@@ -29,15 +30,16 @@ def produce(ctx: RequestContext, body: ProduceRequest) -> ProduceResponse | None
     version = ctx.version
     error = _request_error(body)
     if error != ErrorCode.NONE:
-        return R(throttle_time_ms=0, responses=[R.TopicProduceResponse(name=t.name, partition_responses=[
-            _failed(p.index, error, version) for p in t.partition_data]) for t in body.topic_data])
-    now = ctx.now_ms()
-    responses = []
-    for t in body.topic_data:
-        topic = _topic(ctx.broker, t.name)
-        responses.append(R.TopicProduceResponse(name=t.name, partition_responses=[
-            _append(ctx.broker, topic, t.name, data, body.transactional_id, now, version) for data in t.partition_data]))
+        responses = [R.TopicProduceResponse(name=t.name, partition_responses=[
+            _failed(p.index, error, version) for p in t.partition_data]) for t in body.topic_data]
+    else:
+        now = ctx.now_ms()
+        responses = [R.TopicProduceResponse(name=t.name, partition_responses=[
+            _append(ctx.broker, _topic(ctx.broker, t.name), t.name, data, body.transactional_id, now, version)
+            for data in t.partition_data]) for t in body.topic_data]
     if body.acks == 0:
+        if any(p.error_code for t in responses for p in t.partition_responses):
+            raise CloseConnection("acks=0 Produce failed")  # KafkaApis: how an acks=0 producer learns of errors
         return None
     return R(responses=responses, throttle_time_ms=0)
 
