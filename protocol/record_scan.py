@@ -3,10 +3,11 @@
 
 One function, `scan_records`, over the (inflated) records of one batch. It is
 plain Python that Cython compiles when the package is built with a C compiler
-(setup.py); the annotations are then C types and a record costs tens of
-instructions. Without a compiler the same code runs interpreted, correct but
-about thirty times slower. It allocates nothing per record and never raises:
-it returns a `Problem` code and where it stopped.
+(setup.py); the annotations are then C types and a record costs a few dozen
+instructions (2.5 us for 100 records here). Without a compiler the same code
+runs interpreted: correct, but some 300 times slower. It allocates nothing per
+record and never raises: it returns a problem code and where it stopped.
+After editing this file, reinstall (`make test` does) to recompile it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ BAD_OFFSET_DELTA = 5  # record i of the batch does not have offset delta i
 BAD_KEY = 6  # a key or value length below -1
 BAD_HEADERS = 7  # a negative header count or header key length, or a header value length below -1
 LENGTH_MISMATCH = 8  # the fields end before the record's length does
-
 
 
 def scan_records(body: cython.const[cython.uchar][::1],  # type: ignore[valid-type]  # Cython's memoryview

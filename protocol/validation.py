@@ -10,7 +10,8 @@ Two steps, in Kafka's order:
   batches, a sequence for idempotent batches, then every record as
   DefaultRecord reads it; keys on compacted topics and timestamps in range as
   record errors). Compressed batches are inflated within a budget
-  (`protocol.inflate`), walked as they inflate.
+  (`protocol.inflate`); when one overflows the first buffer, the records
+  that fitted are walked before a larger buffer is tried.
 
 Kafka answers a malformed record by throwing, with no record_errors; only the
 key and timestamp rules give `record_errors` and an `error_message`

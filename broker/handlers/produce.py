@@ -31,7 +31,7 @@ def produce(ctx: RequestContext, body: ProduceRequest) -> ProduceResponse | None
     error = _request_error(body)
     if error != ErrorCode.NONE:
         responses = [R.TopicProduceResponse(name=t.name, partition_responses=[
-            _failed(p.index, error, version) for p in t.partition_data]) for t in body.topic_data]
+            _failed(p.index, error) for p in t.partition_data]) for t in body.topic_data]
     else:
         now = ctx.now_ms()
         responses = [R.TopicProduceResponse(name=t.name, partition_responses=[
@@ -63,13 +63,14 @@ def _peek_header(records) -> BatchHeader | None:
     return BatchHeader.parse(records)
 
 
-def _failed(index: int, error: ErrorCode, version: int, message: str | None = None,
+def _failed(index: int, error: ErrorCode, message: str | None = None,
             record_errors: tuple[tuple[int, str], ...] = ()) -> R.PartitionProduceResponse:
+    """A refused partition; record_errors and error_message exist on the wire from Produce v8."""
     return R.PartitionProduceResponse(
         index=index, error_code=error, base_offset=-1, log_append_time_ms=-1, log_start_offset=-1,
         record_errors=[R.PartitionProduceResponse.BatchIndexAndErrorMessage(batch_index=i, batch_index_error_message=m)
                        for i, m in record_errors],
-        error_message=message if version >= 8 else None)
+        error_message=message)
 
 
 def _topic(broker: Broker, name: str):
@@ -81,26 +82,26 @@ def _topic(broker: Broker, name: str):
 
 def _append(broker: Broker, topic, name: str, data, transactional_id, now: int, version: int) -> R.PartitionProduceResponse:
     if topic is None or not 0 <= data.index < topic.partition_count:
-        return _failed(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, version)
+        return _failed(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
     if name in INTERNAL_TOPICS:
-        return _failed(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, version, "clients cannot write to internal topics")
+        return _failed(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, "clients cannot write to internal topics")
     framed = frame_batch(data.records, version)
     if isinstance(framed, Rejected):
-        return _failed(data.index, framed.error, version, framed.message)
+        return _failed(data.index, framed.error, framed.message)
     batch, header = framed
     if header.is_transactional:
         error = broker.transactions.verify_produce(transactional_id, header, name, data.index, version)
         if error != ErrorCode.NONE:
             message = "Partition was not added to the transaction" if error == ErrorCode.INVALID_TXN_STATE else None
-            return _failed(data.index, error, version, message)
+            return _failed(data.index, error, message)
     checked = validate_batch(batch, header, produce_rules(topic.configs), now, f"{name}-{data.index}")
     if isinstance(checked, Rejected):
-        return _failed(data.index, checked.error, version, checked.message, checked.record_errors)
+        return _failed(data.index, checked.error, checked.message, checked.record_errors)
     log = broker.store.partition(name, data.index)
     assert log is not None
     result = log.append(checked, now_ms=now)
     if result.error != ErrorCode.NONE:
-        return _failed(data.index, result.error, version)
+        return _failed(data.index, result.error)
     return R.PartitionProduceResponse(index=data.index, error_code=0, base_offset=result.base_offset,
                                       log_append_time_ms=result.log_append_time, log_start_offset=result.log_start_offset,
                                       record_errors=[], error_message=None)
