@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kafkette.protocol.errors import ErrorCode
-from kafkette.protocol.validation import NO_LIMIT, TopicRules
+from kafkette.protocol.validation import DEFAULT_RULES, NO_LIMIT, TopicRules
 from kafkette.storage.engine import LogEngine
 
 CONFIG_SOURCE_TOPIC = 1
@@ -48,7 +48,6 @@ VALIDATORS = {
     "unclean.leader.election.enable": _one_of("true", "false"),
 }
 DEFAULT_MAX_MESSAGE_BYTES = 1048588
-DEFAULT_RULES = TopicRules(DEFAULT_MAX_MESSAGE_BYTES)
 
 
 def validate_topic_configs(configs: dict[str, str]) -> ErrorCode:

@@ -100,23 +100,29 @@ def scan_records(body: cython.const[cython.uchar][::1],  # type: ignore[valid-ty
         field = TIMESTAMP
         headers = 0
         while field != DONE:
-            raw = 0
-            shift = 0
-            limit = 63 if field == TIMESTAMP else 28
-            while True:
-                if p >= record_end:
-                    return OVERRUN, start, index, min_delta, max_delta, keyless
-                b = body[p]
-                p += 1
-                part = b & 0x7F
-                if shift == limit and part > (1 if limit == 63 else 15):
-                    return BAD_VARINT, start, index, min_delta, max_delta, keyless
-                raw |= part << shift
-                if b < 0x80:
-                    break
-                shift += 7
-                if shift > limit:
-                    return BAD_VARINT, start, index, min_delta, max_delta, keyless
+            if p >= record_end:
+                return OVERRUN, start, index, min_delta, max_delta, keyless
+            b = body[p]
+            p += 1
+            raw = b
+            if b >= 0x80:  # most varints here are one byte: only longer ones take the loop
+                raw = b & 0x7F
+                shift = 7
+                limit = 63 if field == TIMESTAMP else 28
+                while True:
+                    if p >= record_end:
+                        return OVERRUN, start, index, min_delta, max_delta, keyless
+                    b = body[p]
+                    p += 1
+                    part = b & 0x7F
+                    if shift == limit and part > (1 if limit == 63 else 15):
+                        return BAD_VARINT, start, index, min_delta, max_delta, keyless
+                    raw |= part << shift
+                    if b < 0x80:
+                        break
+                    shift += 7
+                    if shift > limit:
+                        return BAD_VARINT, start, index, min_delta, max_delta, keyless
             value = (raw >> 1) ^ -(raw & 1)
             if field == TIMESTAMP:
                 if value < min_delta:

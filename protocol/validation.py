@@ -44,6 +44,7 @@ from kafkette.protocol.records import (
     CRC_START,
     HEADER,
     HEADER_SIZE,
+    COMPRESSION_MASK,
     LOG_OVERHEAD,
     MAGIC_OFFSET,
     NONE,
@@ -85,6 +86,9 @@ class TopicRules(NamedTuple):
         return min(max(self.max_message_bytes, 1) * INFLATE_RATIO, MAX_INFLATED_BYTES)
 
 
+DEFAULT_RULES = TopicRules(1048588)  # a topic with Kafka's defaults (max.message.bytes 1048588)
+
+
 class Rejected(NamedTuple):
     """Kafka's answer for a partition whose records can't be appended."""
 
@@ -108,6 +112,13 @@ def frame_batch(records: bytes | memoryview | None, version: int) -> tuple[memor
     if not records:
         return _invalid(f"Produce v{version} must carry at least one record batch per partition")
     view = memoryview(records)
+    total = len(view)
+    if total >= HEADER_SIZE and view[MAGIC_OFFSET] == 2:  # the usual case: exactly one whole v2 batch
+        header = BatchHeader._make(HEADER.unpack_from(view))
+        if header.batch_length + LOG_OVERHEAD == total and header.batch_length >= HEADER_SIZE - LOG_OVERHEAD:
+            if version < 7 and header.attributes & COMPRESSION_MASK == ZSTD:
+                return Rejected(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, "zstd needs Produce v7 or later")
+            return view, header
     size = _batch_size(view)
     if isinstance(size, Rejected):
         return size
@@ -178,7 +189,7 @@ def _check_contents(batch: memoryview, header: BatchHeader, rules: TopicRules, n
     rejected = _check_records(body, header, stats, rules, now_ms, where)
     if rejected is not None:
         return rejected
-    return _with_max_timestamp(batch, header, header.base_timestamp + stats.max_delta, rules)
+    return _with_max_timestamp(batch, header, header.base_timestamp + stats[1], rules)
 
 
 def _check_header(header: BatchHeader, where: str) -> Rejected | None:
@@ -199,18 +210,11 @@ def _check_header(header: BatchHeader, where: str) -> Rejected | None:
     return None
 
 
-class _Stats(NamedTuple):
-    min_delta: int  # of the records' timestamp deltas
-    max_delta: int
-    keyless: int  # records with a null key
-
-
-def _records_body(batch: memoryview, header: BatchHeader, limit: int) -> tuple[memoryview, _Stats]:
-    """The records, inflated within `limit` and walked whole (raises _Reject)."""
+def _records_body(batch: memoryview, header: BatchHeader, limit: int) -> tuple[memoryview, tuple[int, int, int]]:
+    """The records, inflated within `limit` and walked whole (raises _Reject); with `_scan`'s figures."""
     count = header.record_count
-    if header.compression == NONE:
-        body = batch[HEADER_SIZE:]
-        return body, _scan(body, count)
+    if header.attributes & COMPRESSION_MASK == NONE:
+        return batch[HEADER_SIZE:], _scan(batch, count, HEADER_SIZE)
 
     def check_prefix(prefix: memoryview) -> None:  # a bomb of garbage stops at its first bad record
         problem, _, index, *_ = scan_records(prefix, 0, len(prefix), 0, count, False)
@@ -226,26 +230,29 @@ def _records_body(batch: memoryview, header: BatchHeader, limit: int) -> tuple[m
     except TooLarge as err:
         raise _Reject(Rejected(ErrorCode.MESSAGE_TOO_LARGE, f"{err}: {INFLATE_RATIO}x max.message.bytes, "
                                f"at most {MAX_INFLATED_BYTES >> 20} MiB; send smaller batches")) from None
-    return body, _scan(body, count)
+    return body, _scan(body, count, 0)
 
 
-def _scan(body: memoryview, count: int) -> _Stats:
-    problem, pos, index, min_delta, max_delta, keyless = scan_records(body, 0, len(body), 0, count, True)
+def _scan(body: memoryview, count: int, start: int) -> tuple[int, int, int]:
+    """(min timestamp delta, max timestamp delta, records without a key) of records filling body[start:]."""
+    problem, pos, index, min_delta, max_delta, keyless = scan_records(body, start, len(body), 0, count, True)
     if problem != OK:
         raise _Reject(_invalid(f"record {index}: {PROBLEMS[problem]}"))
     if pos != len(body):
         raise _Reject(_invalid(f"the batch holds more bytes than its {count} records"))
-    return _Stats(min_delta, max_delta, keyless)
+    return min_delta, max_delta, keyless
 
 
-def _check_records(body: memoryview, header: BatchHeader, stats: _Stats, rules: TopicRules, now_ms: int,
-                   where: str) -> Rejected | None:
+def _check_records(body: memoryview, header: BatchHeader, stats: tuple[int, int, int], rules: TopicRules,
+                   now_ms: int, where: str) -> Rejected | None:
     """LogValidator.validateRecord's rules: keys on compacted topics, timestamps in range (record errors).
 
     The walk's minimum and maximum timestamps and its count of null keys say
     whether any record breaks them; only then are the records decoded to list which.
     """
     min_delta, max_delta, keyless = stats
+    if rules is DEFAULT_RULES:  # no bound on timestamps, not compacted, CreateTime: nothing to check
+        return None
     checks_time = rules.timestamp_before_max_ms != NO_LIMIT or rules.timestamp_after_max_ms != NO_LIMIT
     out_of_range = checks_time and not rules.log_append_time and (
         now_ms - (header.base_timestamp + min_delta) > rules.timestamp_before_max_ms

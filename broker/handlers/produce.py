@@ -7,6 +7,7 @@ fsyncs before the append returns, so the answer always follows durability.
 
 from __future__ import annotations
 
+import struct
 from typing import TYPE_CHECKING
 
 from kafkette.broker.context import RequestContext
@@ -16,13 +17,16 @@ from kafkette.broker.registry import handles
 from kafkette.broker.topic_configs import produce_rules
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.produce import PRODUCE, ProduceRequest, ProduceResponse
-from kafkette.protocol.records import HEADER_SIZE, MAGIC_OFFSET, BatchHeader
+from kafkette.protocol.records import HEADER_SIZE, MAGIC_OFFSET, TRANSACTIONAL_BIT
 from kafkette.protocol.validation import Rejected, frame_batch, validate_batch
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
 
 R = ProduceResponse
+ATTRIBUTES_LOW_BYTE = 22  # the flags byte of the batch's int16 attributes
+PRODUCER_ID_OFFSET = 43
+_PRODUCER = struct.Struct(">qh")
 
 
 @handles(PRODUCE, versions=(3, 10))
@@ -48,8 +52,8 @@ def _request_error(body: ProduceRequest) -> ErrorCode:
     """Errors Kafka gives every partition of the request (KafkaApis and ReplicaManager.handleProduceAppend)."""
     if body.acks not in (-1, 0, 1):
         return ErrorCode.INVALID_REQUIRED_ACKS
-    transactional = {(h.producer_id, h.producer_epoch) for t in body.topic_data for p in t.partition_data
-                     if (h := _peek_header(p.records)) is not None and h.is_transactional and h.producer_id >= 0}
+    transactional = {producer for t in body.topic_data for p in t.partition_data
+                     if (producer := _transactional_producer(p.records)) is not None}
     if transactional and body.transactional_id is None:
         return ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
     if len(transactional) > 1:
@@ -57,10 +61,13 @@ def _request_error(body: ProduceRequest) -> ErrorCode:
     return ErrorCode.NONE
 
 
-def _peek_header(records) -> BatchHeader | None:
-    if records is None or len(records) < HEADER_SIZE or records[MAGIC_OFFSET] != 2:
+def _transactional_producer(records) -> tuple[int, int] | None:
+    """(producer id, epoch) of a transactional v2 batch; one byte read for any other."""
+    if (records is None or len(records) < HEADER_SIZE or records[MAGIC_OFFSET] != 2
+            or not records[ATTRIBUTES_LOW_BYTE] & TRANSACTIONAL_BIT):
         return None
-    return BatchHeader.parse(records)
+    producer = _PRODUCER.unpack_from(records, PRODUCER_ID_OFFSET)
+    return producer if producer[0] >= 0 else None
 
 
 def _failed(index: int, error: ErrorCode, message: str | None = None,
