@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test typecheck fuzz bench bench-compare clean
+.PHONY: run test typecheck fuzz bench bench-compare conformance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ $(VENV)/js/node_modules/kafkajs: | $(BIN)/python
 # mypy reads kafkette.* through links (see [tool.mypy] in pyproject.toml), made afresh each run
 typecheck: $(VENV)/.installed-test
 	mkdir -p $(VENV)/typecheck/kafkette
-	ln -sfn $(addprefix $(CURDIR)/,$(wildcard kafkette/*.py) broker protocol storage) $(VENV)/typecheck/kafkette/
+	ln -sfn $(addprefix $(CURDIR)/,$(wildcard kafkette/*.py) kafkette/cli broker protocol storage) $(VENV)/typecheck/kafkette/
 	$(BIN)/mypy
 
 test: typecheck $(VENV)/js/node_modules/kafkajs
@@ -36,6 +36,10 @@ test: typecheck $(VENV)/js/node_modules/kafkajs
 FUZZ_EXAMPLES ?= 10000
 fuzz: $(VENV)/.installed-test
 	KAFKETTE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q --timeout=1800 tests/test_fuzz.py
+
+# Against Apache Kafka itself (conformance/run.py): needs a JDK 17+ and Maven; the first run downloads Kafka's jars.
+conformance: $(VENV)/.installed-test $(VENV)/js/node_modules/kafkajs
+	$(BIN)/python conformance/run.py
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py

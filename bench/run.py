@@ -53,6 +53,9 @@ def figures(scale: float) -> list[Figure]:
         Figure("startup", "median_s", "4. start-up to first Metadata (median)", "s", "lower"),
         Figure("startup", "cold_s", "4. ... first start, empty bytecode cache", "s", "lower"),
         Figure("fixture", "median_s", "4. kafka_broker fixture: request -> first Metadata (median)", "s", "lower"),
+        Figure("apache_kafka", "start_s", "4. Apache Kafka 4.4 beside it (KRaft, 512 MB heap): format+start -> Metadata",
+               "s", "lower"),
+        Figure("apache_kafka", "rss_mb", "5. Apache Kafka 4.4: RSS idle after start", "MB", "lower"),
         Figure("memory", "idle_rss_mb", "5. RSS idle after start", "MB", "lower"),
         Figure("memory", "peak_rss_mb", "5. peak RSS (VmHWM) over workloads 1-7", "MB", "lower"),
         Figure("memory", "rss_after_mb", "5. RSS after workloads 1-7", "MB", "lower"),
@@ -244,6 +247,25 @@ class Runner:
             results["kafkette"]["fixture"] = {"median_s": statistics.median(times), "min_s": min(times),
                                               "max_s": max(times), "runs": len(times)}
 
+    def apache_kafka(self, results: dict) -> None:
+        """The real Kafka of the conformance suite (conformance/kafka.py), for scale: its start-up (storage
+        format included, as every fresh start needs it) and idle memory. Skipped without Java and Maven."""
+        from conformance.kafka import KafkaStartError, KafkaUnavailable, RealKafka, fetch_jars, missing_tools
+
+        problem = missing_tools()
+        if problem or self.budget.timeout(120) < 60:
+            results["kafkette"]["apache_kafka"] = {"error": f"skipped: {problem or 'time budget of the run spent'}"}
+            return
+        print("  Apache Kafka start-up ...", end="", flush=True, file=sys.stderr)
+        try:
+            fetch_jars()
+            with RealKafka(start_timeout=self.budget.timeout(120)) as kafka:
+                time.sleep(0.2)
+                results["kafkette"]["apache_kafka"] = {"start_s": kafka.started_s, "rss_mb": kafka.rss_mb()}
+        except (KafkaUnavailable, KafkaStartError) as e:
+            results["kafkette"]["apache_kafka"] = {"error": str(e)[:200]}
+        print(" done", file=sys.stderr)
+
     def main_workloads(self, kinds: list[str], results: dict) -> None:
         n, rep = self.n, self.args.repeat
         running: dict[str, Broker] = {}
@@ -362,6 +384,7 @@ class Runner:
             if self.wanted("startup"):
                 self.startup(kinds, results)
                 self.fixture(kinds, results)
+                self.apache_kafka(results)
             if any(self.wanted(g) for g in ("produce", "txn", "groups")):
                 self.main_workloads(kinds, results)
             if self.wanted("fsync"):

@@ -1,4 +1,5 @@
-"""The command line: `kafkette serve`, `kafkette wait`, `kafkette --version`.
+"""The command line: `kafkette serve`, `kafkette wait`, `kafkette --version`, `kafkette certs`, `kafkette users`,
+and the client commands of `kafkette.cli` (txn, groups, topics, produce, consume, dump).
 
 A failure to start is one line on stderr and exit status 2; the traceback is
 printed too only with `--log-level debug`.
@@ -13,32 +14,32 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Coroutine, NoReturn
+from typing import Coroutine
 
 import structlog
 
 from kafkette import __version__
 from kafkette.broker.config import BrokerConfig, ConfigError, add_arguments, env_name, from_arguments
 from kafkette.broker.startup import StartupError
+from kafkette.cli import OneLineParser, add_commands
 from kafkette.storage.lock import DataDirError
 
 EXIT_STARTUP_FAILED = 2
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """Usage errors in one line (argparse prints the whole usage first) and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_STARTUP_FAILED, f"{self.prog}: {message} (see {self.prog} --help)\n")
-
-
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, log_format: str = "auto") -> None:
+    """Log to stderr at `level`: readable lines (console), JSON lines (json), or auto: console on a terminal."""
+    terminal = sys.stderr.isatty()
+    if log_format == "json" or (log_format == "auto" and not terminal):
+        renderer: structlog.typing.Processor = structlog.processors.JSONRenderer()
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=terminal)
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
-            structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()),
+            renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
@@ -56,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(serve_parser)
     serve_parser.add_argument("--ready-file", type=Path, metavar="PATH",
                               help="once the broker accepts requests, write its bootstrap address (host:port) "
-                                   "to this file; removed at a clean stop (useful with --port 0)")
+                                   "to this file, then with several listeners one NAME://HOST:PORT line each; "
+                                   "removed at a clean stop (useful with --port 0)")
     serve_parser.set_defaults(run=serve_command)
     wait_parser = commands.add_parser("wait", help="wait until a broker answers Metadata",
                                       description="Exit 0 as soon as a Kafka broker answers a Metadata request, "
@@ -65,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     wait_parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                              help="give up after this long (default 30)")
     wait_parser.set_defaults(run=wait_command)
+    add_commands(commands)
+    from kafkette.cli_security import add_commands as add_security_commands
+
+    add_security_commands(commands)  # certs, users
     return parser
 
 
@@ -80,7 +86,7 @@ def serve_command(args: argparse.Namespace) -> int:
     debug = (args.log_level or os.environ.get(env_name("log_level"), "")) == "debug"
     try:
         config = from_arguments(args)
-        configure_logging(config.log_level)
+        configure_logging(config.log_level, config.log_format)
         _run(_serve(config, args.ready_file))
     except (ConfigError, StartupError, DataDirError) as e:
         return _fail(str(e), debug)

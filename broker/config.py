@@ -11,11 +11,14 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Mapping
 
+from kafkette.broker.auth.mechanisms import DEFAULT_MECHANISMS, MECHANISMS
+from kafkette.broker.auth.users import parse_user, read_users_file
 from kafkette.broker.listeners import ListenerSpec, parse_listener, parse_listeners
 from kafkette.storage.config import MAX_SEGMENT_BYTES
 
 FSYNC_POLICIES = ("always", "interval", "never")
 STORAGE_ENGINES = ("disk", "memory")
+LOG_FORMATS = ("auto", "console", "json")
 
 
 @dataclass
@@ -47,6 +50,18 @@ class BrokerConfig:
     group_consumer_heartbeat_interval_ms: int = 5000
     group_consumer_session_timeout_ms: int = 45000
     log_level: str = "info"
+    log_format: str = "auto"
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
+    admin_api: bool = False
+    ssl_certfile: str = ""
+    ssl_keyfile: str = ""
+    ssl_cafile: str = ""
+    ssl_client_auth: str = "none"
+    sasl_enabled_mechanisms: tuple[str, ...] = DEFAULT_MECHANISMS
+    sasl_user: tuple[str, ...] = ()
+    sasl_users_file: str = ""
+    connections_max_reauth_ms: int = 0
 
     @property
     def advertised(self) -> tuple[str, int]:
@@ -98,7 +113,25 @@ HELP = {
                                             "(Kafka's group.consumer.heartbeat.interval.ms)",
     "group_consumer_session_timeout_ms": "a consumer-protocol member silent this long is removed "
                                          "(Kafka's group.consumer.session.timeout.ms)",
-    "log_level": "debug, info, warning or error",
+    "log_level": "debug (adds one line per request), info, warning or error",
+    "log_format": "console: readable lines; json: one JSON object per line; auto: console on a terminal, "
+                  "json otherwise",
+    "metrics_port": "serve Prometheus metrics at /metrics and a readiness check at /ready on this port "
+                    "(0: off)",
+    "metrics_host": "address the metrics port listens on",
+    "admin_api": "serve the HTTP admin API (fault rules, the request log, cluster control) under /admin on the "
+                 "metrics port's server (on a free port of --metrics-host if --metrics-port is 0)",
+    "ssl_certfile": "PEM certificate (chain) of SSL and SASL_SSL listeners (Kafka's ssl.keystore.*)",
+    "ssl_keyfile": "its unencrypted PEM private key (default: in --ssl-certfile)",
+    "ssl_cafile": "PEM CA certificates that sign client certificates (Kafka's ssl.truststore.*)",
+    "ssl_client_auth": "none, requested or required: ask SSL listeners' clients for a certificate, which names "
+                       "their principal (Kafka's ssl.client.auth)",
+    "sasl_enabled_mechanisms": "SASL mechanisms of SASL listeners, of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and "
+                               "OAUTHBEARER (unsecured tokens: for tests only); repeatable",
+    "sasl_user": "NAME:PASSWORD of a SASL user (PLAIN and SCRAM); repeatable; a file keeps passwords out of ps",
+    "sasl_users_file": "file of SASL users, one NAME:PASSWORD a line (# comments)",
+    "connections_max_reauth_ms": "SASL sessions last this long; a client must re-authenticate (KIP-368) or is "
+                                 "disconnected (0: forever; Kafka's connections.max.reauth.ms)",
 }
 
 
@@ -175,6 +208,32 @@ def _listeners(value: tuple[str, ...]) -> str | None:
     return None
 
 
+def _mechanisms(value: tuple[str, ...]) -> str | None:
+    unknown = [m for m in value if m not in MECHANISMS]
+    if unknown or not value:
+        return f"must be one or more of {', '.join(MECHANISMS)}"
+    return None
+
+
+def _users(value: tuple[str, ...]) -> str | None:
+    for item in value:
+        try:
+            parse_user(item)
+        except ValueError as e:
+            return str(e)
+    return None
+
+
+def _users_file(value: str) -> str | None:
+    try:
+        read_users_file(Path(value)) if value else None
+    except OSError as e:
+        return f"cannot read it ({e.strerror})"
+    except ValueError as e:
+        return str(e)
+    return None
+
+
 # setting -> a check returning what is wrong with a value, or None
 RULES = {
     "port": _between(0, 65535),
@@ -200,6 +259,14 @@ RULES = {
     "group_consumer_heartbeat_interval_ms": _at_least(1),
     "group_consumer_session_timeout_ms": _at_least(1),
     "log_level": _one_of(*LOG_LEVELS),
+    "log_format": _one_of(*LOG_FORMATS),
+    "metrics_port": _between(0, 65535),
+    "metrics_host": _not_empty,
+    "ssl_client_auth": _one_of("none", "requested", "required"),
+    "sasl_enabled_mechanisms": _mechanisms,
+    "sasl_user": _users,
+    "sasl_users_file": _users_file,
+    "connections_max_reauth_ms": _at_least(0),
 }
 
 # (smaller, larger): the first must be below (or with "<=", at most) the second, as Kafka requires
@@ -237,7 +304,19 @@ def from_arguments(args: argparse.Namespace, environ: Mapping[str, str] | None =
         setattr(config, fd.name, _checked(fd.name, raw, getattr(config, fd.name), given[fd.name]))
     _check_order(config, given)
     _check_listeners(config, given)
+    _check_tls(config, given)
     return config
+
+
+def _check_tls(config: BrokerConfig, given: dict[str, str]) -> None:
+    """A TLS listener needs a certificate; checking clients' certificates needs the CA that signs them."""
+    tls = [spec for spec in config.listeners() if spec.security_protocol in ("SSL", "SASL_SSL")]
+    if tls and not config.ssl_certfile:
+        raise ConfigError(f"listener {tls[0]} speaks TLS and needs a certificate: pass --ssl-certfile PATH and "
+                          f"--ssl-keyfile PATH (`kafkette certs DIR` makes a set for localhost)")
+    if config.ssl_client_auth != "none" and not config.ssl_cafile:
+        raise ConfigError(f"invalid {given['ssl_client_auth']}: client certificates are checked against the CA of "
+                          f"--ssl-cafile PATH; pass it")
 
 
 def _check_listeners(config: BrokerConfig, given: dict[str, str]) -> None:

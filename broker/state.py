@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from functools import partial
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Protocol
 
 import structlog
 
 from kafkette.broker.arrivals import Arrivals
+from kafkette.broker.auth.users import Users, parse_user, read_users_file
 from kafkette.broker.clock import now_ms
 from kafkette.broker.cluster import Cluster
 from kafkette.broker.config import BrokerConfig
@@ -17,12 +19,16 @@ from kafkette.broker.groups import GroupCoordinator
 from kafkette.broker.groups.consumer_group import ConsumerGroupSettings
 from kafkette.broker.groups.state import GroupSettings
 from kafkette.broker.internal_topic import (
+    HIDDEN_DIR,
+    HIDDEN_TOPICS,
     INTERNAL_TOPICS,
     OFFSETS_TOPIC,
+    SCRAM_CREDENTIALS_TOPIC,
     TRANSACTIONS_TOPIC,
     InternalTopic,
     ensure_internal_topics,
 )
+from kafkette.broker.observers import RequestObserver
 from kafkette.broker.topic_configs import validate_topic_configs
 from kafkette.broker.transactions.coordinator import TransactionCoordinator, TransactionSettings
 from kafkette.broker.transactions.markers import MarkerWriter
@@ -51,9 +57,12 @@ class Broker:
         self.config = config
         self.arrivals = Arrivals()
         self.store = open_store(config, self.arrivals.notify)
+        self.hidden_store = open_store(config, None, HIDDEN_DIR)  # topics no handler sees (broker.internal_topic)
+        self.users = Users(static_users(config), InternalTopic(self.hidden_store, SCRAM_CREDENTIALS_TOPIC))
         self.dispatcher = Dispatcher()
         self.cluster = Cluster()
         self.connections: set[Any] = set()
+        self.request_observers: list[RequestObserver] = []  # told of every request answered (broker.observers)
         self._tasks: list[asyncio.Task] = []
         self.groups = GroupCoordinator(
             InternalTopic(self.store, OFFSETS_TOPIC), self.store,
@@ -76,6 +85,9 @@ class Broker:
         """Open the log and rebuild the coordinators' state from their internal topics."""
         self.store.open()
         ensure_internal_topics(self.store)
+        self.hidden_store.open()
+        ensure_internal_topics(self.hidden_store, HIDDEN_TOPICS)
+        self.users.load()
         for coordinator in self.coordinators:
             coordinator.load()
 
@@ -83,6 +95,7 @@ class Broker:
         for coordinator in self.coordinators:
             coordinator.close()
         self.store.close()
+        self.hidden_store.close()
 
     async def start(self) -> None:
         self.open()
@@ -94,8 +107,9 @@ class Broker:
 
     async def flush_partitions(self) -> None:
         """Flush one partition at a time, letting requests run in between, so no answer waits for them all."""
-        for _ in self.store.flush():
-            await asyncio.sleep(0)
+        for store in (self.store, self.hidden_store):
+            for _ in store.flush():
+                await asyncio.sleep(0)
 
     def every(self, interval_ms: int, fn: Callable[[], Any]) -> None:
         async def loop() -> None:
@@ -141,7 +155,7 @@ class Broker:
         Kafka answers LEADER_NOT_AVAILABLE until the new leader is elected; here the
         topic is usable at once, so the caller answers with it straight away.
         """
-        if not self.config.auto_create_topics or name in INTERNAL_TOPICS or not valid_topic_name(name):
+        if not self.config.auto_create_topics or name in INTERNAL_TOPICS + HIDDEN_TOPICS or not valid_topic_name(name):
             return self.unknown_topic_error(name)
         return self.create_topic(name, self.config.default_partitions)
 
@@ -150,10 +164,16 @@ def _tick(coordinator: Coordinator) -> None:
     coordinator.tick(now_ms())
 
 
-def open_store(config: BrokerConfig, on_append: Callable[[Any], None]) -> LogEngine:
-    """The storage engine `--storage` names: the segment log in --data-dir, or memory."""
+def open_store(config: BrokerConfig, on_append: Callable[[Any], None] | None, subdir: str = "") -> LogEngine:
+    """The storage engine `--storage` names: the segment log in --data-dir (or a directory in it), or memory."""
     log_config = LogConfig(segment_bytes=config.segment_bytes, retention_ms=config.retention_ms,
                            retention_bytes=config.retention_bytes, fsync=FsyncPolicy(config.fsync))
     if config.storage == "memory":
         return MemoryStore(log_config, on_append)
-    return LogStore(config.data_dir, log_config, on_append)
+    return LogStore(config.data_dir / subdir if subdir else config.data_dir, log_config, on_append)
+
+
+def static_users(config: BrokerConfig) -> list[tuple[str, str]]:
+    """The users of --sasl-users-file, then --sasl-user (checked when the settings were read)."""
+    from_file = read_users_file(Path(config.sasl_users_file)) if config.sasl_users_file else []
+    return from_file + [parse_user(text) for text in config.sasl_user]

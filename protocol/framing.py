@@ -158,6 +158,11 @@ def encode_response(correlation_id: int, api: Api, version: int, body: Any) -> l
     return chunks
 
 
+def encoded_size(chunks: list[Any]) -> int:
+    """The size of a frame `encode_response` made, prefix included, read from its prefix."""
+    return _SIZE.unpack_from(chunks[0])[0] + 4
+
+
 def unsupported_api_versions(correlation_id: int, served: tuple[int, int]) -> list[Any]:
     """Kafka's answer to an ApiVersions version it does not know: the v0 layout, error 35, its own range."""
     R = API_VERSIONS.Response

@@ -86,9 +86,6 @@ class TopicRules(NamedTuple):
         return min(max(self.max_message_bytes, 1) * INFLATE_RATIO, MAX_INFLATED_BYTES)
 
 
-DEFAULT_RULES = TopicRules(1048588)  # a topic with Kafka's defaults (max.message.bytes 1048588)
-
-
 class Rejected(NamedTuple):
     """Kafka's answer for a partition whose records can't be appended."""
 
@@ -251,8 +248,6 @@ def _check_records(body: memoryview, header: BatchHeader, stats: tuple[int, int,
     whether any record breaks them; only then are the records decoded to list which.
     """
     min_delta, max_delta, keyless = stats
-    if rules is DEFAULT_RULES:  # no bound on timestamps, not compacted, CreateTime: nothing to check
-        return None
     checks_time = rules.timestamp_before_max_ms != NO_LIMIT or rules.timestamp_after_max_ms != NO_LIMIT
     out_of_range = checks_time and not rules.log_append_time and (
         now_ms - (header.base_timestamp + min_delta) > rules.timestamp_before_max_ms

@@ -59,7 +59,7 @@ class MemoryPartition:
         placed = place_batches(records, self._next, self.producers, now_ms=now_ms,
                                log_append_time=self.config.log_append_time, leader_epoch=leader_epoch)
         if isinstance(placed, Duplicate):
-            return AppendResult(ErrorCode.NONE, placed.meta.first_offset, -1, self._log_start)
+            return AppendResult(ErrorCode.NONE, placed.meta.first_offset, placed.meta.timestamp, self._log_start)
         if not isinstance(placed, Placed):
             return AppendResult(placed, -1, -1, self._log_start)
         for position, header in placed.batches:

@@ -101,7 +101,7 @@ class PartitionLog:
         placed = place_batches(records, self.next_offset, self.producers, now_ms=now_ms,
                                log_append_time=self.config.log_append_time, leader_epoch=leader_epoch)
         if isinstance(placed, Duplicate):
-            return AppendResult(ErrorCode.NONE, placed.meta.first_offset, -1, self.log_start_offset)
+            return AppendResult(ErrorCode.NONE, placed.meta.first_offset, placed.meta.timestamp, self.log_start_offset)
         if not isinstance(placed, Placed):
             return self._failed(placed)
         error = self._write(placed.buf, placed.batches)

@@ -30,7 +30,10 @@ _POSITION_HINTS = 64
 
 
 class Segment:
-    def __init__(self, directory: Path, base_offset: int, index_interval_bytes: int) -> None:
+    def __init__(self, directory: Path, base_offset: int, index_interval_bytes: int, *,
+                 read_only: bool = False) -> None:
+        """`read_only`: for tools reading a stopped broker's files (`kafkette dump --data-dir`) without
+        writing to them; such a segment must only be read (`iter_batches`, `read`, `first_batch_at`)."""
         self.base_offset = base_offset
         self.path = directory / file_name(base_offset, LOG_SUFFIX)
         self.index = OffsetIndex(directory / file_name(base_offset, ".index"))
@@ -45,6 +48,7 @@ class Segment:
         self.indexes_loaded = False
         self.txn_index_loaded = False
         self._fd: int | None = None
+        self._open_flags = os.O_RDONLY if read_only else os.O_RDWR | os.O_CREAT | os.O_APPEND
         self._hints: dict[int, int] = {}  # offset -> position of the batch starting there
 
     # --- files ---------------------------------------------------------------
@@ -52,7 +56,7 @@ class Segment:
     @property
     def fd(self) -> int:
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+            self._fd = os.open(self.path, self._open_flags, 0o644)
         return self._fd
 
     def close(self) -> None:

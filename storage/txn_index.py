@@ -27,6 +27,15 @@ class AbortedTxn(NamedTuple):
     last_stable_offset: int  # the LSO right after the marker
 
 
+def read_entries(path: Path) -> list[AbortedTxn]:
+    """The entries of an index file, read without changing it (a torn last entry is left out)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    return [AbortedTxn(*e) for e in _ENTRY.iter_unpack(data[:len(data) - len(data) % _ENTRY.size])]
+
+
 class TxnIndex(EntryFile):
     def __init__(self, path: Path) -> None:
         super().__init__(path)

@@ -3,14 +3,19 @@
 - `produce_and_flush` / `consume_assigned`: confluent_kafka round trips with bounded waits;
 - `RawClient` (from `kafkette.client`): a blocking Kafka socket client, for requests
   no client library sends (corrupt batches, replays, unknown versions);
-- `DropProxy`: a loopback TCP proxy whose connections can all be cut at once.
+- `DropProxy`: a loopback TCP proxy whose connections can all be cut at once;
+- `kafkette_cli` / `kafkette_json`: the `kafkette` command line run as a child process.
 
 Every wait here is bounded in time; nothing listens anywhere but 127.0.0.1.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from typing import Any, Iterable
@@ -18,7 +23,7 @@ from typing import Any, Iterable
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from kafkette.client import ConnectionClosed, RawClient  # noqa: F401  (the tests import them from here)
+from kafkette.client import ConnectionClosed, RawClient, wait_for_topic  # noqa: F401  (the tests import them from here)
 from kafkette.protocol.framing import APIS
 from kafkette.protocol.messages import PRODUCE
 from kafkette.protocol.records import iter_records, split_batches
@@ -37,6 +42,7 @@ def create_topic(bootstrap: str, name: str, partitions: int = 1, config: dict[st
     futures = client.create_topics([NewTopic(name, partitions, config=config or {})],
                                    operation_timeout=10, request_timeout=15)
     futures[name].result(timeout=15)
+    wait_for_topic(bootstrap, name)  # Kafka's brokers learn of a new topic a moment after the controller
     return name
 
 
@@ -224,18 +230,22 @@ class DropProxy:
             with self._lock:
                 self.accepted += 1
                 self._pairs.append((client, upstream))
-            for src, dst in ((client, upstream), (upstream, client)):
-                t = threading.Thread(target=self._pump, args=(src, dst), daemon=True)
+            connection = self.accepted
+            for src, dst, to_broker in ((client, upstream, True), (upstream, client, False)):
+                t = threading.Thread(target=self._pump, args=(src, dst, connection, to_broker), daemon=True)
                 t.start()
                 self._threads.append(t)
 
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
+    def observe(self, connection: int, to_broker: bool, data: bytes) -> None:
+        """Called with every chunk passed on (a subclass records them); `connection` counts from 1."""
+
+    def _pump(self, src: socket.socket, dst: socket.socket, connection: int, to_broker: bool) -> None:
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
+                self.observe(connection, to_broker, data)
                 dst.sendall(data)
         except OSError:
             pass
@@ -270,3 +280,25 @@ class DropProxy:
         self.listener.close()
         for t in self._threads:
             t.join(timeout=2)
+
+
+# ---------------------------------------------------------------------------------------------- the command line
+
+
+def kafkette_cli(*args: Any, bootstrap: str | None = None, stdin: bytes = b"",
+                 timeout: float = 60.0) -> subprocess.CompletedProcess:
+    """`python -m kafkette ARGS` (with --bootstrap-server when given), its output as text."""
+    command = [sys.executable, "-m", "kafkette", *map(str, args)]
+    if bootstrap is not None:
+        command += ["--bootstrap-server", bootstrap]
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}  # a pipe's width, not pytest's
+    result = subprocess.run(command, input=stdin, capture_output=True, timeout=timeout, env=env)
+    return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode(errors="replace"),
+                                       result.stderr.decode(errors="replace"))
+
+
+def kafkette_json(*args: Any, bootstrap: str, **kwargs: Any) -> Any:
+    """The --json output of a command that must succeed."""
+    result = kafkette_cli(*args, "--json", bootstrap=bootstrap, **kwargs)
+    assert result.returncode == 0, f"kafkette {' '.join(map(str, args))} exited {result.returncode}: {result.stderr}"
+    return json.loads(result.stdout)

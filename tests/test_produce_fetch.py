@@ -92,10 +92,13 @@ def test_ten_thousand_messages_per_codec_read_back_intact(broker, codec):
         assert [m.key() for m in messages] == [e["key"] for e in expected]
         assert [m.headers() for m in messages] == [e["headers"] for e in expected]
 
-    # The broker stores the producer's batches as they came: still compressed with this codec.
+    # The broker stores the producer's batches as they came: still compressed with this codec. librdkafka
+    # sends a batch uncompressed when compressing would make it larger (rd_kafka_msgset_writer_compress),
+    # which a batch of one or two short records can be; those come back uncompressed, as they were sent.
     data = raw_fetch(broker.bootstrap_servers, {(topic, 0): 0}, partition_max_bytes=1 << 20)[(topic, 0)]
     batches = whole_batches(data.records)
-    assert batches and {b.compression for b in batches} == {CODECS[codec]}
+    compressions = [b.compression for b in batches]
+    assert CODECS[codec] in compressions and set(compressions) <= {CODECS[codec], CODECS["none"]}
 
 
 # ---------------------------------------------------------------------------------------------- acks
@@ -206,7 +209,8 @@ def test_fetch_beyond_the_log_end_is_offset_out_of_range(broker):
 
     data = raw_fetch(broker.bootstrap_servers, {(topic, 0): 1000}, partition_max_bytes=1 << 20)[(topic, 0)]
     assert data.error_code == 1  # OFFSET_OUT_OF_RANGE
-    assert data.high_watermark == 10
+    # Kafka's offsets beside a partition error are -1 (the client learns the log's bounds from ListOffsets)
+    assert (data.high_watermark, data.last_stable_offset, data.log_start_offset) == (-1, -1, -1)
     # Fetching exactly at the log end is not out of range: just nothing yet.
     at_end = raw_fetch(broker.bootstrap_servers, {(topic, 0): 10}, partition_max_bytes=1 << 20)[(topic, 0)]
     assert at_end.error_code == 0 and not whole_batches(at_end.records)
@@ -361,6 +365,7 @@ def test_log_append_time_topic_stamps_records_with_broker_time(broker):
 # ---------------------------------------------------------------------------------------------- durability
 
 
+@pytest.mark.kafkette_only("restarts the broker")
 def test_clean_restart_loses_nothing(fresh_broker):
     topic = create_topic(fresh_broker.bootstrap_servers, unique("pf-restart"), 3)
     count = 3000
@@ -382,6 +387,7 @@ def test_clean_restart_loses_nothing(fresh_broker):
     assert delivered[0].offset() == count // 3
 
 
+@pytest.mark.kafkette_only("a kafkette of its own with 64 KB segments, restarted")
 def test_segments_roll_and_reads_cross_them(tmp_path):
     proc = LocalBroker(tmp_path / "data", segment_bytes=65536).start()
     try:

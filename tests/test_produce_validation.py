@@ -146,10 +146,9 @@ def test_keyless_records_on_a_compacted_topic(broker):
     assert_untouched(broker, name)
 
 
-@pytest.mark.parametrize("config", [{"message.timestamp.before.max.ms": "3600000"},
-                                    {"message.timestamp.difference.max.ms": "3600000"}])
-def test_timestamps_outside_the_topic_bounds(broker, config):
-    name = create_topic(broker.bootstrap_servers, unique("ts-bounds"), 1, config)
+def test_timestamps_outside_the_topic_bounds(broker):
+    """message.timestamp.before.max.ms (Kafka 4 has no message.timestamp.difference.max.ms any more)."""
+    name = create_topic(broker.bootstrap_servers, unique("ts-bounds"), 1, {"message.timestamp.before.max.ms": "3600000"})
     now = int(time.time() * 1000)
     assert produce(broker.bootstrap_servers, name, build_batch(
         [(b"k%d" % i, b"value-%d" % i) for i in range(3)], timestamp_ms=now)).error_code == 0
@@ -161,6 +160,15 @@ def test_timestamps_outside_the_topic_bounds(broker, config):
     assert [e.batch_index for e in part.record_errors] == [1]
     assert part.record_errors[0].batch_index_error_message.startswith(f"Timestamp {old} of message with offset 1 is")
     assert_untouched(broker, name, now)
+
+
+def test_timestamps_an_hour_ahead_by_default(broker, topic):
+    """Kafka 4's message.timestamp.after.max.ms defaults to one hour."""
+    ahead = int(time.time() * 1000) + 2 * 3600_000
+    part = produce(broker.bootstrap_servers, topic, build_batch([(b"k", b"v", (), ahead)], timestamp_ms=ahead))
+    assert part.error_code == INVALID_TIMESTAMP
+    assert [e.batch_index for e in part.record_errors] == [0]
+    assert_untouched(broker, topic)
 
 
 def test_producer_may_not_set_log_append_time_on_a_log_append_time_topic(broker):

@@ -67,6 +67,8 @@ def watermarks(broker, topic, partition=0):
 CONFTEST = '''
 import pytest
 
+pytestmark = pytest.mark.kafkette_only("kafkette's own pytest plugin, which starts kafkette")
+
 @pytest.fixture(scope="session")
 def kafka_broker_settings():
     return {"default_partitions": 3}
@@ -120,3 +122,32 @@ def test_the_plugin_and_import_kafkette_load_nothing_outside_pytest_kafkette_and
     cheap, foreign = out.stdout.split("\n")[:2]
     assert cheap == "kafkette"
     assert foreign == ""
+
+
+SECURED_CONFTEST = '''
+import pytest
+
+@pytest.fixture(scope="session")
+def kafka_broker_settings(kafka_certificates):
+    return {"listeners": ["SASL_SSL"], "sasl_user": ["alice:secret"], **kafka_certificates.broker_settings()}
+'''
+
+SECURED_TESTS = '''
+from confluent_kafka import Producer
+
+
+def test_secured(kafka_broker, kafka_topic):
+    config = kafka_broker.client_config()
+    assert config["security.protocol"] == "SASL_SSL" and config["sasl.username"] == "alice"
+    producer = Producer(config)
+    producer.produce(kafka_topic, b"over SASL_SSL")
+    assert producer.flush(15) == 0
+'''
+
+
+def test_a_project_gets_a_tls_and_sasl_broker_from_its_settings(tmp_path):
+    (tmp_path / "test_secured.py").write_text(textwrap.dedent(SECURED_TESTS))
+    (tmp_path / "conftest.py").write_text(textwrap.dedent(SECURED_CONFTEST))
+    result = run_pytest(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout

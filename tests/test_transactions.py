@@ -62,10 +62,10 @@ def raw_describe(bootstrap: str, transactional_id: str):
     return response.transaction_states[0]
 
 
-def raw_list(bootstrap: str, states=(), producer_ids=()):
+def raw_list(bootstrap: str, states=(), producer_ids=(), duration_filter: int = -1):
     with RawClient(bootstrap) as raw:
         return raw.request(LIST_TRANSACTIONS, 1, LIST_TRANSACTIONS.Request(
-            state_filters=list(states), producer_id_filters=list(producer_ids), duration_filter=-1))
+            state_filters=list(states), producer_id_filters=list(producer_ids), duration_filter=duration_filter))
 
 
 def raw_producers(bootstrap: str, topic: str, partition: int):
@@ -215,7 +215,9 @@ def test_fencing_by_a_second_producer_with_the_same_transactional_id(broker):
 
 def test_timed_out_transaction_is_aborted_by_the_broker(broker):
     topic = create_topic(broker.bootstrap_servers, unique("txn-timeout"), 1)
-    producer = txn_producer(broker.bootstrap_servers, **{"transaction.timeout.ms": 2000, "message.timeout.ms": 2000})
+    # 6 s: long enough that the open transaction is certainly still holding the LSO at the first check,
+    # even on a loaded machine (with 2 s the broker had sometimes aborted it already).
+    producer = txn_producer(broker.bootstrap_servers, **{"transaction.timeout.ms": 6000, "message.timeout.ms": 6000})
     producer.begin_transaction()
     for i in range(3):
         producer.produce(topic, b"stalled-%d" % i)
@@ -223,7 +225,7 @@ def test_timed_out_transaction_is_aborted_by_the_broker(broker):
     client = admin(broker.bootstrap_servers)
     assert latest(client, topic, 0, committed=True) == 0
 
-    # The producer stalls; the broker's sweep (every 200 ms here) aborts after ~2 s.
+    # The producer stalls; the broker's sweep (every 200 ms here) aborts after ~6 s.
     assert wait_until(lambda: latest(client, topic, 0, committed=True) == 4, timeout=15), \
         "the LSO did not move past the timed-out transaction"
     assert latest(client, topic, 0, committed=False) == 4  # 3 records + the ABORT marker
@@ -360,6 +362,7 @@ def short_timeout_broker(tmp_path_factory):
     proc.stop()
 
 
+@pytest.mark.kafkette_only("a kafkette of its own with a 5 s transaction.max.timeout.ms")
 def test_transaction_timeout_above_the_broker_maximum_is_refused(short_timeout_broker):
     bootstrap = short_timeout_broker.bootstrap_servers
     producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": unique("tid-long"),
@@ -384,6 +387,7 @@ def test_transaction_timeout_above_the_broker_maximum_is_refused(short_timeout_b
     ok.commit_transaction(TIMEOUT)
 
 
+@pytest.mark.kafkette_only("restarts the broker")
 def test_transactions_across_a_clean_restart(fresh_broker):
     topic = create_topic(fresh_broker.bootstrap_servers, unique("txn-restart"), 2)
     tid = unique("tid-restart")
@@ -408,6 +412,7 @@ def test_transactions_across_a_clean_restart(fresh_broker):
     assert state.transaction_state == "CompleteCommit"
 
 
+@pytest.mark.kafkette_only("restarts the broker")
 def test_committed_data_survives_a_restart_with_a_transaction_open(fresh_broker):
     topic = create_topic(fresh_broker.bootstrap_servers, unique("txn-restart-open"), 1)
     tid = unique("tid-restart-open")
@@ -472,8 +477,10 @@ def test_list_and_describe_transactions_and_producers(broker):
     assert active[state.producer_id].current_txn_start_offset == 1  # after the plain record at 0
 
     producer.commit_transaction(TIMEOUT)
+    # Kafka answers EndTxn in PrepareCommit and writes the markers after: CompleteCommit follows soon.
+    assert wait_until(lambda: raw_describe(broker.bootstrap_servers, tid).transaction_state == "CompleteCommit", 10)
     done = raw_describe(broker.bootstrap_servers, tid)
-    assert done.transaction_state == "CompleteCommit" and done.producer_id == state.producer_id
+    assert done.producer_id == state.producer_id
     assert tid not in {t.transactional_id for t in raw_list(broker.bootstrap_servers, states=["Ongoing"]).transaction_states}
     after = {p.producer_id: p for p in raw_producers(broker.bootstrap_servers, topic, 1)}
     assert after[state.producer_id].current_txn_start_offset == -1
@@ -482,7 +489,34 @@ def test_list_and_describe_transactions_and_producers(broker):
     producer.produce(topic, b"c", partition=0)
     producer.flush(TIMEOUT)  # else librdkafka may abort before registering a partition: no EndTxn at all
     producer.abort_transaction(TIMEOUT)
-    assert raw_describe(broker.bootstrap_servers, tid).transaction_state == "CompleteAbort"
+    assert wait_until(lambda: raw_describe(broker.bootstrap_servers, tid).transaction_state == "CompleteAbort", 10)
 
     unknown = raw_describe(broker.bootstrap_servers, unique("tid-never"))
     assert unknown.error_code == 105  # TRANSACTIONAL_ID_NOT_FOUND
+
+
+def test_list_transactions_duration_filter_is_kafkas(broker):
+    """TransactionStateManager.listTransactionStates: the ids whose transaction started more than the filter
+    ago, in every state (a completed one too); an Empty id has no start time (-1), so it always passes."""
+    topic = create_topic(broker.bootstrap_servers, unique("txn-duration"), 1)
+    ids = {state: unique(f"tid-{state}") for state in ("Empty", "Ongoing", "CompleteCommit")}
+    for state, tid in ids.items():
+        producer = txn_producer(broker.bootstrap_servers, tid)
+        producer.begin_transaction()
+        producer.produce(topic, b"x")
+        producer.flush(TIMEOUT)
+        if state != "Ongoing":
+            producer.commit_transaction(TIMEOUT)
+    txn_producer(broker.bootstrap_servers, ids["Empty"])  # a new producer: the id is Empty again
+    described = {state: raw_describe(broker.bootstrap_servers, tid) for state, tid in ids.items()}
+    assert {state: d.transaction_state for state, d in described.items()} == {state: state for state in ids}
+    assert described["Empty"].transaction_start_time_ms == -1  # no transaction since the new producer's init
+    time.sleep(0.05)
+
+    def listed(duration: int) -> set[str]:
+        answer = raw_list(broker.bootstrap_servers, producer_ids=[d.producer_id for d in described.values()],
+                          duration_filter=duration)
+        return {t.transaction_state for t in answer.transaction_states}
+
+    assert listed(-1) == listed(0) == {"Empty", "Ongoing", "CompleteCommit"}
+    assert listed(60_000) == {"Empty"}

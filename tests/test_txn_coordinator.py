@@ -178,6 +178,32 @@ def test_a_timed_out_transaction_is_aborted_and_its_producer_fenced(broker):
     assert broker.store.partition("orders", 0).last_stable_offset == 2
 
 
+def test_an_abort_marker_written_by_an_admin_ends_the_transaction_on_its_partition_only(broker):
+    """Admin.abortTransaction (kafkette txn abort --start-offset) writes the ABORT marker with WriteTxnMarkers at
+    the partition and tells no coordinator, as Kafka does: the partition's LSO moves on at once, the coordinator
+    still has the transaction Ongoing and aborts it at its timeout with a bumped epoch, which the partition takes
+    without a second aborted-transaction entry."""
+    init = broker.transactions.init_producer_id("t", 1000)
+    pid, epoch = init.producer_id, init.producer_epoch
+    broker.transactions.add_partitions("t", pid, epoch, [("orders", 0), ("orders", 1)])
+    first = produce_txn(broker, "orders", 0, pid, epoch)
+    produce_txn(broker, "orders", 1, pid, epoch)
+    log = broker.store.partition("orders", 0)
+    assert broker.transactions.markers.write("orders", 0, pid, epoch, False, 0, now_ms()) == E.NONE
+    assert log.last_stable_offset == log.high_watermark == 2
+    assert broker.store.partition("orders", 1).last_stable_offset == 0  # the other partition waits for the coordinator
+    assert broker.transactions.describe("t").state == TxnState.ONGOING
+
+    broker.transactions.tick(broker.transactions.describe("t").start_ms + 1001)
+    txn = broker.transactions.describe("t")
+    assert txn.state == TxnState.COMPLETE_ABORT and txn.producer_epoch == epoch + 1
+    header, batch = last_batch(broker, "orders", 0)
+    assert header.is_control and control_type(batch) == 0 and header.producer_epoch == epoch + 1
+    assert log.last_stable_offset == log.high_watermark == 3
+    assert log.aborted_transactions(0, 3) == [(pid, first)]
+    assert broker.store.partition("orders", 1).last_stable_offset == 2
+
+
 def test_produce_verification_rejects_partitions_outside_the_transaction(broker):
     pid, epoch = begin(broker, "t", [("orders", 0)])
     header = BatchHeader.parse(build_batch([(None, b"v")], timestamp_ms=0, producer_id=pid, producer_epoch=epoch,

@@ -28,7 +28,7 @@ SOURCES = ["pyproject.toml", "setup.py", "README.md", "kafkette", "broker", "pro
 PROJECT_NEEDS = ["pytest", "pytest-xdist", "confluent-kafka"]  # what the sample project installs itself
 BUILD_NEEDS = ["setuptools>=68", "Cython>=3.0"]  # setup.py compiles protocol/record_scan.py
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.timeout(600), pytest.mark.kafkette_only("kafkette's wheel in a fresh venv")]
 
 PROJECT_TESTS = '''
 import os
@@ -162,6 +162,7 @@ def test_the_wheel_installs_only_the_kafkette_package(wheel: Path, venv: Path):
     assert installed == {"kafkette", dist_info, ".."}  # "..": the `kafkette` script in bin/
     result = run(venv / "bin" / "kafkette", "--version")
     assert result.stdout == f"kafkette {__version__}\n"
+    run(venv / "bin" / "python", "-c", "import kafkette.cli.dump, rich.table", cwd=venv)  # the client commands
 
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist -n 2"])

@@ -13,7 +13,7 @@ import structlog
 
 from kafkette.broker.groups import records
 from kafkette.broker.groups.group_log import GroupLog
-from kafkette.broker.groups.registry import CLASSIC, GroupRegistry
+from kafkette.broker.groups.registry import CLASSIC, GroupRegistry, log_group_state
 from kafkette.broker.groups.state import STORE, Effect, Group, GroupState, JoinRequest, JoinResult, Reply, SyncResult
 from kafkette.protocol.errors import ErrorCode as E
 
@@ -117,7 +117,13 @@ class ClassicGroups:
     # ------------------------------------------------------------------ timers, life cycle
 
     def tick(self, group: Group, now: int) -> None:
-        self.apply(group, group.tick(now), now)
+        members = list(group.members)
+        effects = group.tick(now)
+        gone = [member_id for member_id in members if member_id not in group.members]
+        if gone:
+            log.info("group members removed: no heartbeat, join or sync in time", group=group.group_id,
+                     member_ids=gone, generation=group.generation)
+        self.apply(group, effects, now)
         self.registry.forget_if_idle(group)
 
     def close(self) -> None:
@@ -131,11 +137,7 @@ class ClassicGroups:
 
     def apply(self, group: Group, effects: list[Effect], now: int) -> None:
         """Log a new state, store the group record when asked, answer the waiting requests."""
-        seen = (group.state, group.generation)
-        if group.last_logged != seen:
-            group.last_logged = seen
-            log.info("group state", group=group.group_id, state=group.state.value, generation=group.generation,
-                     members=len(group.members), protocol=group.protocol_name)
+        log_group_state(group)
         if STORE in effects:
             self.log.append([(records.group_key(group.group_id), records.group_value(group))], now)
         for effect in effects:

@@ -19,7 +19,7 @@ from kafkette.broker.groups.consumer_group import (
     validate_request,
 )
 from kafkette.broker.groups.group_log import GroupLog
-from kafkette.broker.groups.registry import CONSUMER, GroupRegistry
+from kafkette.broker.groups.registry import CONSUMER, GroupRegistry, log_group_state
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
 from kafkette.protocol.errors import ErrorCode as E
 from kafkette.storage.engine import LogEngine
@@ -78,15 +78,15 @@ class ConsumerGroups:
 
     def tick(self, group: ConsumerGroup, now: int) -> None:
         epoch = group.group_epoch
-        for member_id in group.tick(now):
-            log.info("consumer group member fenced", group=group.group_id, member=member_id,
-                     group_epoch=group.group_epoch)
+        gone = group.tick(now)
+        if gone:
+            log.info("group members removed: no heartbeat in time, or partitions not revoked in time",
+                     group=group.group_id, member_ids=gone, generation=group.group_epoch)
         self._epoch_changed(group, epoch, now)
 
     def _epoch_changed(self, group: ConsumerGroup, epoch_before: int, now: int) -> None:
-        """Log and persist a new group epoch."""
+        """Log a new state or epoch; persist a new epoch."""
+        log_group_state(group)
         if group.group_epoch != epoch_before:
-            log.info("consumer group epoch", group=group.group_id, group_epoch=group.group_epoch,
-                     state=group.state.value, members=len(group.members))
             self.log.append([(records.consumer_group_key(group.group_id),
                               records.consumer_group_value(group.group_epoch))], now)

@@ -215,6 +215,7 @@ class ConsumerGroup:
         self.partition_epochs: dict[tuple[TopicId, int], int] = {}  # owned partition -> its owner's epoch
         self.offsets = GroupOffsets()
         self.dead = False
+        self.last_logged: tuple[str, int] | None = None  # (state, group epoch) last logged (registry.log_group_state)
 
     # ------------------------------------------------------------------ state
 

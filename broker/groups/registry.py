@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import structlog
+
 from kafkette.broker.groups.consumer_group import ConsumerGroup, ConsumerGroupSettings
 from kafkette.broker.groups.state import Group, GroupSettings
+
+log = structlog.get_logger("kafkette.groups")
 
 AnyGroup = Group | ConsumerGroup
 CLASSIC = "classic"
@@ -64,3 +68,24 @@ class GroupRegistry:
 
     def all(self) -> list[AnyGroup]:
         return list(self.groups.values())
+
+
+def group_type(group: AnyGroup) -> str:
+    return CONSUMER if isinstance(group, ConsumerGroup) else CLASSIC
+
+
+def log_group_state(group: AnyGroup) -> None:
+    """Log, at info, a group whose state or generation changed since it was last logged: a rebalance step.
+
+    The generation of a consumer-protocol group is its group epoch.
+    """
+    if isinstance(group, ConsumerGroup):
+        seen = (group.state.value, group.group_epoch)
+    else:
+        seen = (group.state.value, group.generation)
+    if group.last_logged == seen:
+        return
+    group.last_logged = seen
+    protocol = group.preferred_assignor() if isinstance(group, ConsumerGroup) else group.protocol_name
+    log.info("group state", group=group.group_id, type=group_type(group), state=seen[0], generation=seen[1],
+             members=len(group.members), member_ids=sorted(group.members), protocol=protocol)

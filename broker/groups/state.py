@@ -179,7 +179,7 @@ class Group:
         self.initial_delay = False  # the first rebalance of an empty group waits for more members
         self.new_member_added = False
         self.offsets = GroupOffsets()  # committed and pending transactional offsets
-        self.last_logged: tuple[GroupState, int] | None = None  # (state, generation) the coordinator last logged
+        self.last_logged: tuple[str, int] | None = None  # (state, generation) last logged (registry.log_group_state)
         self._effects: list[Effect] = []
 
     # ------------------------------------------------------------------ state

@@ -1,5 +1,6 @@
 """ConsumerGroupDescribe: state, epochs and members (current and target assignments) of consumer-protocol groups."""
 
+from kafkette.broker import authorized_operations as authorized
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.messages.consumer_group_describe import (
@@ -13,10 +14,12 @@ R = ConsumerGroupDescribeResponse
 
 @handles(CONSUMER_GROUP_DESCRIBE, versions=(0, 0))
 def consumer_group_describe(ctx: RequestContext, body: ConsumerGroupDescribeRequest) -> ConsumerGroupDescribeResponse:
-    return R(throttle_time_ms=0, groups=[_describe(ctx, group_id) for group_id in body.group_ids])
+    operations = authorized.when(body.include_authorized_operations, authorized.GROUP)
+    ctx.broker.groups.expire(body.group_ids, ctx.now_ms())
+    return R(throttle_time_ms=0, groups=[_describe(ctx, group_id, operations) for group_id in body.group_ids])
 
 
-def _describe(ctx: RequestContext, group_id: str) -> R.DescribedGroup:
+def _describe(ctx: RequestContext, group_id: str, operations: int) -> R.DescribedGroup:
     error, message, group, topics = ctx.broker.groups.consumer.describe(group_id)
     if group is None:
         return R.DescribedGroup(error_code=error, error_message=message, group_id=group_id, group_state="",
@@ -36,4 +39,5 @@ def _describe(ctx: RequestContext, group_id: str) -> R.DescribedGroup:
                for m in group.members.values()]
     return R.DescribedGroup(error_code=0, group_id=group_id, group_state=group.state.value,
                             group_epoch=group.group_epoch, assignment_epoch=group.assignment_epoch,
-                            assignor_name=group.preferred_assignor(), members=members)
+                            assignor_name=group.preferred_assignor(), members=members,
+                            authorized_operations=operations)

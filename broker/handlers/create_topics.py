@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kafkette.broker.context import RequestContext
+from kafkette.broker.internal_topic import HIDDEN_TOPICS
 from kafkette.broker.registry import handles
 from kafkette.broker.topic_configs import effective_topic_configs, validate_topic_configs
 from kafkette.protocol.errors import ErrorCode
@@ -43,6 +44,8 @@ def _create(broker: Broker, wanted, validate_only: bool) -> R.CreatableTopicResu
 
 
 def _check(broker: Broker, wanted, configs: dict[str, str], partitions: int) -> ErrorCode:
+    if wanted.name in HIDDEN_TOPICS:  # kafkette's own hidden state has this name (broker.internal_topic)
+        return ErrorCode.INVALID_TOPIC_EXCEPTION
     if broker.store.topic(wanted.name) is not None:
         return ErrorCode.TOPIC_ALREADY_EXISTS
     if wanted.replication_factor not in (-1, 1) and not wanted.assignments:

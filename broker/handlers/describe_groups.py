@@ -1,5 +1,6 @@
 """DescribeGroups: state, protocol and members (with metadata and assignment when Stable) of groups."""
 
+from kafkette.broker import authorized_operations as authorized
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.messages.describe_groups import DESCRIBE_GROUPS, DescribeGroupsRequest, DescribeGroupsResponse
@@ -10,6 +11,8 @@ R = DescribeGroupsResponse
 @handles(DESCRIBE_GROUPS, versions=(0, 5))
 def describe_groups(ctx: RequestContext, body: DescribeGroupsRequest) -> DescribeGroupsResponse:
     described = []
+    operations = authorized.when(body.include_authorized_operations, authorized.GROUP)  # unknown groups too
+    ctx.broker.groups.expire(body.groups, ctx.now_ms())
     for group_id in body.groups:
         s = ctx.broker.groups.classic.describe(group_id)
         described.append(R.DescribedGroup(
@@ -18,5 +21,5 @@ def describe_groups(ctx: RequestContext, body: DescribeGroupsRequest) -> Describ
                 R.DescribedGroupMember(member_id=m.member_id, group_instance_id=m.group_instance_id,
                                        client_id=m.client_id, client_host=m.client_host,
                                        member_metadata=m.metadata, member_assignment=m.assignment)
-                for m in s.members]))
+                for m in s.members], authorized_operations=operations))
     return R(throttle_time_ms=0, groups=described)

@@ -53,13 +53,15 @@ def _read(broker: Broker, body: FetchRequest) -> tuple[FetchResponse, int, bool]
         for p in wanted.partitions:
             log = broker.store.partition(wanted.topic, p.partition)
             if log is None:
-                partitions.append(_error(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+                partitions.append(_error(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, committed))
                 any_error = True
                 continue
             limit = min(p.partition_max_bytes, max(budget - total, 0))
             result = log.read(p.fetch_offset, limit, isolation_committed=committed, min_one=total == 0)
-            if result.error != ErrorCode.NONE:
+            if result.error != ErrorCode.NONE:  # Kafka's offsets are -1 beside an error, too
                 any_error = True
+                partitions.append(_error(p.partition, result.error, False))
+                continue
             size = sum(len(c) for c in result.chunks)
             total += size
             aborted = None
@@ -74,6 +76,9 @@ def _read(broker: Broker, body: FetchRequest) -> tuple[FetchResponse, int, bool]
     return R(throttle_time_ms=0, error_code=0, session_id=0, responses=topics), total, any_error
 
 
-def _error(partition: int, error: ErrorCode) -> R.PartitionData:
+def _error(partition: int, error: ErrorCode, committed: bool) -> R.PartitionData:
+    """Kafka's offsets beside an error are -1. For an unknown partition a read_committed answer lists no aborted
+    transactions ([]); beside an error of the log read Kafka leaves the list null."""
     return R.PartitionData(partition_index=partition, error_code=error, high_watermark=-1, last_stable_offset=-1,
-                           log_start_offset=-1, aborted_transactions=None, preferred_read_replica=-1, records=b"")
+                           log_start_offset=-1, aborted_transactions=[] if committed else None,
+                           preferred_read_replica=-1, records=b"")

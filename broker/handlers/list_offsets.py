@@ -36,7 +36,7 @@ def list_offsets(ctx: RequestContext, body: ListOffsetsRequest) -> ListOffsetsRe
                 continue
             partitions.append(R.ListOffsetsPartitionResponse(partition_index=p.partition_index, error_code=0,
                                                              timestamp=timestamp, offset=offset,
-                                                             leader_epoch=LEADER_EPOCH))
+                                                             leader_epoch=LEADER_EPOCH if offset >= 0 else -1))
         topics.append(R.ListOffsetsTopicResponse(name=wanted.name, partitions=partitions))
     return R(throttle_time_ms=0, topics=topics)
 

@@ -1,4 +1,9 @@
-"""ListTransactions: transactional ids filtered by state, producer id and (v1) open duration."""
+"""ListTransactions: transactional ids filtered by state, producer id and (v1) duration.
+
+As Kafka's TransactionStateManager.listTransactionStates: the duration filter keeps the ids whose
+current (or last) transaction started more than that many ms ago, in any state; an Empty id has no
+start (-1), so it always passes.
+"""
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
@@ -19,10 +24,10 @@ def list_transactions(ctx: RequestContext, body: ListTransactionsRequest) -> Lis
     producers = set(body.producer_id_filters)
     now = ctx.now_ms()
     listed = [txn for txn in ctx.broker.transactions.all()
-              if (not states or txn.state in states)
+              if txn.state != TxnState.DEAD  # being removed (Kafka never lists it)
+              and (not states or txn.state in states)
               and (not producers or txn.producer_id in producers)
-              and (body.duration_filter < 0 or (txn.state == TxnState.ONGOING
-                                                and now - txn.start_ms >= body.duration_filter))]
+              and (body.duration_filter < 0 or now - txn.start_ms > body.duration_filter)]
     return R(throttle_time_ms=0, error_code=0, unknown_state_filters=unknown, transaction_states=[
         R.TransactionState(transactional_id=t.transactional_id, producer_id=t.producer_id,
                            transaction_state=t.state.wire_name) for t in listed])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kafkette.broker import authorized_operations as authorized
 from kafkette.broker.context import RequestContext
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
 from kafkette.broker.registry import handles
@@ -18,13 +19,14 @@ R = MetadataResponse
 LEADER_EPOCH = 0
 
 
-def topic_metadata(broker: Broker, topic: TopicInfo) -> R.MetadataResponseTopic:
+def topic_metadata(broker: Broker, topic: TopicInfo, operations: int = authorized.NOT_REQUESTED) -> R.MetadataResponseTopic:
     node = broker.config.node_id
     partitions = [R.MetadataResponsePartition(error_code=0, partition_index=i, leader_id=node,
                                               leader_epoch=LEADER_EPOCH, replica_nodes=[node], isr_nodes=[node])
                   for i in range(topic.partition_count)]
     return R.MetadataResponseTopic(error_code=0, name=topic.name, topic_id=topic.topic_id,
-                                   is_internal=topic.name in INTERNAL_TOPICS, partitions=partitions)
+                                   is_internal=topic.name in INTERNAL_TOPICS, partitions=partitions,
+                                   topic_authorized_operations=operations)
 
 
 def brokers(ctx: RequestContext) -> list[R.MetadataResponseBroker]:
@@ -36,26 +38,29 @@ def brokers(ctx: RequestContext) -> list[R.MetadataResponseBroker]:
 def metadata(ctx: RequestContext, body: MetadataRequest) -> MetadataResponse:
     version = ctx.version
     wanted = body.topics
+    operations = authorized.when(body.include_topic_authorized_operations, authorized.TOPIC)
     if wanted is None or (version == 0 and not wanted):
-        topics = [topic_metadata(ctx.broker, t) for t in ctx.broker.store.topics()]
+        topics = [topic_metadata(ctx.broker, t, operations) for t in ctx.broker.store.topics()]
     else:
-        topics = [_one_topic(ctx.broker, t, body.allow_auto_topic_creation or version < 4) for t in wanted]
+        topics = [_one_topic(ctx.broker, t, body.allow_auto_topic_creation or version < 4, operations) for t in wanted]
     return R(throttle_time_ms=0, brokers=brokers(ctx), cluster_id=ctx.broker.config.cluster_id,
-             controller_id=ctx.broker.config.node_id, topics=topics)
+             controller_id=ctx.broker.config.node_id, topics=topics,
+             cluster_authorized_operations=authorized.when(body.include_cluster_authorized_operations,
+                                                           authorized.CLUSTER))
 
 
-def _one_topic(broker: Broker, wanted, auto_create: bool) -> R.MetadataResponseTopic:
+def _one_topic(broker: Broker, wanted, auto_create: bool, operations: int) -> R.MetadataResponseTopic:
     name = wanted.name
     if name is None:
         topic = broker.store.topic_by_id(wanted.topic_id)
         if topic is None:
             return R.MetadataResponseTopic(error_code=ErrorCode.UNKNOWN_TOPIC_ID, name=None,
                                            topic_id=wanted.topic_id)
-        return topic_metadata(broker, topic)
+        return topic_metadata(broker, topic, operations)
     topic = broker.store.topic(name)
     if topic is None:
         error = broker.auto_create(name) if auto_create else broker.unknown_topic_error(name)
         topic = broker.store.topic(name) if error == ErrorCode.NONE else None
         if topic is None:
             return R.MetadataResponseTopic(error_code=error, name=name)
-    return topic_metadata(broker, topic)
+    return topic_metadata(broker, topic, operations)

@@ -29,7 +29,9 @@ PRODUCER_ID_OFFSET = 43
 _PRODUCER = struct.Struct(">qh")
 
 
-@handles(PRODUCE, versions=(3, 10))
+# Kafka 4 serves v3+ but advertises v0: librdkafka before 2.10 compresses nothing unless ApiVersions lists
+# Produce v0 (KAFKA-18659). A v0-v2 request closes the connection, as any unserved version does.
+@handles(PRODUCE, versions=(3, 10), advertised_min=0)
 def produce(ctx: RequestContext, body: ProduceRequest) -> ProduceResponse | None:
     version = ctx.version
     error = _request_error(body)
@@ -70,21 +72,29 @@ def _transactional_producer(records) -> tuple[int, int] | None:
     return producer if producer[0] >= 0 else None
 
 
-def _failed(index: int, error: ErrorCode, message: str | None = None,
-            record_errors: tuple[tuple[int, str], ...] = ()) -> R.PartitionProduceResponse:
+def _failed(index: int, error: ErrorCode, message: str | None = None, record_errors: tuple[tuple[int, str], ...] = (),
+            log_start_offset: int = -1) -> R.PartitionProduceResponse:
     """A refused partition; record_errors and error_message exist on the wire from Produce v8."""
     return R.PartitionProduceResponse(
-        index=index, error_code=error, base_offset=-1, log_append_time_ms=-1, log_start_offset=-1,
+        index=index, error_code=error, base_offset=-1, log_append_time_ms=-1, log_start_offset=log_start_offset,
         record_errors=[R.PartitionProduceResponse.BatchIndexAndErrorMessage(batch_index=i, batch_index_error_message=m)
                        for i, m in record_errors],
         error_message=message)
 
 
+# Kafka reports the partition's log start offset beside the errors its log raises (LogValidator's, sequence,
+# epoch, transaction state), and -1 beside those found before the log is reached or listed by
+# ReplicaManager.appendToLocalLog as known (corrupt, too large).
+_ERRORS_WITHOUT_LOG_START = {ErrorCode.CORRUPT_MESSAGE, ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.RECORD_LIST_TOO_LARGE}
+
+
+def _log_start(error: ErrorCode, log) -> int:
+    return -1 if error in _ERRORS_WITHOUT_LOG_START else log.log_start_offset
+
+
 def _topic(broker: Broker, name: str):
-    topic = broker.store.topic(name)
-    if topic is None and broker.auto_create(name) == ErrorCode.NONE:
-        topic = broker.store.topic(name)
-    return topic
+    """The topic, or None: Produce never creates one (Kafka creates topics on Metadata requests only)."""
+    return broker.store.topic(name)
 
 
 def _append(broker: Broker, topic, name: str, data, transactional_id, now: int, version: int) -> R.PartitionProduceResponse:
@@ -100,15 +110,16 @@ def _append(broker: Broker, topic, name: str, data, transactional_id, now: int, 
         error = broker.transactions.verify_produce(transactional_id, header, name, data.index, version)
         if error != ErrorCode.NONE:
             message = "Partition was not added to the transaction" if error == ErrorCode.INVALID_TXN_STATE else None
-            return _failed(data.index, error, message)
-    checked = validate_batch(batch, header, produce_rules(topic.configs), now, f"{name}-{data.index}")
-    if isinstance(checked, Rejected):
-        return _failed(data.index, checked.error, checked.message, checked.record_errors)
+            return _failed(data.index, error, message)  # Kafka's transaction verification: before the log, so -1
     log = broker.store.partition(name, data.index)
     assert log is not None
+    checked = validate_batch(batch, header, produce_rules(topic.configs), now, f"{name}-{data.index}")
+    if isinstance(checked, Rejected):
+        return _failed(data.index, checked.error, checked.message, checked.record_errors,
+                       _log_start(checked.error, log))
     result = log.append(checked, now_ms=now)
     if result.error != ErrorCode.NONE:
-        return _failed(data.index, result.error)
+        return _failed(data.index, result.error, log_start_offset=_log_start(result.error, log))
     return R.PartitionProduceResponse(index=data.index, error_code=0, base_offset=result.base_offset,
                                       log_append_time_ms=result.log_append_time, log_start_offset=result.log_start_offset,
                                       record_errors=[], error_message=None)

@@ -4,6 +4,9 @@ Every state change is appended to `__transaction_state` before it is applied
 in memory and before the request is answered. Being a single process, the
 coordinator writes the COMMIT/ABORT markers before answering EndTxn, so a
 client never sees the window in which Kafka answers CONCURRENT_TRANSACTIONS.
+
+Each new state is logged at info when it becomes current (`_store`), and the
+outcomes are counted in `counts` for the metrics.
 """
 
 from __future__ import annotations
@@ -37,6 +40,27 @@ class InitResult:
     producer_epoch: int = -1
 
 
+@dataclasses.dataclass
+class TransactionCounts:
+    """Transactions ended since start: what the metrics export as counters."""
+
+    committed: int = 0
+    aborted: int = 0  # every abort, the timed-out and fenced ones included
+    timed_out: int = 0  # aborted by the coordinator: open longer than their transaction.timeout.ms
+    fenced: int = 0  # aborted because a new producer with the same transactional id called InitProducerId
+
+
+# the event logged when a transaction enters a state
+STATE_EVENTS = {
+    S.EMPTY: "transactional producer initialised",
+    S.ONGOING: "transaction begins",
+    S.PREPARE_COMMIT: "transaction prepares commit",
+    S.PREPARE_ABORT: "transaction prepares abort",
+    S.COMPLETE_COMMIT: "transaction committed",
+    S.COMPLETE_ABORT: "transaction aborted",
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class TransactionSettings:
     max_timeout_ms: int = 900_000  # Kafka's transaction.max.timeout.ms
@@ -54,6 +78,7 @@ class TransactionCoordinator:
         self.now_ms = clock
         self.txns: dict[str, TransactionMetadata] = {}
         self.by_producer: dict[int, TransactionMetadata] = {}
+        self.counts = TransactionCounts()
         self.tick_interval_ms = settings.abort_interval_ms
 
     # ------------------------------------------------------------------ life cycle
@@ -92,7 +117,8 @@ class TransactionCoordinator:
         for txn in [t for t in self.txns.values() if t.expired(now_ms)]:
             log.info("aborting timed-out transaction", transactional_id=txn.transactional_id,
                      producer_id=txn.producer_id, epoch=txn.producer_epoch, timeout_ms=txn.timeout_ms)
-            self._abort_fenced(txn, now_ms)
+            if self._abort_fenced(txn, now_ms) == ErrorCode.NONE:
+                self.counts.timed_out += 1
 
     def close(self) -> None:
         pass
@@ -114,7 +140,11 @@ class TransactionCoordinator:
         if txn.state in PREPARING:
             return InitResult(ErrorCode.CONCURRENT_TRANSACTIONS)
         if txn.state == S.ONGOING:
-            self._abort_fenced(txn, now)  # the previous producer's transaction cannot be committed any more
+            log.info("fencing the previous producer: a new one with its transactional id aborts its open "
+                     "transaction", transactional_id=transactional_id, producer_id=txn.producer_id,
+                     epoch=txn.producer_epoch)
+            if self._abort_fenced(txn, now) == ErrorCode.NONE:  # it can never be committed now
+                self.counts.fenced += 1
             return InitResult(ErrorCode.CONCURRENT_TRANSACTIONS)
         if producer_id != -1:
             if producer_id == txn.producer_id and producer_epoch == txn.last_producer_epoch:
@@ -125,6 +155,7 @@ class TransactionCoordinator:
         bumped.timeout_ms = timeout_ms
         bumped.state = S.EMPTY
         bumped.partitions = set()
+        bumped.start_ms = -1  # no transaction yet (DescribeTransactions shows none, as Kafka's)
         bumped.last_update_ms = now
         return self._init_result(bumped)
 
@@ -225,7 +256,13 @@ class TransactionCoordinator:
                 return ErrorCode.COORDINATOR_NOT_AVAILABLE
         done = dataclasses.replace(txn, partitions=set())
         done.transition(S.COMPLETE_COMMIT if commit else S.COMPLETE_ABORT, now)
-        return self._store(done)
+        error = self._store(done)
+        if error == ErrorCode.NONE:
+            if commit:
+                self.counts.committed += 1
+            else:
+                self.counts.aborted += 1
+        return error
 
     def _store(self, txn: TransactionMetadata) -> ErrorCode:
         """Append the new state to `__transaction_state`, then make it the current one."""
@@ -239,6 +276,7 @@ class TransactionCoordinator:
             del self.by_producer[previous.producer_id]
         self.txns[txn.transactional_id] = txn
         self.by_producer[txn.producer_id] = txn
+        _log_change(previous, txn)
         return ErrorCode.NONE
 
     # ------------------------------------------------------------------ queries
@@ -248,3 +286,15 @@ class TransactionCoordinator:
 
     def all(self) -> list[TransactionMetadata]:
         return list(self.txns.values())
+
+
+def _log_change(previous: TransactionMetadata | None, txn: TransactionMetadata) -> None:
+    """Log a new state or producer epoch (not partitions added to an open transaction)."""
+    if previous is not None and (previous.state, previous.producer_id, previous.producer_epoch) == \
+            (txn.state, txn.producer_id, txn.producer_epoch):
+        return
+    fields = {"transactional_id": txn.transactional_id, "producer_id": txn.producer_id,
+              "epoch": txn.producer_epoch, "state": txn.state.wire_name}
+    if txn.state == S.ONGOING or txn.state in PREPARING:
+        fields["partitions"] = len(txn.partitions)
+    log.info(STATE_EVENTS.get(txn.state, "transaction state"), **fields)

@@ -1,4 +1,5 @@
-"""The "consumer" protocol type's JoinGroup metadata, as Kafka declares it (ConsumerProtocolSubscription.json).
+"""The "consumer" protocol type's JoinGroup metadata and SyncGroup assignment, as Kafka declares them
+(ConsumerProtocolSubscription.json, ConsumerProtocolAssignment.json).
 
 Never flexible; a newer version is read with the latest layout known here, as Kafka's consumers do.
 """
@@ -23,3 +24,18 @@ CONSUMER_PROTOCOL_SUBSCRIPTION = Data(
 )
 
 ConsumerProtocolSubscription = CONSUMER_PROTOCOL_SUBSCRIPTION.Record
+
+CONSUMER_PROTOCOL_ASSIGNMENT = Data(
+    name='ConsumerProtocolAssignment',
+    versions=(0, 3),
+    flexible=None,
+    fields=[
+        f('assigned_partitions', '[]TopicPartition', fields=[
+            f('topic', 'string'),
+            f('partitions', '[]int32'),
+        ]),
+        f('user_data', 'bytes', null='0+', default=None),
+    ],
+)
+
+ConsumerProtocolAssignment = CONSUMER_PROTOCOL_ASSIGNMENT.Record

@@ -27,3 +27,22 @@ class ConsumerProtocolSubscription(Message):
 
 
 CONSUMER_PROTOCOL_SUBSCRIPTION: Data[ConsumerProtocolSubscription]
+
+
+class ConsumerProtocolAssignment(Message):
+    assigned_partitions: list[ConsumerProtocolAssignment.TopicPartition]
+    user_data: bytes | None
+    def __init__(
+        self,
+        *,
+        assigned_partitions: list[ConsumerProtocolAssignment.TopicPartition] = ...,
+        user_data: bytes | None = ...,
+    ) -> None: ...
+
+    class TopicPartition(Message):
+        topic: str
+        partitions: list[int]
+        def __init__(self, *, topic: str = ..., partitions: list[int] = ...) -> None: ...
+
+
+CONSUMER_PROTOCOL_ASSIGNMENT: Data[ConsumerProtocolAssignment]
