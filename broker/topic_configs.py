@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.validation import TopicRules
 from kafkette.storage.engine import LogEngine
 
 CONFIG_SOURCE_TOPIC = 1
@@ -144,6 +145,23 @@ def max_message_bytes(topic_configs: dict[str, str]) -> int:
     return int(topic_configs.get("max.message.bytes", DEFAULT_MAX_MESSAGE_BYTES))
 
 
+def produce_rules(topic_configs: dict[str, str]) -> TopicRules:
+    """What LogValidator checks on this topic: its own configs over Kafka's defaults."""
+    if not topic_configs:
+        return DEFAULT_RULES
+
+    def value(name: str) -> str:
+        return topic_configs.get(name) or TOPIC_CONFIGS[name].default or ""
+
+    return TopicRules(
+        max_message_bytes=int(value("max.message.bytes")),
+        compacted="compact" in value("cleanup.policy"),
+        log_append_time=value("message.timestamp.type").strip() == "LogAppendTime",
+        timestamp_before_max_ms=int(value("message.timestamp.before.max.ms")),
+        timestamp_after_max_ms=int(value("message.timestamp.after.max.ms")),
+    )
+
+
 # kafkette's own settings that are the defaults of topic configs, by the broker config Kafka names them with
 BROKER_SETTINGS = {"retention.ms": ("log.retention.ms", "retention_ms"),
                    "retention.bytes": ("log.retention.bytes", "retention_bytes"),
@@ -248,3 +266,6 @@ def alter_topic_configs(store: LogEngine, resource_type: int, name: str, configs
     if not validate_only:
         store.set_topic_config(name, configs)
     return ErrorCode.NONE, None
+
+
+DEFAULT_RULES = produce_rules({"max.message.bytes": str(DEFAULT_MAX_MESSAGE_BYTES)})  # Kafka's defaults

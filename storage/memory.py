@@ -13,7 +13,8 @@ from typing import Callable, Iterator
 
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.model import RecordChunk
-from kafkette.protocol.records import ABORT, COMMIT, BatchHeader, iter_records
+from kafkette.protocol.records import ABORT, COMMIT, BatchHeader
+from kafkette.protocol.timestamps import first_record_at
 from kafkette.storage.appending import AppendResult, Placed, ReadResult, place_batches, place_marker
 from kafkette.storage.config import LogConfig
 from kafkette.storage.engine import Steps, TopicError, TopicTable, topic_log_config
@@ -120,7 +121,7 @@ class MemoryPartition:
     def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
         for header, data in zip(self._headers, self._data):
             if header.max_timestamp >= timestamp and header.next_offset > self._log_start:
-                found = _first_record_at(data, max(timestamp, 0), self._log_start)
+                found = first_record_at(data, max(timestamp, 0), self._log_start)
                 if found is not None:
                     return found
         return None
@@ -131,7 +132,7 @@ class MemoryPartition:
         if not live:
             return None
         header, data = max(live, key=lambda hd: hd[0].max_timestamp)  # max() keeps the first of equals
-        return _first_record_at(data, header.max_timestamp, self._log_start)
+        return first_record_at(data, header.max_timestamp, self._log_start)
 
     # --- producers, log start, retention --------------------------------------
 
@@ -179,13 +180,6 @@ class MemoryPartition:
                 self._log_start = self._headers[0].base_offset
                 self.producers.evict_before(self._log_start)
         return count
-
-
-def _first_record_at(batch: bytes, timestamp: int, min_offset: int) -> tuple[int, int] | None:
-    for record in iter_records(batch):
-        if record.timestamp >= timestamp and record.offset >= min_offset:
-            return record.offset, record.timestamp
-    return None
 
 
 class MemoryStore(TopicTable[MemoryPartition]):

@@ -16,7 +16,8 @@ from typing import Literal, overload
 import structlog
 from crc32c import crc32c
 
-from kafkette.protocol.records import CRC_START, HEADER, HEADER_SIZE, LOG_OVERHEAD, BatchHeader, iter_records
+from kafkette.protocol.records import CRC_START, HEADER, HEADER_SIZE, LOG_OVERHEAD, BatchHeader
+from kafkette.protocol.timestamps import first_record_at
 from kafkette.storage.files import file_name, write_all
 from kafkette.storage.handles import OPEN_FILES
 from kafkette.storage.index import OffsetIndex, TimeIndex
@@ -386,7 +387,12 @@ class Segment:
     # --- timestamps (cold path) ------------------------------------------------
 
     def find_timestamp(self, timestamp: int, min_offset: int = 0) -> tuple[int, int] | None:
-        """First record (offset, timestamp) at or after `min_offset` with timestamp >= `timestamp`."""
+        """First record (offset, timestamp) at or after `min_offset` with timestamp >= `timestamp`.
+
+        Batch headers (their max timestamps) pick the batch; only that one is
+        decoded, inflated within the budget of `first_record_at`, which raises
+        RecordsError for a batch that can't be read.
+        """
         if self.max_timestamp < timestamp:
             return None
         self.ensure_indexes()
@@ -394,8 +400,8 @@ class Segment:
         first = max(self.base_offset + relative if relative is not None else 0, min_offset)
         for _, header, batch in self.iter_batches(self.position_of(first), with_data=True):
             if header.max_timestamp >= timestamp and header.next_offset > min_offset:
-                for record in iter_records(batch):
-                    if record.timestamp >= timestamp and record.offset >= min_offset:
-                        return record.offset, record.timestamp
+                found = first_record_at(batch, timestamp, min_offset)
+                if found is not None:
+                    return found
         return None
 

@@ -1,12 +1,16 @@
 """ListOffsets: earliest (-2), latest (-1: HWM, or LSO for read_committed), max timestamp (-3), by time."""
 
+import structlog
+
 from kafkette.broker.context import RequestContext
 from kafkette.broker.handlers.metadata import LEADER_EPOCH
 from kafkette.broker.registry import handles
 from kafkette.protocol.messages.list_offsets import LIST_OFFSETS, ListOffsetsRequest, ListOffsetsResponse
+from kafkette.protocol.records import RecordsError
 from kafkette.protocol.types import IsolationLevel
 from kafkette.storage.engine import PartitionEngine
 
+log = structlog.get_logger()
 R = ListOffsetsResponse
 LATEST, EARLIEST, MAX_TIMESTAMP = -1, -2, -3
 
@@ -18,12 +22,17 @@ def list_offsets(ctx: RequestContext, body: ListOffsetsRequest) -> ListOffsetsRe
     for wanted in body.topics:
         partitions = []
         for p in wanted.partitions:
-            log = ctx.broker.store.partition(wanted.name, p.partition_index)
-            if log is None:
+            partition = ctx.broker.store.partition(wanted.name, p.partition_index)
+            if partition is None:
                 partitions.append(R.ListOffsetsPartitionResponse(
                     partition_index=p.partition_index, error_code=ctx.broker.missing_partition_error(wanted.name)))
                 continue
-            offset, timestamp = _lookup(log, p.timestamp, committed)
+            try:
+                offset, timestamp = _lookup(partition, p.timestamp, committed)
+            except RecordsError as err:  # a stored batch that can't be read: this partition's answer, not the connection's
+                log.error("stored batch unreadable", topic=wanted.name, partition=p.partition_index, error=str(err))
+                partitions.append(R.ListOffsetsPartitionResponse(partition_index=p.partition_index, error_code=err.error))
+                continue
             partitions.append(R.ListOffsetsPartitionResponse(partition_index=p.partition_index, error_code=0,
                                                              timestamp=timestamp, offset=offset,
                                                              leader_epoch=LEADER_EPOCH if offset >= 0 else -1))

@@ -1,4 +1,4 @@
-"""Produce: append each partition's batches verbatim; acks 0, 1 and -1.
+"""Produce: validate each partition's batch as Kafka does (protocol.validation), append it verbatim; acks 0, 1, -1.
 
 Every append happens synchronously, so pipelined Produce requests on one
 connection land in the order they were sent; with `--fsync always` the log
@@ -11,27 +11,22 @@ import struct
 from typing import TYPE_CHECKING
 
 from kafkette.broker.context import RequestContext
+from kafkette.broker.dispatch import CloseConnection
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
 from kafkette.broker.registry import handles
-from kafkette.broker.topic_configs import max_message_bytes
+from kafkette.broker.topic_configs import produce_rules
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.produce import PRODUCE, ProduceRequest, ProduceResponse
-from kafkette.protocol.records import (
-    HEADER_SIZE,
-    LOG_OVERHEAD,
-    MAGIC_OFFSET,
-    ZSTD,
-    BatchHeader,
-    RecordsError,
-    split_batches,
-)
+from kafkette.protocol.records import HEADER_SIZE, MAGIC_OFFSET, TRANSACTIONAL_BIT
+from kafkette.protocol.validation import Rejected, frame_batch, validate_batch
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
 
 R = ProduceResponse
-_I32 = struct.Struct(">i")
-LEGACY_RECORD_OVERHEAD = 14  # Kafka's LegacyRecord.RECORD_OVERHEAD_V0: no batch length is below it
+ATTRIBUTES_LOW_BYTE = 22  # the flags byte of the batch's int16 attributes
+PRODUCER_ID_OFFSET = 43
+_PRODUCER = struct.Struct(">qh")
 
 
 # Kafka 4 serves v3+ but advertises v0: librdkafka before 2.10 compresses nothing unless ApiVersions lists
@@ -39,44 +34,62 @@ LEGACY_RECORD_OVERHEAD = 14  # Kafka's LegacyRecord.RECORD_OVERHEAD_V0: no batch
 @handles(PRODUCE, versions=(3, 10), advertised_min=0)
 def produce(ctx: RequestContext, body: ProduceRequest) -> ProduceResponse | None:
     version = ctx.version
-    if body.acks not in (-1, 0, 1):
-        return R(throttle_time_ms=0, responses=[R.TopicProduceResponse(name=t.name, partition_responses=[
-            _failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS) for p in t.partition_data]) for t in body.topic_data])
-    if body.transactional_id is None and _has_transactional_batch(body):
-        # Kafka authorizes transactional records against their transactional id: none is never authorized
-        return R(throttle_time_ms=0, responses=[R.TopicProduceResponse(name=t.name, partition_responses=[
-            _failed(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED) for p in t.partition_data])
-            for t in body.topic_data])
-    now = ctx.now_ms()
-    responses = []
-    for t in body.topic_data:
-        topic = _topic(ctx.broker, t.name)
-        responses.append(R.TopicProduceResponse(name=t.name, partition_responses=[
-            _append(ctx.broker, topic, t.name, data, body.transactional_id, now, version) for data in t.partition_data]))
+    error = _request_error(body)
+    if error != ErrorCode.NONE:
+        responses = [R.TopicProduceResponse(name=t.name, partition_responses=[
+            _failed(p.index, error) for p in t.partition_data]) for t in body.topic_data]
+    else:
+        now = ctx.now_ms()
+        responses = [R.TopicProduceResponse(name=t.name, partition_responses=[
+            _append(ctx.broker, _topic(ctx.broker, t.name), t.name, data, body.transactional_id, now, version)
+            for data in t.partition_data]) for t in body.topic_data]
     if body.acks == 0:
+        if any(p.error_code for t in responses for p in t.partition_responses):
+            raise CloseConnection("acks=0 Produce failed")  # KafkaApis: how an acks=0 producer learns of errors
         return None
     return R(responses=responses, throttle_time_ms=0)
 
 
-def _has_transactional_batch(body: ProduceRequest) -> bool:
-    for t in body.topic_data:
-        for p in t.partition_data:
-            records = p.records
-            if isinstance(records, (bytes, bytearray, memoryview)) and len(records) >= HEADER_SIZE and \
-                    records[MAGIC_OFFSET] == 2 and BatchHeader.parse(records).is_transactional:
-                return True
-    return False
+def _request_error(body: ProduceRequest) -> ErrorCode:
+    """Errors Kafka gives every partition of the request (KafkaApis and ReplicaManager.handleProduceAppend)."""
+    if body.acks not in (-1, 0, 1):
+        return ErrorCode.INVALID_REQUIRED_ACKS
+    transactional = {producer for t in body.topic_data for p in t.partition_data
+                     if (producer := _transactional_producer(p.records)) is not None}
+    if transactional and body.transactional_id is None:
+        return ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    if len(transactional) > 1:
+        return ErrorCode.INVALID_PRODUCER_ID_MAPPING
+    return ErrorCode.NONE
 
 
-def _failed(index: int, error: ErrorCode, message: str | None = None,
+def _transactional_producer(records) -> tuple[int, int] | None:
+    """(producer id, epoch) of a transactional v2 batch; one byte read for any other."""
+    if (records is None or len(records) < HEADER_SIZE or records[MAGIC_OFFSET] != 2
+            or not records[ATTRIBUTES_LOW_BYTE] & TRANSACTIONAL_BIT):
+        return None
+    producer = _PRODUCER.unpack_from(records, PRODUCER_ID_OFFSET)
+    return producer if producer[0] >= 0 else None
+
+
+def _failed(index: int, error: ErrorCode, message: str | None = None, record_errors: tuple[tuple[int, str], ...] = (),
             log_start_offset: int = -1) -> R.PartitionProduceResponse:
-    return R.PartitionProduceResponse(index=index, error_code=error, base_offset=-1, log_append_time_ms=-1,
-                                      log_start_offset=log_start_offset, record_errors=[], error_message=message)
+    """A refused partition; record_errors and error_message exist on the wire from Produce v8."""
+    return R.PartitionProduceResponse(
+        index=index, error_code=error, base_offset=-1, log_append_time_ms=-1, log_start_offset=log_start_offset,
+        record_errors=[R.PartitionProduceResponse.BatchIndexAndErrorMessage(batch_index=i, batch_index_error_message=m)
+                       for i, m in record_errors],
+        error_message=message)
 
 
-# Kafka reports the partition's log start offset beside the errors its log raises (sequence, epoch, transaction
-# state), and -1 beside those found before the log is reached (Kafka's ReplicaManager.appendToLocalLog).
+# Kafka reports the partition's log start offset beside the errors its log raises (LogValidator's, sequence,
+# epoch, transaction state), and -1 beside those found before the log is reached or listed by
+# ReplicaManager.appendToLocalLog as known (corrupt, too large).
 _ERRORS_WITHOUT_LOG_START = {ErrorCode.CORRUPT_MESSAGE, ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.RECORD_LIST_TOO_LARGE}
+
+
+def _log_start(error: ErrorCode, log) -> int:
+    return -1 if error in _ERRORS_WITHOUT_LOG_START else log.log_start_offset
 
 
 def _topic(broker: Broker, name: str):
@@ -89,67 +102,24 @@ def _append(broker: Broker, topic, name: str, data, transactional_id, now: int, 
         return _failed(data.index, broker.missing_partition_error(name))
     if name in INTERNAL_TOPICS:
         return _failed(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, "clients cannot write to internal topics")
-    error, message = _validate(data.records, version, max_message_bytes(topic.configs))
-    if error != ErrorCode.NONE:
-        return _failed(data.index, error, message)
+    framed = frame_batch(data.records, version)
+    if isinstance(framed, Rejected):
+        return _failed(data.index, framed.error, framed.message)
+    batch, header = framed
+    if header.is_transactional:
+        error = broker.transactions.verify_produce(transactional_id, header, name, data.index, version)
+        if error != ErrorCode.NONE:
+            message = "Partition was not added to the transaction" if error == ErrorCode.INVALID_TXN_STATE else None
+            return _failed(data.index, error, message)  # Kafka's transaction verification: before the log, so -1
     log = broker.store.partition(name, data.index)
     assert log is not None
-    first = BatchHeader.parse(data.records)
-    if first.is_transactional:
-        error = broker.transactions.verify_produce(transactional_id, first, name, data.index, version)
-        if error != ErrorCode.NONE:
-            return _failed(data.index, error)  # Kafka's transaction verification: before the log, so -1
-    result = log.append(data.records, now_ms=now)
+    checked = validate_batch(batch, header, produce_rules(topic.configs), now, f"{name}-{data.index}")
+    if isinstance(checked, Rejected):
+        return _failed(data.index, checked.error, checked.message, checked.record_errors,
+                       _log_start(checked.error, log))
+    result = log.append(checked, now_ms=now)
     if result.error != ErrorCode.NONE:
-        start = -1 if result.error in _ERRORS_WITHOUT_LOG_START else result.log_start_offset
-        return _failed(data.index, result.error, log_start_offset=start)
+        return _failed(data.index, result.error, log_start_offset=_log_start(result.error, log))
     return R.PartitionProduceResponse(index=data.index, error_code=0, base_offset=result.base_offset,
                                       log_append_time_ms=result.log_append_time, log_start_offset=result.log_start_offset,
                                       record_errors=[], error_message=None)
-
-
-def _whole_batch(records, pos: int) -> tuple[int, ErrorCode]:
-    """(size, NONE) of the batch at `pos` as Kafka's ByteBufferLogInputStream reads it: size 0 when no whole
-    batch is there, CORRUPT_MESSAGE for a length or magic no batch can have."""
-    left = len(records) - pos
-    if left < LOG_OVERHEAD:
-        return 0, ErrorCode.NONE
-    (length,) = _I32.unpack_from(records, pos + LOG_OVERHEAD - 4)
-    if length < LEGACY_RECORD_OVERHEAD:
-        return 0, ErrorCode.CORRUPT_MESSAGE
-    if left < MAGIC_OFFSET + 1:
-        return 0, ErrorCode.NONE
-    if not 0 <= records[pos + MAGIC_OFFSET] <= 2:
-        return 0, ErrorCode.CORRUPT_MESSAGE
-    size = length + LOG_OVERHEAD
-    return (size if left >= size else 0), ErrorCode.NONE
-
-
-def _validate(records, version: int, max_bytes: int) -> tuple[ErrorCode, str | None]:
-    """Kafka's ProduceRequest.validateRecords and its batch size check, before anything is appended:
-    exactly one whole batch of magic 2 per partition (a truncated batch is no batch)."""
-    records = records if records is not None else b""
-    size, error = _whole_batch(records, 0)
-    if error != ErrorCode.NONE:
-        return error, "the records hold a batch length or magic no record batch can have"
-    if size == 0:
-        return ErrorCode.INVALID_RECORD, "a Produce request must carry one whole record batch per partition"
-    if records[MAGIC_OFFSET] != 2:
-        return ErrorCode.INVALID_RECORD, "Produce v3 and later must carry record batches with magic 2"
-    more, error = _whole_batch(records, size)
-    if error != ErrorCode.NONE:
-        return error, "the records hold a batch length or magic no record batch can have"
-    if more:
-        return ErrorCode.INVALID_RECORD, "Produce v3 and later carry exactly one record batch per partition"
-    if len(records) < HEADER_SIZE:
-        return ErrorCode.CORRUPT_MESSAGE, "the record batch is shorter than its header"
-    if version < 7 and BatchHeader.parse(records).compression == ZSTD:
-        return ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, "zstd needs Produce v7 or later"
-    if len(records) > max_bytes:
-        try:
-            sizes = [header.size for header, _ in split_batches(records)]
-        except RecordsError as e:
-            return e.error, str(e)
-        if max(sizes) > max_bytes:
-            return ErrorCode.MESSAGE_TOO_LARGE, f"a batch is larger than max.message.bytes ({max_bytes})"
-    return ErrorCode.NONE, None
