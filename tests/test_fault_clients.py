@@ -355,6 +355,7 @@ def test_a_wrong_rule_is_refused_with_what_to_change(broker):
     assert "EndTxn names no partitions with their own error codes; use scope response" in str(refused.value)
 
 
+@pytest.mark.kafkette_only("kafkette's HTTP admin API")
 @pytest.mark.parametrize("method, path, body, status, message", [
     ("GET", "/requests?since=soon", None, 400, "since='soon': an integer, at least 0"),
     ("GET", "/requests?limit=0", None, 400, "limit='0': an integer, at least 1"),

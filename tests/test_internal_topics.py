@@ -1,8 +1,8 @@
 """Requests on `__consumer_offsets` and `__transaction_state`, answered as Apache Kafka 4.4 answered them:
 Produce and DeleteRecords are INVALID_TOPIC_EXCEPTION (ReplicaManager), CreatePartitions and
-(Incremental)AlterConfigs are accepted. DeleteTopics is TOPIC_AUTHORIZATION_FAILED, as from a Kafka
-whose ACLs protect them (Kafka without an authorizer deletes them and every committed offset with
-them; see broker/handlers/delete_topics.py). Committed offsets survive all of it and a restart.
+(Incremental)AlterConfigs are accepted, and committed offsets survive all of it and a restart.
+DeleteTopics deletes them, every committed offset and transactional id with them, and the next
+FindCoordinator recreates them empty.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from confluent_kafka import TopicPartition
+from confluent_kafka import Producer, TopicPartition
 
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages import (
@@ -18,14 +18,18 @@ from kafkette.protocol.messages import (
     CREATE_PARTITIONS,
     DELETE_RECORDS,
     DELETE_TOPICS,
+    DESCRIBE_TRANSACTIONS,
+    FIND_COORDINATOR,
     INCREMENTAL_ALTER_CONFIGS,
     PRODUCE,
 )
 from kafkette.protocol.records import NewRecord, build_batch
 from tests.clients import RawClient, consumer, produce_and_flush, produce_request
 from tests.conftest import unique
+from tests.test_transactions import wait_until
 
 INTERNAL = ["__consumer_offsets", "__transaction_state"]
+GROUP_KEY, TXN_KEY = 0, 1
 TOPIC = 2
 
 
@@ -89,7 +93,6 @@ def test_clients_cannot_write_to_or_delete_records_of_internal_topics(broker, in
     with RawClient(broker.bootstrap_servers) as client:
         assert produce(client, internal) == ErrorCode.INVALID_TOPIC_EXCEPTION
         assert delete_records(client, internal) == (ErrorCode.INVALID_TOPIC_EXCEPTION, -1)
-        assert delete_topic(client, internal) == ErrorCode.TOPIC_AUTHORIZATION_FAILED
 
 
 def test_committed_offsets_survive_every_request_on_internal_topics_and_a_restart(fresh_broker):
@@ -101,7 +104,6 @@ def test_committed_offsets_survive_every_request_on_internal_topics_and_a_restar
         for internal in INTERNAL:
             assert delete_records(client, internal)[0] == ErrorCode.INVALID_TOPIC_EXCEPTION
             assert produce(client, internal) == ErrorCode.INVALID_TOPIC_EXCEPTION
-            assert delete_topic(client, internal) == ErrorCode.TOPIC_AUTHORIZATION_FAILED
             assert alter(client, internal) == (ErrorCode.NONE, ErrorCode.NONE)  # as Kafka
             assert grow(client, internal, 3) == ErrorCode.NONE  # as Kafka; the coordinators keep partition 0
     assert committed(bootstrap, group, topic) == 4
@@ -110,3 +112,38 @@ def test_committed_offsets_survive_every_request_on_internal_topics_and_a_restar
     assert committed(fresh_broker.bootstrap_servers, group, topic) == 5
     with RawClient(fresh_broker.bootstrap_servers) as client:
         assert produce(client, topic) == ErrorCode.NONE
+
+
+@pytest.mark.kafkette_only("deletes the broker's internal topics, which every later test needs")
+def test_deleting_the_internal_topics_forgets_offsets_and_transactions_as_kafka_does(fresh_broker):
+    bootstrap = fresh_broker.bootstrap_servers
+    topic, group = fresh_broker.create_topic(unique("int-gone")), unique("int-gone")
+    produce_and_flush(bootstrap, topic, [{"value": b"m%d" % i} for i in range(5)])
+    commit(bootstrap, group, topic, 4)
+    transactional_id = unique("int-gone")
+    producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": transactional_id})
+    producer.init_transactions(15)
+    with RawClient(bootstrap) as client:
+        assert [delete_topic(client, internal) for internal in INTERNAL] == [ErrorCode.NONE, ErrorCode.NONE]
+        assert find_coordinator(client, group, GROUP_KEY) == ErrorCode.COORDINATOR_NOT_AVAILABLE  # recreating it
+        assert wait_until(lambda: find_coordinator(client, group, GROUP_KEY) == ErrorCode.NONE, timeout=15)
+        assert wait_until(lambda: find_coordinator(client, transactional_id, TXN_KEY) == ErrorCode.NONE, timeout=15)
+        assert describe_transaction(client, transactional_id) == ErrorCode.TRANSACTIONAL_ID_NOT_FOUND
+    assert committed(bootstrap, group, topic) == -1001  # librdkafka's OFFSET_INVALID: nothing committed
+    commit(bootstrap, group, topic, 2)  # the group starts again from nothing
+    assert committed(bootstrap, group, topic) == 2
+    again = Producer({"bootstrap.servers": bootstrap, "transactional.id": transactional_id})
+    again.init_transactions(15)
+    again.begin_transaction()
+    again.produce(topic, b"after")
+    again.commit_transaction(15)
+
+
+def find_coordinator(client: RawClient, key: str, key_type: int) -> int:
+    R = FIND_COORDINATOR.Request
+    return client.request(FIND_COORDINATOR, 3, R(key=key, key_type=key_type)).error_code
+
+
+def describe_transaction(client: RawClient, transactional_id: str) -> int:
+    R = DESCRIBE_TRANSACTIONS.Request
+    return client.request(DESCRIBE_TRANSACTIONS, 0, R(transactional_ids=[transactional_id])).transaction_states[0].error_code

@@ -4,11 +4,9 @@ The request-wide rules are Kafka's (ControllerApis.deleteTopics): a name or id g
 neither given, are INVALID_REQUEST. An offline topic (damaged metadata) can be deleted; that is how
 its name and files are freed.
 
-Internal topics are refused with TOPIC_AUTHORIZATION_FAILED, as Kafka answers a principal without
-DELETE on them. Kafka itself (4.x, no authorizer) deletes `__consumer_offsets` and
-`__transaction_state` and recreates them empty on the next FindCoordinator, losing every group's
-committed offsets and every transaction's state; here that would leave the coordinators' state
-without its log, so kafkette behaves as a Kafka whose ACLs protect them.
+Internal topics are deleted as Kafka (4.x, no authorizer) deletes them: `__consumer_offsets` takes
+every group's committed offsets with it and `__transaction_state` every transactional id's state;
+the next FindCoordinator recreates them empty (broker.handlers.find_coordinator).
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from typing import TYPE_CHECKING, Awaitable
 
 from kafkette.broker.clock import now_ms
 from kafkette.broker.context import RequestContext
-from kafkette.broker.internal_topic import INTERNAL_TOPICS
+from kafkette.broker.internal_topic import OFFSETS_TOPIC, TRANSACTIONS_TOPIC
 from kafkette.broker.registry import handles
 from kafkette.broker.slices import counted, sliced
 from kafkette.protocol.errors import ErrorCode
@@ -76,12 +74,14 @@ def _delete(broker: Broker, name: str | None, topic_id: bytes) -> Steps[R.Deleta
     elif name is None or broker.store.offline_topic(name) is None:
         error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if name is not None else ErrorCode.UNKNOWN_TOPIC_ID
         return _result(name, topic_id, error, error.name)
-    if name in INTERNAL_TOPICS:
-        return _result(name, topic_id, ErrorCode.TOPIC_AUTHORIZATION_FAILED, "internal topics cannot be deleted")
     try:
         yield from broker.store.deleting_topic(name)
     except TopicError as e:  # the disk refused to remove its metadata file: nothing changed
         return _result(name, topic_id, e.error, str(e))
+    if name == OFFSETS_TOPIC:
+        broker.groups.forget_everything()
+    elif name == TRANSACTIONS_TOPIC:
+        broker.transactions.forget_everything()
     broker.groups.offsets.topic_deleted(name, now_ms())
     return _result(name, topic_id, ErrorCode.NONE, None)
 
