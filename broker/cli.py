@@ -1,5 +1,5 @@
-"""The command line: `kafkette serve`, `kafkette wait`, `kafkette --version`, and the client
-commands of `kafkette.cli` (txn, groups, topics, produce, consume, dump).
+"""The command line: `kafkette serve`, `kafkette wait`, `kafkette --version`, `kafkette certs`, `kafkette users`,
+and the client commands of `kafkette.cli` (txn, groups, topics, produce, consume, dump).
 
 A failure to start is one line on stderr and exit status 2; the traceback is
 printed too only with `--log-level debug`.
@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(serve_parser)
     serve_parser.add_argument("--ready-file", type=Path, metavar="PATH",
                               help="once the broker accepts requests, write its bootstrap address (host:port) "
-                                   "to this file; removed at a clean stop (useful with --port 0)")
+                                   "to this file, then with several listeners one NAME://HOST:PORT line each; "
+                                   "removed at a clean stop (useful with --port 0)")
     serve_parser.set_defaults(run=serve_command)
     wait_parser = commands.add_parser("wait", help="wait until a broker answers Metadata",
                                       description="Exit 0 as soon as a Kafka broker answers a Metadata request, "
@@ -67,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                              help="give up after this long (default 30)")
     wait_parser.set_defaults(run=wait_command)
     add_commands(commands)
+    from kafkette.cli_security import add_commands as add_security_commands
+
+    add_security_commands(commands)  # certs, users
     return parser
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Mapping
 
+from kafkette.broker.auth.mechanisms import DEFAULT_MECHANISMS, MECHANISMS
+from kafkette.broker.auth.users import parse_user, read_users_file
 from kafkette.broker.listeners import ListenerSpec, parse_listener, parse_listeners
 from kafkette.storage.config import MAX_SEGMENT_BYTES
 
@@ -40,6 +42,10 @@ class BrokerConfig:
     retention_bytes: int = -1
     retention_check_interval_ms: int = 5 * 60 * 1000
     max_request_bytes: int = 100 * 1024 * 1024
+    fetch_max_bytes: int = 55 * 1024 * 1024
+    max_connections: int = 0
+    connections_max_idle_ms: int = 10 * 60 * 1000
+    max_partitions: int = 100_000
     auto_create_topics: bool = True
     fsync: str = "interval"
     fsync_interval_ms: int = 1000
@@ -55,6 +61,14 @@ class BrokerConfig:
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
     admin_api: bool = False
+    ssl_certfile: str = ""
+    ssl_keyfile: str = ""
+    ssl_cafile: str = ""
+    ssl_client_auth: str = "none"
+    sasl_enabled_mechanisms: tuple[str, ...] = DEFAULT_MECHANISMS
+    sasl_user: tuple[str, ...] = ()
+    sasl_users_file: str = ""
+    connections_max_reauth_ms: int = 0
 
     @property
     def advertised(self) -> tuple[str, int]:
@@ -106,6 +120,13 @@ HELP = {
     "retention_bytes": "delete old segments while a partition is larger than this (-1: no limit)",
     "retention_check_interval_ms": "how often retention runs",
     "max_request_bytes": "largest request frame accepted; larger ones close the connection",
+    "fetch_max_bytes": "most record bytes one Fetch response carries, whatever the request asks "
+                       "(Kafka's fetch.max.bytes; the first batch is always whole)",
+    "max_connections": "client connections served at once; more wait to be accepted until one closes "
+                       "(Kafka's max.connections; 0: a quarter of the open-file limit)",
+    "connections_max_idle_ms": "close a connection that sent nothing this long (Kafka's connections.max.idle.ms)",
+    "max_partitions": "partitions the broker holds in all; CreateTopics and CreatePartitions beyond it "
+                      "are refused with POLICY_VIOLATION",
     "auto_create_topics": "create unknown topics on Metadata and Produce (Kafka's auto.create.topics.enable)",
     "fsync": "always: fsync before acknowledging; interval: fsync on a timer; never: leave it to the OS",
     "fsync_interval_ms": "with --fsync interval, how often to fsync",
@@ -126,6 +147,17 @@ HELP = {
     "metrics_host": "address the metrics port listens on",
     "admin_api": "serve the HTTP admin API (fault rules, the request log, cluster control) under /admin on the "
                  "metrics port's server (on a free port of --metrics-host if --metrics-port is 0)",
+    "ssl_certfile": "PEM certificate (chain) of SSL and SASL_SSL listeners (Kafka's ssl.keystore.*)",
+    "ssl_keyfile": "its unencrypted PEM private key (default: in --ssl-certfile)",
+    "ssl_cafile": "PEM CA certificates that sign client certificates (Kafka's ssl.truststore.*)",
+    "ssl_client_auth": "none, requested or required: ask SSL listeners' clients for a certificate, which names "
+                       "their principal (Kafka's ssl.client.auth)",
+    "sasl_enabled_mechanisms": "SASL mechanisms of SASL listeners, of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and "
+                               "OAUTHBEARER (unsecured tokens: for tests only); repeatable",
+    "sasl_user": "NAME:PASSWORD of a SASL user (PLAIN and SCRAM); repeatable; a file keeps passwords out of ps",
+    "sasl_users_file": "file of SASL users, one NAME:PASSWORD a line (# comments)",
+    "connections_max_reauth_ms": "SASL sessions last this long; a client must re-authenticate (KIP-368) or is "
+                                 "disconnected (0: forever; Kafka's connections.max.reauth.ms)",
 }
 
 
@@ -202,6 +234,32 @@ def _listeners(value: tuple[str, ...]) -> str | None:
     return None
 
 
+def _mechanisms(value: tuple[str, ...]) -> str | None:
+    unknown = [m for m in value if m not in MECHANISMS]
+    if unknown or not value:
+        return f"must be one or more of {', '.join(MECHANISMS)}"
+    return None
+
+
+def _users(value: tuple[str, ...]) -> str | None:
+    for item in value:
+        try:
+            parse_user(item)
+        except ValueError as e:
+            return str(e)
+    return None
+
+
+def _users_file(value: str) -> str | None:
+    try:
+        read_users_file(Path(value)) if value else None
+    except OSError as e:
+        return f"cannot read it ({e.strerror})"
+    except ValueError as e:
+        return str(e)
+    return None
+
+
 # setting -> a check returning what is wrong with a value, or None
 RULES = {
     "port": _between(0, 65535),
@@ -218,6 +276,10 @@ RULES = {
     "retention_bytes": _at_least(-1),
     "retention_check_interval_ms": _at_least(1),
     "max_request_bytes": _between(1, 2**31 - 1),
+    "fetch_max_bytes": _between(1024, 2**31 - 1),
+    "max_connections": _between(0, 2**31 - 1),
+    "connections_max_idle_ms": _at_least(1),
+    "max_partitions": _between(1, 2**31 - 1),
     "fsync": _one_of(*FSYNC_POLICIES),
     "storage": _one_of(*STORAGE_ENGINES),
     "fsync_interval_ms": _at_least(1),
@@ -232,6 +294,11 @@ RULES = {
     "log_format": _one_of(*LOG_FORMATS),
     "metrics_port": _between(0, 65535),
     "metrics_host": _not_empty,
+    "ssl_client_auth": _one_of("none", "requested", "required"),
+    "sasl_enabled_mechanisms": _mechanisms,
+    "sasl_user": _users,
+    "sasl_users_file": _users_file,
+    "connections_max_reauth_ms": _at_least(0),
 }
 
 # (smaller, larger): the first must be below (or with "<=", at most) the second, as Kafka requires
@@ -270,10 +337,22 @@ def from_arguments(args: argparse.Namespace, environ: Mapping[str, str] | None =
         setattr(config, fd.name, _checked(fd.name, raw, getattr(config, fd.name), given[fd.name]))
     _check_order(config, given)
     _check_listeners(config, given)
+    _check_tls(config, given)
     if config.brokers > 1 and "node_id" in given:
         raise ConfigError(f"invalid settings {given['node_id']} and {given['brokers']}: with several brokers the "
                           f"node ids are 0 to {config.brokers - 1}; leave out --node-id")
     return config
+
+
+def _check_tls(config: BrokerConfig, given: dict[str, str]) -> None:
+    """A TLS listener needs a certificate; checking clients' certificates needs the CA that signs them."""
+    tls = [spec for spec in config.listeners() if spec.security_protocol in ("SSL", "SASL_SSL")]
+    if tls and not config.ssl_certfile:
+        raise ConfigError(f"listener {tls[0]} speaks TLS and needs a certificate: pass --ssl-certfile PATH and "
+                          f"--ssl-keyfile PATH (`kafkette certs DIR` makes a set for localhost)")
+    if config.ssl_client_auth != "none" and not config.ssl_cafile:
+        raise ConfigError(f"invalid {given['ssl_client_auth']}: client certificates are checked against the CA of "
+                          f"--ssl-cafile PATH; pass it")
 
 
 def _check_listeners(config: BrokerConfig, given: dict[str, str]) -> None:

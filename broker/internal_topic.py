@@ -1,7 +1,12 @@
-"""The broker's own state in its own topics (`__transaction_state`, `__consumer_offsets`).
+"""The broker's own state in its own topics (`__transaction_state`, `__consumer_offsets`, and hidden ones).
 
 Coordinators append key/value records here before acknowledging a change and
 replay the topic at start, so one recovery path (the log's) restores everything.
+
+Hidden topics (`HIDDEN_TOPICS`: the SCRAM credentials) live in a store of their own, `Broker.hidden_store`
+(on disk under `<data_dir>/__hidden/`), which no handler is given: no client API can list, read, write,
+delete or reconfigure them, whatever name a request carries, and no client may create a topic of their
+names. Name a new internal topic here; make it hidden if clients must not see it.
 """
 
 from __future__ import annotations
@@ -15,13 +20,20 @@ from kafkette.storage.engine import LogEngine, PartitionEngine
 OFFSETS_TOPIC = "__consumer_offsets"
 TRANSACTIONS_TOPIC = "__transaction_state"
 INTERNAL_TOPICS = (OFFSETS_TOPIC, TRANSACTIONS_TOPIC)
+SCRAM_CREDENTIALS_TOPIC = "__kafkette_scram_credentials"
+HIDDEN_TOPICS = (SCRAM_CREDENTIALS_TOPIC,)
+HIDDEN_DIR = "__hidden"
 REPLAY_CHUNK_BYTES = 1024 * 1024
 
 
-def ensure_internal_topics(store: LogEngine) -> None:
-    """Create the broker's own topics in a store that lacks them (one partition each, as here)."""
-    for name in INTERNAL_TOPICS:
-        if store.topic(name) is None:
+def ensure_internal_topics(store: LogEngine, names: tuple[str, ...] = INTERNAL_TOPICS) -> None:
+    """Create the broker's own topics in a store that lacks them (one partition each, as here); one whose
+    metadata file was damaged gets a new one, so the committed offsets and transactions in it come back."""
+    for name in names:
+        offline = store.offline_topic(name)
+        if offline is not None:
+            store.restore_topic_metadata(name, offline.partition_count, {"cleanup.policy": "compact"})
+        elif store.topic(name) is None:
             store.create_topic(name, 1, {"cleanup.policy": "compact"})
 
 

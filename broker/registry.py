@@ -26,18 +26,21 @@ class Registered:
     api: Api
     versions: tuple[int, int]
     fn: Handler
+    advertised_min: int  # what ApiVersions names as the lowest version; below versions[0] only for Produce
 
 
 HANDLERS: dict[int, Registered] = {}
 
 
-def handles(api: Api, versions: tuple[int, int]) -> Callable[[Handler], Handler]:
-    """Register `fn` as the handler of `api` for `versions` (both ends served)."""
+def handles(api: Api, versions: tuple[int, int], advertised_min: int | None = None) -> Callable[[Handler], Handler]:
+    """Register `fn` as the handler of `api` for `versions` (both ends served). `advertised_min` lower than
+    versions[0] advertises versions that are not served, as Kafka 4 does for Produce v0-v2 (KAFKA-18659)."""
 
     def register(fn: Handler) -> Handler:
         assert api.versions[0] <= versions[0] <= versions[1] <= api.versions[1], f"{api.name}: {versions} not declared"
         assert api.key not in HANDLERS, f"{api.name} registered twice"
-        HANDLERS[api.key] = Registered(api, versions, fn)
+        lowest = versions[0] if advertised_min is None else advertised_min
+        HANDLERS[api.key] = Registered(api, versions, fn, lowest)
         return fn
 
     return register

@@ -105,12 +105,11 @@ def _bind_message(host: str, port: int, e: OSError, settings: tuple[str, str]) -
     return f"cannot listen on {host}:{port} ({e.strerror}): check {host_flag} and {port_flag}"
 
 
-def write_ready_file(path: Path, address: str, http_address: str | None = None) -> None:
-    """Write `host:port` (then `http=host:port` of the HTTP server, if it runs) whole or not at all,
-    so a reader never sees half an address."""
+def write_ready_file(path: Path, text: str) -> None:
+    """Write the ready file (its first line `host:port`) whole or not at all, so a reader never sees half."""
     partial = path.with_name(path.name + ".partial")
     try:
-        partial.write_text(address + "\n" + (f"http={http_address}\n" if http_address else ""))
+        partial.write_text(text + "\n")
         os.replace(partial, path)
     except OSError as e:
         raise StartupError(f"cannot write the ready file {path} ({e.strerror}): "

@@ -1,4 +1,4 @@
-"""The simulated cluster of a broker started with `--brokers N --admin-api`, from Python.
+"""The simulated cluster of a broker started with `--brokers N --admin-api true`, from Python.
 
     with LocalBroker(brokers=3, admin_api=True) as broker:
         broker.cluster.down(1)                        # its listeners refuse, its connections drop

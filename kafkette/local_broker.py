@@ -6,10 +6,23 @@
 The broker picks a free port itself (`--port 0`) and reports it through `--ready-file`,
 so two brokers started at once never race for one. `stop`, `kill` (SIGKILL) and
 `start` again reuse the same port and data dir, as a crash test needs. Any keyword
-argument is a `kafkette serve` setting: `LocalBroker(fsync="always")`.
+argument is a `kafkette serve` setting: `LocalBroker(fsync="always")`; a list is a
+repeated flag (`sasl_user=["alice:secret", "bob:pw"]`).
 
-`LocalBroker(brokers=3, admin_api=True)` serves a simulated cluster of three brokers on consecutive ports
-(`bootstrap_servers` lists them all); `cluster` takes them down and up and moves leaders and coordinators.
+Secured listeners: `listeners=["SASL_SSL"]` (security protocols, each on a free loopback port;
+`bootstrap(name)` gives each one's address) with the TLS and SASL settings, e.g.
+
+    certs = create_certificates(tmp_path)          # kafkette.certs
+    with LocalBroker(listeners=["SASL_SSL"], sasl_user=["alice:secret"], **certs.broker_settings()) as broker:
+        Producer({**broker.client_config(), "transactional.id": "t"})
+
+`client_config()` holds what a client of the first listener needs (librdkafka property names): the CA of
+`ssl_cafile` and the first `sasl_user` with PLAIN (or SCRAM-SHA-512 if PLAIN is not enabled). The broker's
+own requests (`create_topic`) use it too; `client_properties=` overrides it.
+
+`LocalBroker(brokers=3, admin_api=True)` serves a simulated cluster of three brokers: node i on each
+listener's port + i (`bootstrap_servers` and `bootstrap(name)` list them all); `cluster` takes them down and
+up and moves leaders and coordinators.
 """
 
 from __future__ import annotations
@@ -23,11 +36,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
     from kafkette.admin_client import AdminApi
     from kafkette.cluster_control import ClusterControl
+    from kafkette.faults import Faults, LoggedRequest
 
 HOST = "127.0.0.1"
 
@@ -45,14 +59,20 @@ def free_port() -> int:
 
 class LocalBroker:
     def __init__(self, data_dir: str | os.PathLike | None = None, *, port: int = 0,
-                 start_timeout: float = 30.0, **settings: Any) -> None:
-        """`data_dir` None: a temporary one, removed by close(). `port` 0: any free one, then kept."""
+                 start_timeout: float = 30.0, listeners: Sequence[str] = (),
+                 client_properties: dict[str, str] | None = None, **settings: Any) -> None:
+        """`data_dir` None: a temporary one, removed by close(). `port` 0: any free one, then kept.
+        `listeners`: security protocols to listen with (default: one PLAINTEXT listener on `port`)."""
         if port == 0 and settings.get("advertised_port"):
             raise ValueError("with advertised_port set, pass port= too: the bound port is needed to restart")
+        if "listener" in settings:
+            raise ValueError("pass listeners=[\"SASL_SSL\", ...] (security protocols): LocalBroker picks the ports")
         self._scratch = None if data_dir is not None else Path(tempfile.mkdtemp(prefix="kafkette-"))
         self.data_dir = Path(data_dir) if data_dir is not None else Path(self._scratch or ".") / "data"
         self.port = port
+        self.ports = {name.upper(): 0 for name in listeners}  # listener name -> bound port, once started
         self.settings = settings
+        self._client_properties = client_properties
         self.start_timeout = start_timeout
         self.log_path = self.data_dir.with_name(self.data_dir.name + ".log")
         self._ready_path = self.data_dir.with_name(self.data_dir.name + ".ready")
@@ -62,8 +82,39 @@ class LocalBroker:
 
     @property
     def bootstrap_servers(self) -> str:
-        """Every broker's address (node i listens on the port + i)."""
-        return ",".join(f"{HOST}:{self.port + i}" for i in range(int(self.settings.get("brokers", 1))))
+        """The first listener's address of every broker (node i listens on the port + i)."""
+        return self._addresses(self.port)
+
+    def bootstrap(self, listener: str) -> str:
+        """The address of the listener of this security protocol, on every broker."""
+        return self._addresses(self.ports[listener.upper()])
+
+    def _addresses(self, port: int) -> str:
+        return ",".join(f"{HOST}:{port + i}" for i in range(int(self.settings.get("brokers", 1))))
+
+    @property
+    def security_protocol(self) -> str:
+        return next(iter(self.ports), "PLAINTEXT")
+
+    def client_properties(self) -> dict[str, str]:
+        """librdkafka properties of a client of the first listener (see the module's docstring)."""
+        if self._client_properties is not None:
+            return dict(self._client_properties)
+        protocol = self.security_protocol
+        properties = {"security.protocol": protocol}
+        if protocol in ("SSL", "SASL_SSL") and self.settings.get("ssl_cafile"):
+            properties["ssl.ca.location"] = str(self.settings["ssl_cafile"])
+        users = self.settings.get("sasl_user") or ()
+        if protocol.startswith("SASL_") and users:
+            name, _, password = (users if isinstance(users, str) else list(users)[0]).partition(":")
+            mechanisms = self.settings.get("sasl_enabled_mechanisms") or ("PLAIN",)
+            mechanism = "PLAIN" if "PLAIN" in mechanisms else "SCRAM-SHA-512"
+            properties |= {"sasl.mechanism": mechanism, "sasl.username": name, "sasl.password": password}
+        return properties
+
+    def client_config(self) -> dict[str, str]:
+        """`bootstrap.servers` and the client properties: a confluent_kafka client's whole configuration."""
+        return {"bootstrap.servers": self.bootstrap_servers, **self.client_properties()}
 
     @property
     def pid(self) -> int | None:
@@ -78,11 +129,17 @@ class LocalBroker:
         return self.proc if self.proc is not None and self.proc.poll() is None else None
 
     def command(self) -> list[str]:
-        args = [sys.executable, "-m", "kafkette", "serve", "--host", HOST, "--port", str(self.port),
-                "--data-dir", str(self.data_dir), "--ready-file", str(self._ready_path)]
+        args = [sys.executable, "-m", "kafkette", "serve", "--data-dir", str(self.data_dir),
+                "--ready-file", str(self._ready_path)]
+        if self.ports:
+            for name, port in self.ports.items():
+                args += ["--listener", f"{name}://{HOST}:{port}"]
+        else:
+            args += ["--host", HOST, "--port", str(self.port)]
         for key, value in self.settings.items():
-            text = str(value).lower() if isinstance(value, bool) else str(value)
-            args += [f"--{key.replace('_', '-')}", text]
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                text = str(item).lower() if isinstance(item, bool) else str(item)
+                args += [f"--{key.replace('_', '-')}", text]
         return args
 
     def start(self) -> LocalBroker:
@@ -107,8 +164,16 @@ class LocalBroker:
             except FileNotFoundError:
                 lines = []
             if lines:
-                self.http_address = next((line[5:] for line in lines if line.startswith("http=")), None)
-                return self.port or int(lines[0].rsplit(":", 1)[1])
+                first, *rest = lines
+                for line in rest:
+                    if line.startswith("http="):  # the HTTP server's address: metrics, admin API
+                        self.http_address = line[5:]
+                    else:  # NAME://HOST:PORT of each listener, when there are several
+                        name, _, address = line.partition("://")
+                        self.ports[name] = int(address.rsplit(":", 1)[1])
+                if len(self.ports) == 1:
+                    self.ports[self.security_protocol] = int(first.rsplit(":", 1)[1])
+                return self.port or int(first.rsplit(":", 1)[1])
             if self._running() is None:
                 self._close_log()
                 status = self.proc.returncode if self.proc is not None else None
@@ -165,12 +230,33 @@ class LocalBroker:
 
         return ClusterControl(self.admin)
 
+    @property
+    def faults(self) -> Faults:
+        """Fault rules (kafkette.faults): `with broker.faults.add(api="EndTxn", error="NOT_COORDINATOR"): ...`"""
+        from kafkette.faults import Faults
+
+        return Faults(self.admin)
+
+    def requests(self, since: int = 0, api: str | int | None = None, client_id: str | None = None,
+                 limit: int | None = None) -> list[LoggedRequest]:
+        """The requests the broker received after sequence number `since`, oldest first (kafkette.faults)."""
+        from kafkette.faults import read_requests
+
+        return read_requests(self.admin, since, api, client_id, limit)
+
     def create_topic(self, name: str, partitions: int = 1, config: dict[str, str] | None = None) -> str:
         """Create a topic (CreateTopics, as an admin client would); returns its name."""
         from kafkette.client import create_topic
 
-        create_topic(self.bootstrap_servers, name, partitions, config)
+        create_topic(self.bootstrap_servers, name, partitions, config, security=self.client_security())
         return name
+
+    def client_security(self) -> Any:
+        """The first listener's client properties as kafkette.client takes them (None for plaintext)."""
+        from kafkette.client_security import ClientSecurity
+
+        properties = self.client_properties()
+        return None if properties == {"security.protocol": "PLAINTEXT"} else ClientSecurity.from_properties(properties)
 
     def log_tail(self, lines: int = 5) -> str:
         try:

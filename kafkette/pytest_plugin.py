@@ -1,16 +1,30 @@
 """pytest fixtures giving tests a Kafka broker; registered through the `pytest11` entry point.
 
 - `kafka_broker` (session): a kafkette broker (`LocalBroker`) on a free loopback port with
-  a temporary data dir; each pytest-xdist worker gets its own.
+  a temporary data dir and the admin API on, so tests can add fault rules
+  (`kafka_broker.faults.add(...)`) and read the request log (`kafka_broker.requests()`);
+  each pytest-xdist worker gets its own.
 - `kafka_topic` (function): a new one-partition topic with a unique name.
 - `kafka_broker_settings` (session): `kafkette serve` settings for that broker, e.g.
   `{"transaction_abort_interval_ms": 200}`; override it in a conftest.py. With
-  `{"brokers": 3, "admin_api": True}` the broker is a simulated cluster of three, which
-  `kafka_broker.cluster` controls (brokers down and up, leaders and coordinators moved).
+  `{"brokers": 3}` the broker is a simulated cluster of three, which `kafka_broker.cluster`
+  controls (brokers down and up, leaders and coordinators moved).
+- `kafka_certificates` (session): a CA, a broker and a client certificate in a temporary directory
+  (`kafkette.certs`). A TLS and SASL broker for the session, in a conftest.py:
+
+      @pytest.fixture(scope="session")
+      def kafka_broker_settings(kafka_certificates):
+          return {"listeners": ["SASL_SSL"], "sasl_user": ["alice:secret"], **kafka_certificates.broker_settings()}
+
+  and its clients take `kafka_broker.client_config()` (bootstrap servers, TLS and SASL properties).
 
 With `--kafka-bootstrap HOST:PORT` (or `KAFKETTE_TEST_BOOTSTRAP`) nothing is started: the
 fixtures use that cluster (Apache Kafka, Redpanda, ...) and what needs the broker's
-process (`restart`, `kill`, `data_dir`, `log_path`, `cluster`) skips the test.
+process (`restart`, `kill`, `data_dir`, `log_path`, `faults`, `requests`, `cluster`) skips the test.
+
+`@pytest.mark.kafkette_only("reason")` marks a test that only kafkette can pass (it kills or
+restarts a broker of its own, reads its data dir or log, or uses a kafkette-only setting):
+under an external bootstrap it is skipped with that reason.
 
 Imports only pytest, the standard library and kafkette.
 """
@@ -25,9 +39,33 @@ from typing import Any, Iterator, NoReturn
 
 import pytest
 
+from kafkette.certs import Certificates, create_certificates
 from kafkette.local_broker import LocalBroker
 
 BOOTSTRAP_ENV = "KAFKETTE_TEST_BOOTSTRAP"
+
+
+def external_bootstrap(config: pytest.Config) -> str | None:
+    """The cluster the tests run against instead of kafkette, or None."""
+    return config.getoption("kafka_bootstrap") or os.environ.get(BOOTSTRAP_ENV) or None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "kafkette_only(reason): the test needs kafkette itself (its process, data "
+                                       "dir, log or a kafkette-only setting); skipped under --kafka-bootstrap")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    marker = item.get_closest_marker("kafkette_only")
+    if marker is None:
+        return
+    reason = marker.args[0] if marker.args else marker.kwargs.get("reason")
+    if not reason:
+        raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.kafkette_only needs a reason, "
+                                f"e.g. @pytest.mark.kafkette_only(\"kills the broker\")")
+    bootstrap = external_bootstrap(item.config)
+    if bootstrap:
+        pytest.skip(f"kafkette only ({reason}); the tests run against {bootstrap}")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,6 +79,9 @@ class ExternalCluster:
 
     def __init__(self, bootstrap_servers: str) -> None:
         self.bootstrap_servers = bootstrap_servers
+
+    def client_config(self) -> dict[str, str]:
+        return {"bootstrap.servers": self.bootstrap_servers}
 
     def create_topic(self, name: str, partitions: int = 1, config: dict[str, str] | None = None) -> str:
         """Create a topic (CreateTopics, as an admin client would); returns its name."""
@@ -58,6 +99,13 @@ class ExternalCluster:
 
     def kill(self) -> NoReturn:
         self._skip("kill()")
+
+    @property
+    def faults(self) -> NoReturn:
+        self._skip("faults")
+
+    def requests(self, *args: Any, **kwargs: Any) -> NoReturn:
+        self._skip("requests()")
 
     @property
     def cluster(self) -> NoReturn:
@@ -85,13 +133,20 @@ def kafka_broker_settings() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
+def kafka_certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """A CA, a broker certificate for localhost/127.0.0.1 and a client certificate (CN=client)."""
+    return create_certificates(tmp_path_factory.mktemp("kafkette-certs"))
+
+
+@pytest.fixture(scope="session")
 def kafka_broker(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                  kafka_broker_settings: dict[str, Any]) -> Iterator[LocalBroker | ExternalCluster]:
-    bootstrap = request.config.getoption("kafka_bootstrap") or os.environ.get(BOOTSTRAP_ENV)
+    bootstrap = external_bootstrap(request.config)
     if bootstrap:
         yield ExternalCluster(bootstrap)
         return
-    with LocalBroker(tmp_path_factory.mktemp("kafkette") / "data", **kafka_broker_settings) as broker:
+    settings = {"admin_api": True, **kafka_broker_settings}
+    with LocalBroker(tmp_path_factory.mktemp("kafkette") / "data", **settings) as broker:
         yield broker
 
 

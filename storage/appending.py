@@ -28,7 +28,7 @@ from kafkette.storage.producer_state import Duplicate, ProducerEntry, ProducerSt
 class AppendResult(NamedTuple):
     error: ErrorCode
     base_offset: int
-    log_append_time: int
+    log_append_time: int  # for a duplicate, the original batch's max timestamp, as Kafka answers it
     log_start_offset: int
 
 

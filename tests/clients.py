@@ -23,7 +23,7 @@ from typing import Any, Iterable
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from kafkette.client import ConnectionClosed, RawClient  # noqa: F401  (the tests import them from here)
+from kafkette.client import ConnectionClosed, RawClient, wait_for_topic  # noqa: F401  (the tests import them from here)
 from kafkette.protocol.framing import APIS
 from kafkette.protocol.messages import PRODUCE
 from kafkette.protocol.records import iter_records, split_batches
@@ -42,6 +42,7 @@ def create_topic(bootstrap: str, name: str, partitions: int = 1, config: dict[st
     futures = client.create_topics([NewTopic(name, partitions, config=config or {})],
                                    operation_timeout=10, request_timeout=15)
     futures[name].result(timeout=15)
+    wait_for_topic(bootstrap, name)  # Kafka's brokers learn of a new topic a moment after the controller
     return name
 
 
@@ -229,18 +230,22 @@ class DropProxy:
             with self._lock:
                 self.accepted += 1
                 self._pairs.append((client, upstream))
-            for src, dst in ((client, upstream), (upstream, client)):
-                t = threading.Thread(target=self._pump, args=(src, dst), daemon=True)
+            connection = self.accepted
+            for src, dst, to_broker in ((client, upstream, True), (upstream, client, False)):
+                t = threading.Thread(target=self._pump, args=(src, dst, connection, to_broker), daemon=True)
                 t.start()
                 self._threads.append(t)
 
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
+    def observe(self, connection: int, to_broker: bool, data: bytes) -> None:
+        """Called with every chunk passed on (a subclass records them); `connection` counts from 1."""
+
+    def _pump(self, src: socket.socket, dst: socket.socket, connection: int, to_broker: bool) -> None:
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
+                self.observe(connection, to_broker, data)
                 dst.sendall(data)
         except OSError:
             pass

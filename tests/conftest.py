@@ -16,9 +16,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+# Timed-out transactions are aborted within the tests' waits, consumer-protocol rebalances take a few hundred ms;
+# conformance/kafka.py gives the real Kafka the same settings.
+TEST_BROKER_SETTINGS = {"transaction_abort_interval_ms": 200, "group_consumer_heartbeat_interval_ms": 500,
+                        "group_consumer_session_timeout_ms": 3000}
+
+
 @pytest.fixture(scope="session")
 def kafka_broker_settings() -> dict[str, object]:
-    return {"transaction_abort_interval_ms": 200}  # timed-out transactions are aborted within the tests' waits
+    return dict(TEST_BROKER_SETTINGS)
 
 
 @pytest.fixture(scope="session")

@@ -355,7 +355,7 @@ def test_internal_record_roundtrip(data_decl: Data, version: int) -> None:
 def test_internal_declarations_are_all_exercised() -> None:
     names = {p.values[0].name for p in data_cases()}
     assert names == {"TransactionLogKey", "TransactionLogValue", "OffsetCommitKey", "OffsetCommitValue",
-                     "GroupMetadataKey", "GroupMetadataValue"}
+                     "GroupMetadataKey", "GroupMetadataValue", "ScramCredentialKey", "ScramCredentialValue"}
 
 
 # ---------------------------------------------------------------------------------------------- synthetic declarations

@@ -81,9 +81,11 @@ def test_every_number_has_a_rule():
 def test_listeners_come_from_repeated_flags_or_one_comma_separated_variable():
     from kafkette.broker.listeners import ListenerSpec
 
-    config = parse(["--listener", "PLAINTEXT://127.0.0.1:9095", "--listener", "SASL_SSL://0.0.0.0:9096"])
+    config = parse(["--listener", "PLAINTEXT://127.0.0.1:9095", "--listener", "SASL_SSL://0.0.0.0:9096",
+                    "--ssl-certfile", "broker.pem"])
     assert config.listeners() == (ListenerSpec("PLAINTEXT", "127.0.0.1", 9095), ListenerSpec("SASL_SSL", "0.0.0.0", 9096))
     config = parse([], {"KAFKETTE_LISTENER": "PLAINTEXT://127.0.0.1:9095,SSL://127.0.0.1:9097",
+                        "KAFKETTE_SSL_CERTFILE": "broker.pem",
                         "KAFKETTE_ADVERTISED_LISTENER": "SSL://broker.example:19097"})
     assert [str(s) for s in config.listeners()] == ["PLAINTEXT://127.0.0.1:9095", "SSL://127.0.0.1:9097"]
     assert [config.advertised_address(s) for s in config.listeners()] == [("127.0.0.1", 9095), ("broker.example", 19097)]
@@ -131,3 +133,32 @@ def test_several_brokers_are_nodes_zero_up_and_advertise_consecutive_ports():
         [("127.0.0.1", 19092), ("127.0.0.1", 19093), ("127.0.0.1", 19094)]
     free = parse(["--port", "0", "--brokers", "2"])
     assert free.advertised_address(free.listeners()[0], 1) == ("127.0.0.1", 0)  # 0: the port it binds
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--listener", "SSL://127.0.0.1:9093"],
+     "listener SSL://127.0.0.1:9093 speaks TLS and needs a certificate: pass --ssl-certfile PATH and --ssl-keyfile "
+     "PATH (`kafkette certs DIR` makes a set for localhost)"),
+    (["--ssl-client-auth", "sometimes"], "invalid --ssl-client-auth sometimes: must be one of none, requested, required"),
+    (["--sasl-enabled-mechanisms", "GSSAPI"],
+     "invalid --sasl-enabled-mechanisms GSSAPI: must be one or more of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER"),
+    (["--sasl-user", "alice"], "invalid --sasl-user alice: expected NAME:PASSWORD, with a name and a password"),
+    (["--sasl-user", "alice:"], "invalid --sasl-user alice:: expected NAME:PASSWORD, with a name and a password"),
+    (["--sasl-users-file", "/nonexistent/users"],
+     "invalid --sasl-users-file /nonexistent/users: cannot read it (No such file or directory)"),
+    (["--connections-max-reauth-ms", "-1"], "invalid --connections-max-reauth-ms -1: must be at least 0"),
+])
+def test_security_settings_are_checked(argv, message):
+    assert refusal(argv) == message
+
+
+def test_a_users_file_names_its_bad_line(tmp_path):
+    users = tmp_path / "users"
+    users.write_text("# SASL users\nalice:secret:with:colons\n\nbob\n")
+    assert refusal(["--sasl-users-file", str(users)]) == \
+        f"invalid --sasl-users-file {users}: {users}, line 4: expected NAME:PASSWORD, with a name and a password"
+    users.write_text("alice:secret:with:colons\n")
+    from kafkette.broker.state import static_users
+
+    assert static_users(parse(["--sasl-users-file", str(users), "--sasl-user", "bob:pw"])) == \
+        [("alice", "secret:with:colons"), ("bob", "pw")]

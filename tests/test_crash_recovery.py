@@ -34,6 +34,8 @@ from kafkette.protocol.messages import INIT_PRODUCER_ID, PRODUCE
 from kafkette.protocol.records import build_batch
 from tests.clients import RawClient, create_topic, fetch_records, produce_and_flush, produce_request
 
+pytestmark = pytest.mark.kafkette_only("kills kafkette with SIGKILL and restarts it on its data dir")
+
 FSYNC = ["always", "interval", "never"]
 TS = 1_700_000_000_000
 

@@ -177,7 +177,7 @@ def test_decode_request_accepts_memoryview_and_bytearray() -> None:
             bytes(decode_request(data).body.topic_data[0].partition_data[0].records)
 
 
-@pytest.mark.parametrize("api_key", [4, 5, 6, 7, 17, 57, 71, 9999, -1])
+@pytest.mark.parametrize("api_key", [4, 5, 6, 7, 38, 57, 71, 9999, -1])
 def test_unknown_api_key(api_key: int) -> None:
     frame = struct.pack(">hhi", api_key, 0, 77) + b"\x00\x01c"
     with pytest.raises(UnsupportedRequest) as info:

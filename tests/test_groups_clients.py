@@ -102,6 +102,7 @@ def test_lone_consumer_reads_commits_and_a_successor_resumes_at_the_commit(broke
         successor.close()
 
 
+@pytest.mark.kafkette_only("restarts the broker")
 def test_committed_offsets_survive_a_broker_restart(fresh_broker):
     topic = create_topic(fresh_broker.bootstrap_servers, unique("g-restart"), partitions=2)
     produce_and_flush(fresh_broker.bootstrap_servers, topic, [{"value": b"%d" % i, "partition": i % 2} for i in range(10)])

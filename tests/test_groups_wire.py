@@ -9,6 +9,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from kafkette.broker.groups.consumer_protocol import encode_subscription
 from kafkette.protocol.errors import ErrorCode as E
 from kafkette.protocol.messages import (
+    DELETE_GROUPS,
     DESCRIBE_GROUPS,
     HEARTBEAT,
     JOIN_GROUP,
@@ -45,6 +46,17 @@ def join_stable(raw: RawClient, group: str, version: int = 7) -> tuple[str, int]
                                                                               assignment=b"mine")]))
     assert synced.error_code == E.NONE and synced.assignment == b"mine"
     return joined.member_id, joined.generation_id
+
+
+def wait_for_state(raw: RawClient, group: str, state: str, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        described = raw.request(DESCRIBE_GROUPS, 5, DESCRIBE_GROUPS.Request(groups=[group],
+                                                                           include_authorized_operations=False))
+        if described.groups[0].group_state == state:
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def test_join_v7_names_protocol_and_v9_tells_a_returning_static_leader_to_skip_assignment(broker):
@@ -90,6 +102,8 @@ def test_join_is_a_long_poll_until_every_known_member_rejoined(broker):
         member_a, generation = join_stable(a, group)
         b_first = b.request(JOIN_GROUP, 7, join_request(group))
         cid = b.send(JOIN_GROUP, 7, join_request(group, b_first.member_id))  # waits for a
+        # b's JoinGroup travels on another connection: Kafka may take a's heartbeat first
+        assert wait_for_state(a, group, "PreparingRebalance")
         beat = a.request(HEARTBEAT, 3, HR(group_id=group, generation_id=generation, member_id=member_a))
         assert beat.error_code == E.REBALANCE_IN_PROGRESS
         started = time.monotonic()
@@ -176,6 +190,15 @@ def fetch_stable(bootstrap: str, group: str, topic: str) -> tuple[int, int]:
     return p.committed_offset, p.error_code
 
 
+def settled_fetch(bootstrap: str, group: str, topic: str, timeout: float = 10.0) -> tuple[int, int]:
+    """fetch_stable once the last transaction's markers are written (Kafka writes them after answering EndTxn)."""
+    deadline = time.monotonic() + timeout
+    while (answer := fetch_stable(bootstrap, group, topic))[1] == E.UNSTABLE_OFFSET_COMMIT and \
+            time.monotonic() < deadline:
+        time.sleep(0.02)
+    return answer
+
+
 def test_exactly_once_pipeline_commits_offsets_with_the_transaction(broker):
     """consume -> produce in a txn -> send_offsets_to_transaction -> commit; an aborted round is redone."""
     source = create_topic(broker.bootstrap_servers, unique("eos-in"))
@@ -208,12 +231,12 @@ def test_exactly_once_pipeline_commits_offsets_with_the_transaction(broker):
             c.close()
 
     assert run_round(abort=False) == 0
-    assert fetch_stable(broker.bootstrap_servers, group, source) == (10, E.NONE)
+    assert settled_fetch(broker.bootstrap_servers, group, source) == (10, E.NONE)
     assert run_round(abort=True) == 10
-    assert fetch_stable(broker.bootstrap_servers, group, source) == (10, E.NONE)  # the abort left the commit at 10
+    assert settled_fetch(broker.bootstrap_servers, group, source) == (10, E.NONE)  # the abort left the commit at 10
     assert run_round(abort=False) == 10
     assert run_round(abort=False) == 20
-    assert fetch_stable(broker.bootstrap_servers, group, source) == (30, E.NONE)
+    assert settled_fetch(broker.bootstrap_servers, group, source) == (30, E.NONE)
 
     reader = Consumer({"bootstrap.servers": broker.bootstrap_servers, "group.id": unique("eos-check"),
                        "isolation.level": "read_committed", "enable.auto.commit": False})
@@ -224,3 +247,21 @@ def test_exactly_once_pipeline_commits_offsets_with_the_transaction(broker):
         out += [m.value() for m in reader.consume(100, timeout=0.2) if not m.error()]
     reader.close()
     assert out == [b"out-%d" % i for i in range(30)]  # nothing lost, nothing twice
+
+
+def test_a_static_member_whose_session_ended_is_gone_for_a_delete_groups_right_after(broker):
+    """Kafka's session timer fires at the deadline: a DeleteGroups just after it finds the group empty."""
+    group = unique("w-static-expiry")
+    with RawClient(broker.bootstrap_servers) as raw:
+        joined = raw.request(JOIN_GROUP, 9, join_request(group, instance="static-x", session_ms=6000))
+        assert joined.error_code == E.NONE
+        synced = raw.request(SYNC_GROUP, 5, SR(group_id=group, generation_id=joined.generation_id,
+                                               member_id=joined.member_id, group_instance_id="static-x",
+                                               protocol_type="consumer", protocol_name="range", assignments=[]))
+        assert synced.error_code == E.NONE
+        last_heard = time.monotonic()  # the session runs from the SyncGroup at the latest
+        busy = raw.request(DELETE_GROUPS, 2, DELETE_GROUPS.Request(groups_names=[group]))
+        assert busy.results[0].error_code == E.NON_EMPTY_GROUP
+        time.sleep(max(0.0, last_heard + 6.0 + 0.01 - time.monotonic()))
+        deleted = raw.request(DELETE_GROUPS, 2, DELETE_GROUPS.Request(groups_names=[group]))
+        assert deleted.results[0].error_code == E.NONE

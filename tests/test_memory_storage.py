@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from confluent_kafka import Producer
 
 from tests.clients import consume_assigned, create_topic, values
 from kafkette.local_broker import LocalBroker
 from tests.conftest import unique
+
+pytestmark = pytest.mark.kafkette_only("kafkette's --storage memory")
 
 
 def test_a_memory_broker_commits_and_aborts_transactions_and_keeps_nothing(tmp_path):

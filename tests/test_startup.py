@@ -18,6 +18,8 @@ from kafkette.storage.lock import DataDirError, DataDirLock
 from tests.clients import consume_assigned, produce_and_flush, values
 from tests.conftest import unique
 
+pytestmark = pytest.mark.kafkette_only("kafkette's start-up and its refusals")
+
 
 def kafkette(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KAFKETTE_")}
@@ -42,6 +44,18 @@ def test_a_data_dir_that_is_a_file_is_refused(tmp_path):
     for data_dir in (tmp_path / "file", tmp_path / "file" / "below"):
         assert_refused(kafkette("serve", "--port", "0", "--data-dir", str(data_dir)),
                        f"data directory {data_dir} is a file (or lies under one): choose a directory")
+
+
+def test_max_connections_leaving_the_log_too_few_open_files_is_refused(tmp_path):
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    limit = hard if hard != resource.RLIM_INFINITY else 1 << 20  # what the broker raises its soft limit to
+    result = kafkette("serve", "--port", "0", "--data-dir", str(tmp_path / "data"), "--max-connections", str(limit))
+    assert_refused(result, f"--max-connections {limit} leaves 0 of the {limit} open files the process may have for "
+                           f"the log (at least 64 needed): lower --max-connections or raise the open-file limit "
+                           f"(ulimit -n)")
+    assert not (tmp_path / "data").exists()
 
 
 def test_an_unwritable_data_dir_is_refused(tmp_path):
@@ -126,10 +140,27 @@ def test_a_second_broker_on_a_live_data_dir_is_refused_and_the_first_keeps_its_w
         assert values(consume_assigned(first.bootstrap_servers, topic, len(sent))) == sent
 
 
-def test_a_listener_not_served_yet_is_refused_in_one_line(tmp_path):
+def test_a_tls_listener_without_a_certificate_is_refused_in_one_line(tmp_path):
     assert_refused(kafkette("serve", "--listener", "SASL_SSL://127.0.0.1:0", "--data-dir", str(tmp_path / "data")),
-                   "listener SASL_SSL://127.0.0.1:0: kafkette serves only PLAINTEXT listeners so far; "
-                   "use PLAINTEXT://HOST:PORT")
+                   "listener SASL_SSL://127.0.0.1:0 speaks TLS and needs a certificate: pass --ssl-certfile PATH and "
+                   "--ssl-keyfile PATH (`kafkette certs DIR` makes a set for localhost)")
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_certificate_that_does_not_load_is_refused_in_one_line(tmp_path):
+    (tmp_path / "broker.pem").write_text("not a certificate\n")
+    assert_refused(kafkette("serve", "--listener", "SSL://127.0.0.1:0", "--ssl-certfile", str(tmp_path / "broker.pem"),
+                            "--data-dir", str(tmp_path / "data")),
+                   f"cannot load the certificate {tmp_path / 'broker.pem'} or its key (in the same file) "
+                   f"([SSL] PEM lib): pass a PEM certificate with --ssl-certfile and its unencrypted key "
+                   f"with --ssl-keyfile (`kafkette certs DIR` makes them)")
+    assert not (tmp_path / "data").exists()
+
+
+def test_checking_client_certificates_needs_their_ca(tmp_path):
+    assert_refused(kafkette("serve", "--ssl-client-auth", "required", "--data-dir", str(tmp_path / "data")),
+                   "invalid --ssl-client-auth required: client certificates are checked against the CA of "
+                   "--ssl-cafile PATH; pass it")
 
 
 def test_metadata_advertises_the_listener_a_client_came_through(tmp_path):
@@ -171,3 +202,15 @@ def test_a_busy_port_of_one_node_of_a_cluster_is_refused_naming_the_node(tmp_pat
     assert_refused(result, f"node 1: port {port} is in use on 127.0.0.1: pass another --port or set KAFKETTE_PORT "
                            f"(node i listens on the port + i)")
     assert not (tmp_path / "data").exists()
+
+
+def test_kafkette_certs_writes_a_set_says_how_to_use_it_and_keeps_it(tmp_path):
+    made = kafkette("certs", str(tmp_path / "certs"))
+    assert made.returncode == 0, made.stderr
+    assert f"--ssl-certfile {tmp_path / 'certs' / 'broker.pem'}" in made.stdout
+    assert f"ssl.ca.location={tmp_path / 'certs' / 'ca.pem'}" in made.stdout
+    assert oct((tmp_path / "certs" / "broker-key.pem").stat().st_mode & 0o777) == "0o600"
+    again = kafkette("certs", str(tmp_path / "certs"))
+    assert (again.returncode, again.stderr) == (1, f"kafkette certs: {tmp_path / 'certs'} already holds ca.pem, "
+                                                   f"broker.pem, broker-key.pem, client.pem, client-key.pem; pass "
+                                                   f"--force to replace them\n")

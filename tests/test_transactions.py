@@ -362,6 +362,7 @@ def short_timeout_broker(tmp_path_factory):
     proc.stop()
 
 
+@pytest.mark.kafkette_only("a kafkette of its own with a 5 s transaction.max.timeout.ms")
 def test_transaction_timeout_above_the_broker_maximum_is_refused(short_timeout_broker):
     bootstrap = short_timeout_broker.bootstrap_servers
     producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": unique("tid-long"),
@@ -386,6 +387,7 @@ def test_transaction_timeout_above_the_broker_maximum_is_refused(short_timeout_b
     ok.commit_transaction(TIMEOUT)
 
 
+@pytest.mark.kafkette_only("restarts the broker")
 def test_transactions_across_a_clean_restart(fresh_broker):
     topic = create_topic(fresh_broker.bootstrap_servers, unique("txn-restart"), 2)
     tid = unique("tid-restart")
@@ -410,6 +412,7 @@ def test_transactions_across_a_clean_restart(fresh_broker):
     assert state.transaction_state == "CompleteCommit"
 
 
+@pytest.mark.kafkette_only("restarts the broker")
 def test_committed_data_survives_a_restart_with_a_transaction_open(fresh_broker):
     topic = create_topic(fresh_broker.bootstrap_servers, unique("txn-restart-open"), 1)
     tid = unique("tid-restart-open")
@@ -474,8 +477,10 @@ def test_list_and_describe_transactions_and_producers(broker):
     assert active[state.producer_id].current_txn_start_offset == 1  # after the plain record at 0
 
     producer.commit_transaction(TIMEOUT)
+    # Kafka answers EndTxn in PrepareCommit and writes the markers after: CompleteCommit follows soon.
+    assert wait_until(lambda: raw_describe(broker.bootstrap_servers, tid).transaction_state == "CompleteCommit", 10)
     done = raw_describe(broker.bootstrap_servers, tid)
-    assert done.transaction_state == "CompleteCommit" and done.producer_id == state.producer_id
+    assert done.producer_id == state.producer_id
     assert tid not in {t.transactional_id for t in raw_list(broker.bootstrap_servers, states=["Ongoing"]).transaction_states}
     after = {p.producer_id: p for p in raw_producers(broker.bootstrap_servers, topic, 1)}
     assert after[state.producer_id].current_txn_start_offset == -1
@@ -484,7 +489,7 @@ def test_list_and_describe_transactions_and_producers(broker):
     producer.produce(topic, b"c", partition=0)
     producer.flush(TIMEOUT)  # else librdkafka may abort before registering a partition: no EndTxn at all
     producer.abort_transaction(TIMEOUT)
-    assert raw_describe(broker.bootstrap_servers, tid).transaction_state == "CompleteAbort"
+    assert wait_until(lambda: raw_describe(broker.bootstrap_servers, tid).transaction_state == "CompleteAbort", 10)
 
     unknown = raw_describe(broker.bootstrap_servers, unique("tid-never"))
     assert unknown.error_code == 105  # TRANSACTIONAL_ID_NOT_FOUND

@@ -30,6 +30,8 @@ from kafkette.protocol.records import NewRecord, build_batch, iter_records, spli
 from kafkette.storage import LogConfig, LogStore
 from tests.clients import RawClient, consume_assigned, consumer, drain, fetch_records, values
 
+pytestmark = pytest.mark.kafkette_only("seeds a stopped kafkette's data dir")
+
 TOPIC = "orders"
 PID = 4000
 EPOCH = 3

@@ -53,13 +53,33 @@ class GroupCoordinator:
 
     def tick(self, now: int) -> None:
         for group in self.registry.all():
-            if isinstance(group, ConsumerGroup):
-                self.consumer.tick(group, now)
-            else:
-                self.classic.tick(group, now)
+            self._tick(group, now)
+
+    def _tick(self, group: AnyGroup, now: int) -> None:
+        if isinstance(group, ConsumerGroup):
+            self.consumer.tick(group, now)
+        else:
+            self.classic.tick(group, now)
+
+    def expire(self, group_ids: Iterable[str] | None, now: int) -> None:
+        """Run the named groups' (all with None) timers up to `now` before a request looks at them: Kafka's
+        timers fire at the deadline, kafkette's tick only every 100 ms, so a DeleteGroups or describe that
+        arrives just after a session ended must not still see the member."""
+        groups = self.registry.all() if group_ids is None else [self.registry.get(g) for g in group_ids]
+        for group in list(groups):
+            if group is not None:
+                self._tick(group, now)
 
     def close(self) -> None:
         self.classic.close()
+
+    def forget_everything(self) -> None:
+        """`__consumer_offsets` was deleted (Kafka allows it): every group and committed offset is gone."""
+        self.classic.close()  # joins and syncs waiting for a rebalance are answered no more
+        self.registry.groups.clear()
+        self.offsets.txn_groups.clear()
+        self.log.sequences.clear()
+        log.warning("__consumer_offsets deleted: every group and its committed offsets are forgotten")
 
     # ------------------------------------------------------------------ admin
 
@@ -78,6 +98,7 @@ class GroupCoordinator:
         return listed
 
     def delete_groups(self, group_ids: list[str], now: int) -> list[E]:
+        self.expire(group_ids, now)
         errors = []
         for group_id in group_ids:
             group = self.registry.get(group_id)

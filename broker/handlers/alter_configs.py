@@ -2,7 +2,7 @@
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.broker.topic_configs import alter_topic_configs
+from kafkette.broker.topic_configs import alter_request_errors, alter_topic_configs
 from kafkette.protocol.messages.alter_configs import ALTER_CONFIGS, AlterConfigsRequest, AlterConfigsResponse
 
 R = AlterConfigsResponse
@@ -11,10 +11,14 @@ R = AlterConfigsResponse
 @handles(ALTER_CONFIGS, versions=(0, 2))
 def alter_configs(ctx: RequestContext, body: AlterConfigsRequest) -> AlterConfigsResponse:
     responses = []
-    for res in body.resources:
-        configs = {c.name: c.value for c in res.configs if c.value is not None}
-        error, message = alter_topic_configs(ctx.broker.store, res.resource_type, res.resource_name, configs,
-                                             body.validate_only)
+    for res, refused in zip(body.resources, alter_request_errors(body.resources, incremental=False)):
+        message: str | None
+        if refused is not None:
+            error, message = refused
+        else:
+            configs = {c.name: c.value for c in res.configs if c.value is not None}
+            error, message = alter_topic_configs(ctx.broker.store, res.resource_type, res.resource_name, configs,
+                                                 body.validate_only)
         responses.append(R.AlterConfigsResourceResponse(error_code=error, error_message=message,
                                                         resource_type=res.resource_type,
                                                         resource_name=res.resource_name))

@@ -1,5 +1,6 @@
 """ConsumerGroupDescribe: state, epochs and members (current and target assignments) of consumer-protocol groups."""
 
+from kafkette.broker import authorized_operations as authorized
 from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
@@ -14,10 +15,12 @@ R = ConsumerGroupDescribeResponse
 
 @handles(CONSUMER_GROUP_DESCRIBE, versions=(0, 0))
 def consumer_group_describe(ctx: RequestContext, body: ConsumerGroupDescribeRequest) -> ConsumerGroupDescribeResponse:
-    return R(throttle_time_ms=0, groups=[_describe(ctx, group_id) for group_id in body.group_ids])
+    operations = authorized.when(body.include_authorized_operations, authorized.GROUP)
+    ctx.broker.groups.expire(body.group_ids, ctx.now_ms())
+    return R(throttle_time_ms=0, groups=[_describe(ctx, group_id, operations) for group_id in body.group_ids])
 
 
-def _describe(ctx: RequestContext, group_id: str) -> R.DescribedGroup:
+def _describe(ctx: RequestContext, group_id: str, operations: int) -> R.DescribedGroup:
     if refused := ctx.coordinator_error(GROUP, group_id):
         return _not_described(group_id, refused, None)
     error, message, group, topics = ctx.broker.groups.consumer.describe(group_id)
@@ -38,7 +41,8 @@ def _describe(ctx: RequestContext, group_id: str) -> R.DescribedGroup:
                for m in group.members.values()]
     return R.DescribedGroup(error_code=0, group_id=group_id, group_state=group.state.value,
                             group_epoch=group.group_epoch, assignment_epoch=group.assignment_epoch,
-                            assignor_name=group.preferred_assignor(), members=members)
+                            assignor_name=group.preferred_assignor(), members=members,
+                            authorized_operations=operations)
 
 
 def _not_described(group_id: str, error: int, message: str | None) -> R.DescribedGroup:

@@ -10,9 +10,12 @@ from kafkette.broker.topic_configs import (
     BROKER_RESOURCE,
     CONFIG_SOURCE_DEFAULT,
     CONFIG_SOURCE_STATIC_BROKER,
+    STRING,
+    TOPIC_CONFIGS,
     TOPIC_RESOURCE,
     broker_configs,
     effective_topic_configs,
+    synonyms,
 )
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.describe_configs import (
@@ -29,10 +32,12 @@ R = DescribeConfigsResponse
 
 @handles(DESCRIBE_CONFIGS, versions=(0, 4))
 def describe_configs(ctx: RequestContext, body: DescribeConfigsRequest) -> DescribeConfigsResponse:
-    return R(throttle_time_ms=0, results=[_describe(ctx.broker, ctx.node_id, res) for res in body.resources])
+    return R(throttle_time_ms=0, results=[_describe(ctx.broker, ctx.node_id, res, body.include_synonyms)
+                                          for res in body.resources])
 
 
-def _describe(broker: Broker, node: int, resource) -> R.DescribeConfigsResult:
+def _describe(broker: Broker, node: int, resource, include_synonyms: bool) -> R.DescribeConfigsResult:
+    topic = None
     if resource.resource_type == TOPIC_RESOURCE:
         topic = broker.store.topic(resource.resource_name)
         if topic is None:
@@ -48,10 +53,14 @@ def _describe(broker: Broker, node: int, resource) -> R.DescribeConfigsResult:
     else:
         return _error(resource, ErrorCode.INVALID_REQUEST, "only topic and broker resources are supported")
     keys = resource.configuration_keys
-    configs = [R.DescribeConfigsResourceResult(name=n, value=v, read_only=resource.resource_type == BROKER_RESOURCE,
-                                               is_default=s == CONFIG_SOURCE_DEFAULT, config_source=s, is_sensitive=False,
-                                               synonyms=[], documentation=None)
-               for n, v, s in entries if keys is None or n in keys]
+    topic_configs = topic.configs if topic is not None else {}
+    configs = [R.DescribeConfigsResourceResult(
+        name=n, value=v, read_only=resource.resource_type == BROKER_RESOURCE, is_default=s == CONFIG_SOURCE_DEFAULT,
+        config_source=s, is_sensitive=False, documentation=None,
+        config_type=TOPIC_CONFIGS[n].type if n in TOPIC_CONFIGS and resource.resource_type == TOPIC_RESOURCE else STRING,
+        synonyms=[R.DescribeConfigsSynonym(name=sn, value=sv, source=ss) for sn, sv, ss in synonyms(
+            broker.config, n, topic_configs)] if include_synonyms and resource.resource_type == TOPIC_RESOURCE else [])
+        for n, v, s in entries if keys is None or n in keys]
     return R.DescribeConfigsResult(error_code=0, error_message=None, resource_type=resource.resource_type,
                                    resource_name=resource.resource_name, configs=configs)
 

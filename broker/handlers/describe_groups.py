@@ -1,5 +1,6 @@
 """DescribeGroups: state, protocol and members (with metadata and assignment when Stable) of groups."""
 
+from kafkette.broker import authorized_operations as authorized
 from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
@@ -11,6 +12,8 @@ R = DescribeGroupsResponse
 @handles(DESCRIBE_GROUPS, versions=(0, 5))
 def describe_groups(ctx: RequestContext, body: DescribeGroupsRequest) -> DescribeGroupsResponse:
     described = []
+    operations = authorized.when(body.include_authorized_operations, authorized.GROUP)  # unknown groups too
+    ctx.broker.groups.expire(body.groups, ctx.now_ms())
     for group_id in body.groups:
         if refused := ctx.coordinator_error(GROUP, group_id):
             described.append(R.DescribedGroup(error_code=refused, group_id=group_id, group_state="", protocol_type="",
@@ -23,5 +26,5 @@ def describe_groups(ctx: RequestContext, body: DescribeGroupsRequest) -> Describ
                 R.DescribedGroupMember(member_id=m.member_id, group_instance_id=m.group_instance_id,
                                        client_id=m.client_id, client_host=m.client_host,
                                        member_metadata=m.metadata, member_assignment=m.assignment)
-                for m in s.members]))
+                for m in s.members], authorized_operations=operations))
     return R(throttle_time_ms=0, groups=described)

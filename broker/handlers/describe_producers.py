@@ -24,7 +24,7 @@ def describe_producers(ctx: RequestContext, body: DescribeProducersRequest) -> D
 def _partition(ctx: RequestContext, topic: str, partition: int) -> R.PartitionResponse:
     log = ctx.broker.store.partition(topic, partition)
     # any replica answers (Kafka's Partition.activeProducerState reads the local log, leader or not)
-    refused = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if log is None else \
+    refused = ctx.broker.missing_partition_error(topic) if log is None else \
         ctx.partition_error(topic, partition, leader_only=False)
     if log is None or refused != ErrorCode.NONE:
         return R.PartitionResponse(partition_index=partition, error_code=refused, error_message=None,

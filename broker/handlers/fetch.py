@@ -1,5 +1,9 @@
 """Fetch: whole batches from the log, up to the HWM or the LSO; a long poll woken by appends.
 
+Sizes as Kafka's KafkaApis.handleFetchRequest and ReplicaManager.readFromLog: the response carries at
+most min(max_bytes, --fetch-max-bytes) record bytes and each partition at most its partition_max_bytes,
+except that the first batch of the first partition with data is returned whole whatever its size
+(KIP-74), so a consumer always makes progress; min_bytes is capped at the same limit.
 Fetch sessions are answered as sessionless (session id 0), as Kafka allows. In a simulated cluster
 (broker.cluster) a partition is read on its leader, or from v11 on any of its replicas (Kafka's
 follower fetching, open to every v11 consumer), after the client's leader epoch is checked.
@@ -20,19 +24,22 @@ if TYPE_CHECKING:
     from kafkette.broker.state import Broker
 
 R = FetchResponse
+Route = tuple[int, bool] | None  # (the node asked, whether only the leader answers); None: no cluster checks
 
 
 @handles(FETCH, versions=(4, 12))
 def fetch(ctx: RequestContext, body: FetchRequest) -> FetchResponse | Awaitable[FetchResponse]:
+    max_bytes = min(body.max_bytes, ctx.broker.config.fetch_max_bytes)
+    min_bytes = min(body.min_bytes, max_bytes)
     # None: the one node leads everything, at epoch 0; else who answers, and whether followers may (v11+)
     route = (ctx.node_id, ctx.version < 11) if ctx.broker.cluster.routed else None
-    response, size, error = _read(ctx.broker, body, route)
-    if size >= body.min_bytes or body.max_wait_ms <= 0 or error:
+    response, size, error = _read(ctx.broker, body, max_bytes, route)
+    if size >= min_bytes or body.max_wait_ms <= 0 or error:
         return response
-    return _long_poll(ctx.broker, body, route, time.monotonic() + body.max_wait_ms / 1000)
+    return _long_poll(ctx.broker, body, max_bytes, min_bytes, route, time.monotonic() + body.max_wait_ms / 1000)
 
 
-async def _long_poll(broker: Broker, body: FetchRequest, route: tuple[int, bool] | None,
+async def _long_poll(broker: Broker, body: FetchRequest, max_bytes: int, min_bytes: int, route: Route,
                      deadline: float) -> FetchResponse:
     keys = [log for t in body.topics for p in t.partitions if (log := broker.store.partition(t.topic, p.partition))]
     while True:
@@ -40,16 +47,15 @@ async def _long_poll(broker: Broker, body: FetchRequest, route: tuple[int, bool]
         if remaining <= 0:
             break
         await broker.arrivals.wait(keys, remaining)
-        response, size, error = _read(broker, body, route)
-        if size >= body.min_bytes or error:
+        response, size, error = _read(broker, body, max_bytes, route)
+        if size >= min_bytes or error:
             return response
-    return _read(broker, body, route)[0]
+    return _read(broker, body, max_bytes, route)[0]
 
 
-def _read(broker: Broker, body: FetchRequest, route: tuple[int, bool] | None) -> tuple[FetchResponse, int, bool]:
+def _read(broker: Broker, body: FetchRequest, budget: int, route: Route) -> tuple[FetchResponse, int, bool]:
     """(response, record bytes in it, whether any partition has an error)."""
     committed = body.isolation_level == IsolationLevel.READ_COMMITTED
-    budget = body.max_bytes
     total = 0
     any_error = False
     topics = []
@@ -58,20 +64,22 @@ def _read(broker: Broker, body: FetchRequest, route: tuple[int, bool] | None) ->
         for p in wanted.partitions:
             log = broker.store.partition(wanted.topic, p.partition)
             if log is None:
-                partitions.append(_error(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+                partitions.append(_error(p.partition, broker.missing_partition_error(wanted.topic), committed))
                 any_error = True
                 continue
             if route is not None:
                 refused = broker.cluster.partition_error(route[0], wanted.topic, p.partition, p.current_leader_epoch,
                                                          route[1])
                 if refused != ErrorCode.NONE:
-                    partitions.append(_error(p.partition, refused))
+                    partitions.append(_error(p.partition, refused, False))
                     any_error = True
                     continue
             limit = min(p.partition_max_bytes, max(budget - total, 0))
             result = log.read(p.fetch_offset, limit, isolation_committed=committed, min_one=total == 0)
-            if result.error != ErrorCode.NONE:
+            if result.error != ErrorCode.NONE:  # Kafka's offsets are -1 beside an error, too
                 any_error = True
+                partitions.append(_error(p.partition, result.error, False))
+                continue
             size = sum(len(c) for c in result.chunks)
             total += size
             aborted = None
@@ -86,6 +94,9 @@ def _read(broker: Broker, body: FetchRequest, route: tuple[int, bool] | None) ->
     return R(throttle_time_ms=0, error_code=0, session_id=0, responses=topics), total, any_error
 
 
-def _error(partition: int, error: ErrorCode) -> R.PartitionData:
+def _error(partition: int, error: ErrorCode, committed: bool) -> R.PartitionData:
+    """Kafka's offsets beside an error are -1. For an unknown partition a read_committed answer lists no aborted
+    transactions ([]); beside an error of the log read Kafka leaves the list null."""
     return R.PartitionData(partition_index=partition, error_code=error, high_watermark=-1, last_stable_offset=-1,
-                           log_start_offset=-1, aborted_transactions=None, preferred_read_replica=-1, records=b"")
+                           log_start_offset=-1, aborted_transactions=[] if committed else None,
+                           preferred_read_replica=-1, records=b"")

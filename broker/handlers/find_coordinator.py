@@ -1,7 +1,16 @@
-"""FindCoordinator: the node coordinating a group or transactional id (broker.cluster), on the client's listener."""
+"""FindCoordinator: the node coordinating a group or transactional id (broker.cluster), on the client's listener.
+
+A deleted internal topic is recreated by the next FindCoordinator for its key type, which answers
+COORDINATOR_NOT_AVAILABLE meanwhile, as Kafka's does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from kafkette.broker.cluster import COORDINATOR_TOPICS, GROUP
 from kafkette.broker.context import RequestContext
+from kafkette.broker.internal_topic import ensure_internal_topics
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.find_coordinator import (
@@ -9,6 +18,10 @@ from kafkette.protocol.messages.find_coordinator import (
     FindCoordinatorRequest,
     FindCoordinatorResponse,
 )
+from kafkette.storage.engine import TopicError
+
+if TYPE_CHECKING:
+    from kafkette.broker.state import Broker
 
 R = FindCoordinatorResponse
 NOT_AVAILABLE_MESSAGE = "The coordinator is not available."
@@ -17,16 +30,20 @@ NOT_AVAILABLE_MESSAGE = "The coordinator is not available."
 @handles(FIND_COORDINATOR, versions=(0, 4))
 def find_coordinator(ctx: RequestContext, body: FindCoordinatorRequest) -> FindCoordinatorResponse:
     key_type = body.key_type if ctx.version >= 1 else GROUP
+    recreated = key_type in COORDINATOR_TOPICS and _recreated(ctx.broker, COORDINATOR_TOPICS[key_type])
     if ctx.version >= 4:
-        return R(throttle_time_ms=0, coordinators=[R.Coordinator(key=key, **_find(ctx, key_type, key))
+        return R(throttle_time_ms=0, coordinators=[R.Coordinator(key=key, **_find(ctx, key_type, key, recreated))
                                                     for key in body.coordinator_keys])
-    return R(throttle_time_ms=0, **_find(ctx, key_type, body.key))
+    return R(throttle_time_ms=0, **_find(ctx, key_type, body.key, recreated))
 
 
-def _find(ctx: RequestContext, key_type: int, key: str) -> dict:
+def _find(ctx: RequestContext, key_type: int, key: str, recreated: bool) -> dict:
     """node_id, host, port, error_code and error_message of the coordinator of `key`."""
-    if key_type not in COORDINATOR_TOPICS:
-        return _not_found(ErrorCode.INVALID_REQUEST, f"Unknown coordinator type received: {key_type}")
+    if key_type not in COORDINATOR_TOPICS:  # Kafka also knows 2 (share groups), which kafkette does not serve
+        return _not_found(ErrorCode.INVALID_REQUEST,
+                          f"unknown coordinator key type {key_type}: 0 is a group, 1 a transactional id")
+    if recreated:
+        return _not_found(ErrorCode.COORDINATOR_NOT_AVAILABLE, None)  # as Kafka, while it creates the topic
     cluster = ctx.broker.cluster
     node = cluster.coordinator(key_type, key)
     listener = cluster.listener(node, ctx.listener.name)
@@ -36,5 +53,17 @@ def _find(ctx: RequestContext, key_type: int, key: str) -> dict:
     return {"node_id": node, "host": host, "port": port, "error_code": 0, "error_message": None}
 
 
-def _not_found(error: ErrorCode, message: str) -> dict:
+def _not_found(error: ErrorCode, message: str | None) -> dict:
     return {"node_id": -1, "host": "", "port": -1, "error_code": error, "error_message": message}
+
+
+def _recreated(broker: Broker, internal_topic: str) -> bool:
+    """Create the coordinators' topic if it was deleted; True if it had to be (Kafka's FindCoordinator
+    creates a missing internal topic and answers COORDINATOR_NOT_AVAILABLE meanwhile)."""
+    if broker.store.topic(internal_topic) is not None:
+        return False
+    try:
+        ensure_internal_topics(broker.store)
+    except TopicError:  # its deletion is still under way: the client asks again
+        pass
+    return True

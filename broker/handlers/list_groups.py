@@ -13,6 +13,7 @@ def list_groups(ctx: RequestContext, body: ListGroupsRequest) -> ListGroupsRespo
     version = ctx.version
     states = body.states_filter if version >= 4 else ()
     types = body.types_filter if version >= 5 else ()
+    ctx.broker.groups.expire(None, ctx.now_ms())
     return R(throttle_time_ms=0, error_code=0, groups=[
         R.ListedGroup(group_id=g, protocol_type=ptype, group_state=state, group_type=gtype)
         for g, ptype, state, gtype in ctx.broker.groups.list_groups(states, types)

@@ -1,10 +1,15 @@
 """Metadata: the live brokers, and each partition's leader, epoch, replicas and in-sync set (broker.cluster);
-auto-creates topics."""
+auto-creates topics.
+
+An offline topic (its metadata file is damaged) is listed as Kafka lists partitions whose replicas are
+all offline: leader -1, error LEADER_NOT_AVAILABLE, every replica among the offline replicas.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kafkette.broker import authorized_operations as authorized
 from kafkette.broker.cluster import NO_LEADER
 from kafkette.broker.context import RequestContext
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
@@ -14,12 +19,12 @@ from kafkette.protocol.messages.metadata import METADATA, MetadataRequest, Metad
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
-    from kafkette.storage.engine import TopicInfo
+    from kafkette.storage.engine import OfflineTopic, TopicInfo
 
 R = MetadataResponse
 
 
-def topic_metadata(broker: Broker, topic: TopicInfo) -> R.MetadataResponseTopic:
+def topic_metadata(broker: Broker, topic: TopicInfo, operations: int = authorized.NOT_REQUESTED) -> R.MetadataResponseTopic:
     cluster = broker.cluster
     partitions = []
     for i in range(topic.partition_count):
@@ -30,6 +35,19 @@ def topic_metadata(broker: Broker, topic: TopicInfo) -> R.MetadataResponseTopic:
             leader_id=state.leader, leader_epoch=state.leader_epoch, replica_nodes=state.replicas,
             isr_nodes=state.isr, offline_replicas=[n for n in state.replicas if not cluster.nodes[n].up]))
     return R.MetadataResponseTopic(error_code=0, name=topic.name, topic_id=topic.topic_id,
+                                   is_internal=topic.name in INTERNAL_TOPICS, partitions=partitions,
+                                   topic_authorized_operations=operations)
+
+
+def offline_topic_metadata(broker: Broker, topic: OfflineTopic) -> R.MetadataResponseTopic:
+    partitions = []
+    for i in range(topic.partition_count):
+        state = broker.cluster.partition(topic.name, i)
+        assert state is not None  # the cluster places offline topics' partitions too
+        partitions.append(R.MetadataResponsePartition(
+            error_code=ErrorCode.LEADER_NOT_AVAILABLE, partition_index=i, leader_id=NO_LEADER, leader_epoch=-1,
+            replica_nodes=state.replicas, isr_nodes=[], offline_replicas=state.replicas))
+    return R.MetadataResponseTopic(error_code=0, name=topic.name, topic_id=bytes(16),
                                    is_internal=topic.name in INTERNAL_TOPICS, partitions=partitions)
 
 
@@ -42,26 +60,33 @@ def brokers(ctx: RequestContext) -> list[R.MetadataResponseBroker]:
 def metadata(ctx: RequestContext, body: MetadataRequest) -> MetadataResponse:
     version = ctx.version
     wanted = body.topics
+    operations = authorized.when(body.include_topic_authorized_operations, authorized.TOPIC)
     if wanted is None or (version == 0 and not wanted):
-        topics = [topic_metadata(ctx.broker, t) for t in ctx.broker.store.topics()]
+        topics = [topic_metadata(ctx.broker, t, operations) for t in ctx.broker.store.topics()]
+        topics += [offline_topic_metadata(ctx.broker, t) for t in ctx.broker.store.offline_topics()]
     else:
-        topics = [_one_topic(ctx.broker, t, body.allow_auto_topic_creation or version < 4) for t in wanted]
+        topics = [_one_topic(ctx.broker, t, body.allow_auto_topic_creation or version < 4, operations) for t in wanted]
     return R(throttle_time_ms=0, brokers=brokers(ctx), cluster_id=ctx.broker.config.cluster_id,
-             controller_id=ctx.broker.cluster.controller, topics=topics)
+             controller_id=ctx.broker.cluster.controller, topics=topics,
+             cluster_authorized_operations=authorized.when(body.include_cluster_authorized_operations,
+                                                           authorized.CLUSTER))
 
 
-def _one_topic(broker: Broker, wanted, auto_create: bool) -> R.MetadataResponseTopic:
+def _one_topic(broker: Broker, wanted, auto_create: bool, operations: int) -> R.MetadataResponseTopic:
     name = wanted.name
     if name is None:
         topic = broker.store.topic_by_id(wanted.topic_id)
         if topic is None:
             return R.MetadataResponseTopic(error_code=ErrorCode.UNKNOWN_TOPIC_ID, name=None,
                                            topic_id=wanted.topic_id)
-        return topic_metadata(broker, topic)
+        return topic_metadata(broker, topic, operations)
     topic = broker.store.topic(name)
+    offline = broker.store.offline_topic(name) if topic is None else None
+    if offline is not None:
+        return offline_topic_metadata(broker, offline)
     if topic is None:
         error = broker.auto_create(name) if auto_create else broker.unknown_topic_error(name)
         topic = broker.store.topic(name) if error == ErrorCode.NONE else None
         if topic is None:
             return R.MetadataResponseTopic(error_code=error, name=name)
-    return topic_metadata(broker, topic)
+    return topic_metadata(broker, topic, operations)

@@ -24,7 +24,7 @@ def offset_for_leader_epoch(ctx: RequestContext, body: OffsetForLeaderEpochReque
 def _end_offset(ctx: RequestContext, topic: str, p) -> R.EpochEndOffset:
     log = ctx.broker.store.partition(topic, p.partition)
     if log is None:
-        return R.EpochEndOffset(error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partition=p.partition)
+        return R.EpochEndOffset(error_code=ctx.broker.missing_partition_error(topic), partition=p.partition)
     error = ctx.partition_error(topic, p.partition, p.current_leader_epoch)
     state = ctx.broker.cluster.partition(topic, p.partition)
     if error != ErrorCode.NONE or state is None:

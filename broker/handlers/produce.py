@@ -1,5 +1,5 @@
-"""Produce: append each partition's batches verbatim, on the partition's leader (broker.cluster); acks 0, 1
-and -1 (a failed acks=0 request closes the connection, as Kafka's does).
+"""Produce: validate each partition's batch as Kafka does (protocol.validation), append it verbatim on the
+partition's leader (broker.cluster); acks 0, 1, -1 (a failed acks=0 request closes the connection, as Kafka's does).
 
 Every append happens synchronously, so pipelined Produce requests on one
 connection land in the order they were sent; with `--fsync always` the log
@@ -8,36 +8,43 @@ fsyncs before the append returns, so the answer always follows durability.
 
 from __future__ import annotations
 
+import struct
 from typing import TYPE_CHECKING
 
 from kafkette.broker.context import RequestContext
 from kafkette.broker.dispatch import CloseConnection
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
 from kafkette.broker.registry import handles
-from kafkette.broker.topic_configs import max_message_bytes
+from kafkette.broker.topic_configs import produce_rules
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.produce import PRODUCE, ProduceRequest, ProduceResponse
-from kafkette.protocol.records import HEADER_SIZE, MAGIC_OFFSET, ZSTD, BatchHeader, RecordsError, split_batches
+from kafkette.protocol.records import HEADER_SIZE, MAGIC_OFFSET, TRANSACTIONAL_BIT
+from kafkette.protocol.validation import Rejected, frame_batch, validate_batch
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
 
 R = ProduceResponse
+ATTRIBUTES_LOW_BYTE = 22  # the flags byte of the batch's int16 attributes
+PRODUCER_ID_OFFSET = 43
+_PRODUCER = struct.Struct(">qh")
 
 
-@handles(PRODUCE, versions=(3, 10))
+# Kafka 4 serves v3+ but advertises v0: librdkafka before 2.10 compresses nothing unless ApiVersions lists
+# Produce v0 (KAFKA-18659). A v0-v2 request closes the connection, as any unserved version does.
+@handles(PRODUCE, versions=(3, 10), advertised_min=0)
 def produce(ctx: RequestContext, body: ProduceRequest) -> ProduceResponse | None:
     version = ctx.version
-    if body.acks not in (-1, 0, 1):
-        return R(throttle_time_ms=0, responses=[R.TopicProduceResponse(name=t.name, partition_responses=[
-            _failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS) for p in t.partition_data]) for t in body.topic_data])
-    now = ctx.now_ms()
+    error = _request_error(body)
     node = ctx.node_id if ctx.broker.cluster.routed else None  # None: the one node leads everything, at epoch 0
-    responses = []
-    for t in body.topic_data:
-        topic = _topic(ctx.broker, t.name)
-        responses.append(R.TopicProduceResponse(name=t.name, partition_responses=[
-            _append(ctx.broker, topic, t.name, data, body, now, version, node) for data in t.partition_data]))
+    if error != ErrorCode.NONE:
+        responses = [R.TopicProduceResponse(name=t.name, partition_responses=[
+            _failed(p.index, error) for p in t.partition_data]) for t in body.topic_data]
+    else:
+        now = ctx.now_ms()
+        responses = [R.TopicProduceResponse(name=t.name, partition_responses=[
+            _append(ctx.broker, _topic(ctx.broker, t.name), t.name, data, body, now, version, node)
+            for data in t.partition_data]) for t in body.topic_data]
     if body.acks == 0:
         if any(p.error_code for t in responses for p in t.partition_responses):
             # Kafka answers nothing to acks=0, so it closes the connection: the client refreshes its metadata
@@ -50,24 +57,63 @@ def produce(ctx: RequestContext, body: ProduceRequest) -> ProduceResponse | None
     return response
 
 
-def _failed(index: int, error: ErrorCode, message: str | None = None) -> R.PartitionProduceResponse:
-    return R.PartitionProduceResponse(index=index, error_code=error, base_offset=-1, log_append_time_ms=-1,
-                                      log_start_offset=-1, record_errors=[], error_message=message)
+def _request_error(body: ProduceRequest) -> ErrorCode:
+    """Errors Kafka gives every partition of the request (KafkaApis and ReplicaManager.handleProduceAppend)."""
+    if body.acks not in (-1, 0, 1):
+        return ErrorCode.INVALID_REQUIRED_ACKS
+    transactional = {producer for t in body.topic_data for p in t.partition_data
+                     if (producer := _transactional_producer(p.records)) is not None}
+    if transactional and body.transactional_id is None:
+        return ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    if len(transactional) > 1:
+        return ErrorCode.INVALID_PRODUCER_ID_MAPPING
+    return ErrorCode.NONE
+
+
+def _transactional_producer(records) -> tuple[int, int] | None:
+    """(producer id, epoch) of a transactional v2 batch; one byte read for any other."""
+    if (records is None or len(records) < HEADER_SIZE or records[MAGIC_OFFSET] != 2
+            or not records[ATTRIBUTES_LOW_BYTE] & TRANSACTIONAL_BIT):
+        return None
+    producer = _PRODUCER.unpack_from(records, PRODUCER_ID_OFFSET)
+    return producer if producer[0] >= 0 else None
+
+
+def _failed(index: int, error: ErrorCode, message: str | None = None, record_errors: tuple[tuple[int, str], ...] = (),
+            log_start_offset: int = -1) -> R.PartitionProduceResponse:
+    """A refused partition; record_errors and error_message exist on the wire from Produce v8."""
+    return R.PartitionProduceResponse(
+        index=index, error_code=error, base_offset=-1, log_append_time_ms=-1, log_start_offset=log_start_offset,
+        record_errors=[R.PartitionProduceResponse.BatchIndexAndErrorMessage(batch_index=i, batch_index_error_message=m)
+                       for i, m in record_errors],
+        error_message=message)
+
+
+# Kafka reports the partition's log start offset beside the errors its log raises (LogValidator's, sequence,
+# epoch, transaction state), and -1 beside those found before the log is reached or listed by
+# ReplicaManager.appendToLocalLog as known (corrupt, too large).
+_ERRORS_WITHOUT_LOG_START = {ErrorCode.CORRUPT_MESSAGE, ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.RECORD_LIST_TOO_LARGE}
+
+
+def _log_start(error: ErrorCode, log) -> int:
+    return -1 if error in _ERRORS_WITHOUT_LOG_START else log.log_start_offset
 
 
 def _topic(broker: Broker, name: str):
-    topic = broker.store.topic(name)
-    if topic is None and broker.auto_create(name) == ErrorCode.NONE:
-        topic = broker.store.topic(name)
-    return topic
+    """The topic, or None: Produce never creates one (Kafka creates topics on Metadata requests only)."""
+    return broker.store.topic(name)
 
 
 def _append(broker: Broker, topic, name: str, data, body: ProduceRequest, now: int, version: int,
             node: int | None) -> R.PartitionProduceResponse:
     if topic is None or not 0 <= data.index < topic.partition_count:
-        return _failed(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+        return _failed(data.index, broker.missing_partition_error(name))
     if name in INTERNAL_TOPICS:
         return _failed(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, "clients cannot write to internal topics")
+    framed = frame_batch(data.records, version)
+    if isinstance(framed, Rejected):
+        return _failed(data.index, framed.error, framed.message)
+    batch, header = framed
     leader_epoch = 0
     if node is not None:
         state = broker.cluster.partition(name, data.index)
@@ -79,23 +125,24 @@ def _append(broker: Broker, topic, name: str, data, body: ProduceRequest, now: i
                 failed.current_leader = R.LeaderIdAndEpoch(leader_id=state.leader, leader_epoch=state.leader_epoch)
             return failed
         leader_epoch = state.leader_epoch
-    error, message = _validate(data.records, version, max_message_bytes(topic.configs))
-    if error != ErrorCode.NONE:
-        return _failed(data.index, error, message)
+    if header.is_transactional:
+        error = broker.transactions.verify_produce(body.transactional_id, header, name, data.index, version)
+        if error != ErrorCode.NONE:
+            message = "Partition was not added to the transaction" if error == ErrorCode.INVALID_TXN_STATE else None
+            return _failed(data.index, error, message)  # Kafka's transaction verification: before the log, so -1
+    log = broker.store.partition(name, data.index)
+    assert log is not None
     if body.acks == -1 and "min.insync.replicas" in topic.configs:
         error, message = _in_sync(broker, name, data.index, int(topic.configs["min.insync.replicas"]))
         if error != ErrorCode.NONE:
-            return _failed(data.index, error, message)
-    first = BatchHeader.parse(data.records)
-    if first.is_transactional:
-        error = broker.transactions.verify_produce(body.transactional_id, first, name, data.index, version)
-        if error != ErrorCode.NONE:
-            return _failed(data.index, error)
-    log = broker.store.partition(name, data.index)
-    assert log is not None
-    result = log.append(data.records, now_ms=now, leader_epoch=leader_epoch)
+            return _failed(data.index, error, message, log_start_offset=_log_start(error, log))
+    checked = validate_batch(batch, header, produce_rules(topic.configs), now, f"{name}-{data.index}")
+    if isinstance(checked, Rejected):
+        return _failed(data.index, checked.error, checked.message, checked.record_errors,
+                       _log_start(checked.error, log))
+    result = log.append(checked, now_ms=now, leader_epoch=leader_epoch)
     if result.error != ErrorCode.NONE:
-        return _failed(data.index, result.error)
+        return _failed(data.index, result.error, log_start_offset=_log_start(result.error, log))
     return R.PartitionProduceResponse(index=data.index, error_code=0, base_offset=result.base_offset,
                                       log_append_time_ms=result.log_append_time, log_start_offset=result.log_start_offset,
                                       record_errors=[], error_message=None)
@@ -123,20 +170,3 @@ def _leader_endpoints(ctx: RequestContext, responses: list) -> list[R.NodeEndpoi
                                             rack=None))
     return endpoints
 
-
-def _validate(records, version: int, max_bytes: int) -> tuple[ErrorCode, str | None]:
-    """Kafka's ProduceRequest.validateRecords and its batch size check, before anything is appended."""
-    if records is None or len(records) < HEADER_SIZE:
-        return ErrorCode.INVALID_RECORD, "a Produce request must carry at least one record batch per partition"
-    if records[MAGIC_OFFSET] != 2:
-        return ErrorCode.INVALID_RECORD, "Produce v3 and later must carry record batches with magic 2"
-    if version < 7 and BatchHeader.parse(records).compression == ZSTD:
-        return ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, "zstd needs Produce v7 or later"
-    if len(records) > max_bytes:
-        try:
-            sizes = [header.size for header, _ in split_batches(records)]
-        except RecordsError as e:
-            return e.error, str(e)
-        if max(sizes) > max_bytes:
-            return ErrorCode.MESSAGE_TOO_LARGE, f"a batch is larger than max.message.bytes ({max_bytes})"
-    return ErrorCode.NONE, None

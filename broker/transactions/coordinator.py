@@ -126,6 +126,15 @@ class TransactionCoordinator:
     def close(self) -> None:
         pass
 
+    def forget_everything(self) -> None:
+        """`__transaction_state` was deleted (Kafka allows it): every transactional id is forgotten. A
+        transaction open in a data partition stays open there (hanging, as in Kafka) until
+        `kafkette txn abort` or Admin.abortTransaction ends it."""
+        hanging = sum(t.state == S.ONGOING for t in self.txns.values())
+        self.txns.clear()
+        self.by_producer.clear()
+        log.warning("__transaction_state deleted: every transactional id is forgotten", hanging_transactions=hanging)
+
     # ------------------------------------------------------------------ requests
 
     def init_producer_id(self, transactional_id: str | None, timeout_ms: int, producer_id: int = -1,

@@ -1,8 +1,8 @@
-"""The client commands of `kafkette`: txn, groups, topics, produce, consume, dump, cluster.
+"""The client commands of `kafkette`: txn, groups, topics, produce, consume, dump, faults, requests, cluster.
 
 They speak only the Kafka protocol (through `kafkette.cluster`), so they work against Apache
-Kafka as well as kafkette; `dump --data-dir` reads a stopped broker's files instead, and `cluster`
-speaks to a kafkette broker's HTTP admin API (`--admin`). This module
+Kafka as well as kafkette; `dump --data-dir` reads a stopped broker's files instead, and `faults`,
+`requests` and `cluster` speak to a kafkette broker's HTTP admin API (`--admin`). This module
 declares their arguments only: a command's module (`kafkette.cli.txn`, ...) is imported when that
 command runs, so `kafkette serve` loads none of them. Exit codes are in `kafkette.cli.common`.
 """
@@ -21,7 +21,7 @@ TXN_STATES = ["Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteComm
               "PrepareEpochFence"]
 
 
-COMMANDS = ("txn", "groups", "topics", "produce", "consume", "dump", "cluster")
+COMMANDS = ("txn", "groups", "topics", "produce", "consume", "dump", "faults", "requests", "cluster")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -53,8 +53,12 @@ def add_commands(commands: Any) -> None:
     _produce(commands, common)
     _consume(commands, common)
     _dump(commands, common)
-    _cluster(_group(commands, "cluster", "the brokers of a simulated cluster (kafkette serve --brokers N --admin-api): "
-                                         "take them down and up, move leaders and coordinators"), admin_arguments())
+    admin = admin_arguments()
+    _faults(_group(commands, "faults", "fault rules of a kafkette broker: answer requests with errors, drop, delay "
+                                       "or hold them (kafkette serve --admin-api true)"), admin)
+    _requests(commands, admin)
+    _cluster(_group(commands, "cluster", "the brokers of a simulated cluster (kafkette serve --brokers N --admin-api "
+                                         "true): take them down and up, move leaders and coordinators"), admin)
 
 
 def _txn(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -178,6 +182,58 @@ def _dump(commands: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--records", action="store_true", help="list every record under its batch")
     p.add_argument("--data-dir", metavar="DIR", help="read a stopped broker's files instead of asking a broker "
                                                      "(as kafka-dump-log.sh), aborted-transaction index included")
+
+
+def _faults(sub: Any, admin: argparse.ArgumentParser) -> None:
+    p = _command(sub, admin, "faults", "add", "add", "add a rule: which requests it matches, what it does to them, "
+                                                     "and how often")
+    match = p.add_argument_group("which requests (all that are given)")
+    match.add_argument("--api", required=True, metavar="API", help="an API name as Kafka spells it (EndTxn) or its key")
+    match.add_argument("--version", type=int, metavar="V", help="only this request version")
+    match.add_argument("--client-id", metavar="ID", help="only from this client.id")
+    match.add_argument("--transactional-id", metavar="ID", help="only requests naming this transactional id")
+    match.add_argument("--group-id", metavar="ID", help="only requests naming this group")
+    match.add_argument("--topic", metavar="TOPIC", help="only requests naming this topic")
+    match.add_argument("--partition", type=int, metavar="P", help="only requests naming this partition")
+    match.add_argument("--broker", type=int, metavar="ID", help="only requests sent to this broker id")
+    act = p.add_argument_group("what it does (one of)").add_mutually_exclusive_group(required=True)
+    act.add_argument("--error", metavar="ERROR", help="answer with this error, unapplied: a Kafka error name "
+                                                      "(COORDINATOR_NOT_AVAILABLE) or code (15)")
+    act.add_argument("--drop-before", dest="drop", action="store_const", const="before",
+                     help="close the connection instead of handling the request")
+    act.add_argument("--drop-after", dest="drop", action="store_const", const="after",
+                     help="apply the request, then close the connection before answering (the commit gap)")
+    act.add_argument("--delay", dest="delay_ms", type=int, metavar="MS", help="apply it, and answer MS later")
+    act.add_argument("--black-hole", dest="black_hole_ms", type=int, metavar="MS",
+                     help="neither apply nor answer it; close the connection after MS")
+    act.add_argument("--throttle", dest="throttle_ms", type=int, metavar="MS",
+                     help="apply it, and answer with throttle_time_ms MS")
+    p.add_argument("--partitions-only", dest="scope", action="store_const", const="partitions",
+                   help="with --error: only the matching partitions get it; the rest is applied as usual")
+    fire = p.add_argument_group("how often")
+    times = fire.add_mutually_exclusive_group()
+    times.add_argument("--count", type=int, default=1, metavar="N", help="fire on N matching calls (default 1)")
+    times.add_argument("--always", dest="count", action="store_const", const=None, help="fire on every matching call")
+    fire.add_argument("--nth", type=int, default=1, metavar="N", help="start from the Nth matching call (default 1)")
+    fire.add_argument("--probability", type=float, default=1.0, metavar="P",
+                      help="fire on a matching call with this probability (default 1)")
+    fire.add_argument("--seed", type=int, metavar="S", help="seed of the rule's random draws, to replay a run "
+                                                          "(default: a random one, shown)")
+    _command(sub, admin, "faults", "list", "list_rules", "the rules, with how often each matched and fired")
+    p = _command(sub, admin, "faults", "remove", "remove", "remove rules")
+    p.add_argument("ids", nargs="+", type=int, metavar="ID")
+    _command(sub, admin, "faults", "clear", "clear", "remove every rule")
+
+
+def _requests(commands: Any, admin: argparse.ArgumentParser) -> None:
+    p = _command(commands, admin, None, "requests", "requests",
+                 "the requests a kafkette broker received (its request log), oldest first, with the fault rule "
+                 "that answered each")
+    p.add_argument("--since", type=int, default=0, metavar="SEQ", help="only those after this sequence number "
+                                                                       "(the last one printed before)")
+    p.add_argument("--api", metavar="API", help="only this API (a name or a key)")
+    p.add_argument("--client-id", metavar="ID", help="only from this client.id")
+    p.add_argument("--limit", type=int, metavar="N", help="only the newest N")
 
 
 def _cluster(sub: Any, admin: argparse.ArgumentParser) -> None:

@@ -1,4 +1,4 @@
-"""`kafkette cluster`: see and change a simulated cluster (`kafkette serve --brokers N --admin-api`).
+"""`kafkette cluster`: see and change a simulated cluster (`kafkette serve --brokers N --admin-api true`).
 
     kafkette cluster status --admin 127.0.0.1:9404
     kafkette cluster down 1 --admin 127.0.0.1:9404

@@ -141,7 +141,7 @@ def admin_arguments() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--admin", default=os.environ.get(ADMIN_ENV), metavar="HOST:PORT",
                         help=f"the broker's admin API: its --metrics-port address, or the http= line of its --ready-file "
-                             f"(kafkette serve --admin-api; env {ADMIN_ENV})")
+                             f"(kafkette serve --admin-api true; env {ADMIN_ENV})")
     parent.add_argument("--json", action="store_true", help="print JSON instead of tables, for scripts")
     parent.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS",
                         help="how long to wait for the broker's answer (default 10)")
@@ -155,7 +155,7 @@ def admin_api(args: argparse.Namespace) -> Iterator[AdminApi]:
 
     if not args.admin:
         raise CommandError(f"give the broker's admin API address with --admin HOST:PORT or {ADMIN_ENV}: start the "
-                           f"broker with --admin-api (and --metrics-port PORT for a fixed one)", EXIT_USAGE)
+                           f"broker with --admin-api true (and --metrics-port PORT for a fixed one)", EXIT_USAGE)
     try:
         yield AdminApi(args.admin, timeout=args.request_timeout)
     except AdminApiError as e:

@@ -36,6 +36,10 @@ from kafkette.protocol.messages.describe_transactions import DESCRIBE_TRANSACTIO
 from kafkette.protocol.messages.list_transactions import LIST_TRANSACTIONS
 from kafkette.protocol.messages.consumer_group_heartbeat import CONSUMER_GROUP_HEARTBEAT
 from kafkette.protocol.messages.consumer_group_describe import CONSUMER_GROUP_DESCRIBE
+from kafkette.protocol.messages.sasl_handshake import SASL_HANDSHAKE
+from kafkette.protocol.messages.sasl_authenticate import SASL_AUTHENTICATE
+from kafkette.protocol.messages.describe_user_scram_credentials import DESCRIBE_USER_SCRAM_CREDENTIALS
+from kafkette.protocol.messages.alter_user_scram_credentials import ALTER_USER_SCRAM_CREDENTIALS
 
 
 ALL = (
@@ -75,4 +79,8 @@ ALL = (
     LIST_TRANSACTIONS,
     CONSUMER_GROUP_HEARTBEAT,
     CONSUMER_GROUP_DESCRIBE,
+    SASL_HANDSHAKE,
+    SASL_AUTHENTICATE,
+    DESCRIBE_USER_SCRAM_CREDENTIALS,
+    ALTER_USER_SCRAM_CREDENTIALS,
 )

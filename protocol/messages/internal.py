@@ -95,3 +95,31 @@ OffsetCommitKey = OFFSET_COMMIT_KEY.Record
 OffsetCommitValue = OFFSET_COMMIT_VALUE.Record
 GroupMetadataKey = GROUP_METADATA_KEY.Record
 GroupMetadataValue = GROUP_METADATA_VALUE.Record
+
+# kafkette's own records (`__kafkette_scram_credentials`), with the fields of Kafka's UserScramCredentialRecord and
+# RemoveUserScramCredentialRecord (metadata/*.json): a null value removes the user's credential for that mechanism.
+# The salted password is never stored, only what the server needs (RFC 5802 StoredKey and ServerKey).
+SCRAM_CREDENTIAL_KEY = Data(
+    name='ScramCredentialKey',
+    versions=(0, 0),
+    flexible=0,
+    fields=[
+        f('name', 'string'),
+        f('mechanism', 'int8'),
+    ],
+)
+
+SCRAM_CREDENTIAL_VALUE = Data(
+    name='ScramCredentialValue',
+    versions=(0, 0),
+    flexible=0,
+    fields=[
+        f('salt', 'bytes'),
+        f('stored_key', 'bytes'),
+        f('server_key', 'bytes'),
+        f('iterations', 'int32'),
+    ],
+)
+
+ScramCredentialKey = SCRAM_CREDENTIAL_KEY.Record
+ScramCredentialValue = SCRAM_CREDENTIAL_VALUE.Record

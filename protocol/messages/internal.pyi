@@ -127,3 +127,30 @@ class GroupMetadataValue(Message):
 
 
 GROUP_METADATA_VALUE: Data[GroupMetadataValue]
+
+
+class ScramCredentialKey(Message):
+    name: str
+    mechanism: int
+    def __init__(self, *, name: str = ..., mechanism: int = ...) -> None: ...
+
+
+SCRAM_CREDENTIAL_KEY: Data[ScramCredentialKey]
+
+
+class ScramCredentialValue(Message):
+    salt: bytes
+    stored_key: bytes
+    server_key: bytes
+    iterations: int
+    def __init__(
+        self,
+        *,
+        salt: bytes = ...,
+        stored_key: bytes = ...,
+        server_key: bytes = ...,
+        iterations: int = ...,
+    ) -> None: ...
+
+
+SCRAM_CREDENTIAL_VALUE: Data[ScramCredentialValue]

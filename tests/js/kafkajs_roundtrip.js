@@ -1,9 +1,18 @@
 // kafkajs against kafkette: admin, idempotent produce, a committed and an aborted
 // transaction, and a read_committed group consumer. Prints one JSON line of what it saw.
-// Usage: node kafkajs_roundtrip.js BOOTSTRAP TOPIC
+// Usage: node kafkajs_roundtrip.js BOOTSTRAP TOPIC [SECURITY]
+// SECURITY (JSON): {"caFile": PATH, "sasl": {"mechanism": "plain", "username": ..., "password": ...}}: TLS
+// trusting that CA, and SASL; a failure prints "ERR <error name>: <message>" on stderr and exits 1.
+const fs = require('fs')
 const { Kafka, logLevel } = require('kafkajs')
-const [bootstrap, topic] = process.argv.slice(2)
-const kafka = new Kafka({ clientId: 'kafkette-test', brokers: [bootstrap], logLevel: logLevel.ERROR })
+const [bootstrap, topic, securityJson] = process.argv.slice(2)
+const security = securityJson ? JSON.parse(securityJson) : {}
+const kafka = new Kafka({
+  clientId: 'kafkette-test', brokers: [bootstrap], logLevel: logLevel.ERROR,
+  ssl: security.caFile ? { ca: [fs.readFileSync(security.caFile, 'utf-8')] } : undefined,
+  sasl: security.sasl,
+  retry: security.sasl ? { retries: 1 } : undefined,
+})
 async function main() {
   const admin = kafka.admin(); await admin.connect()
   await admin.createTopics({ topics: [{ topic: topic, numPartitions: 2 }] })
@@ -33,4 +42,4 @@ async function main() {
   await consumer.disconnect()
   console.log(JSON.stringify({ seen }))
 }
-main().catch(e => { console.error('ERR', e); process.exit(1) })
+main().catch(e => { console.error(`ERR ${e.name}: ${e.message}`); process.exit(1) })
