@@ -11,6 +11,7 @@ import pytest
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import NewTopic
 
+from kafkette.certs import create_certificates
 from kafkette.local_broker import LocalBroker
 from tests.clients import admin, consume_until, consumer, kafkette_cli, produce_and_flush
 from tests.conftest import unique
@@ -208,6 +209,35 @@ def test_a_broker_down_moves_its_leaders_and_clients_carry_on_until_it_is_back(t
             c.close()
         expected = [b"%s-%d" % (phase, i) for phase in (b"before", b"during", b"after") for i in range(90)]
         assert sorted(m.value() for m in got) == sorted(expected)
+
+
+def test_every_broker_serves_every_listener_and_one_down_closes_them_all(tmp_path):
+    certs = create_certificates(tmp_path / "certs")
+    with LocalBroker(tmp_path / "data", listeners=["PLAINTEXT", "SASL_SSL"], brokers=3, admin_api=True,
+                     sasl_user=["alice:secret"], **certs.broker_settings()) as broker:
+        plain, secured = broker.ports["PLAINTEXT"], broker.ports["SASL_SSL"]
+        assert [n["listeners"] for n in broker.cluster.status()["nodes"]] == [
+            [f"PLAINTEXT://127.0.0.1:{plain + n}", f"SASL_SSL://127.0.0.1:{secured + n}"] for n in range(3)]
+        assert broker.bootstrap("SASL_SSL") == ",".join(f"127.0.0.1:{secured + n}" for n in range(3))
+        topic = create_topic(broker.bootstrap_servers, unique("tls"), 3)
+        producer = Producer({"bootstrap.servers": broker.bootstrap("SASL_SSL"), "security.protocol": "SASL_SSL",
+                             "sasl.mechanism": "PLAIN", "sasl.username": "alice", "sasl.password": "secret",
+                             **certs.client_properties()})
+        for i in range(30):
+            producer.produce(topic, value=b"%d" % i, partition=i % 3)
+        assert producer.flush(TIMEOUT) == 0
+        broker.cluster.down(1)
+        for port in (plain + 1, secured + 1):
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        broker.cluster.up(1)
+        for port in (plain + 1, secured + 1):
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        broker.restart()  # the same ports again
+        assert (broker.ports, broker.port) == ({"PLAINTEXT": plain, "SASL_SSL": secured}, plain)
+        for i in range(30):
+            producer.produce(topic, value=b"%d" % i, partition=i % 3)
+        assert producer.flush(TIMEOUT) == 0
 
 
 def test_kafkette_cluster_commands(cluster3):
