@@ -3,13 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test typecheck bench bench-compare conformance clean
+.PHONY: run test typecheck fuzz bench bench-compare conformance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # One stamp per set of extras, redone when pyproject.toml changes.
-$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-%: pyproject.toml setup.py protocol/record_scan.py | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[$*]'
 	$(BIN)/python -m compileall -q kafkette protocol storage broker  # a first start without bytecode takes 0.8 s
 	touch $@
@@ -31,6 +31,11 @@ typecheck: $(VENV)/.installed-test
 
 test: typecheck $(VENV)/js/node_modules/kafkajs
 	$(BIN)/python -m pytest -q
+
+# tests/test_fuzz.py with new seeds: FUZZ_EXAMPLES examples of 8 cases per property (default 160,000 cases, ~6 min)
+FUZZ_EXAMPLES ?= 10000
+fuzz: $(VENV)/.installed-test
+	KAFKETTE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q --timeout=1800 tests/test_fuzz.py
 
 # Against Apache Kafka itself (conformance/run.py): needs a JDK 17+ and Maven; the first run downloads Kafka's jars.
 conformance: $(VENV)/.installed-test $(VENV)/js/node_modules/kafkajs

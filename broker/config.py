@@ -19,6 +19,7 @@ from kafkette.storage.config import MAX_SEGMENT_BYTES
 FSYNC_POLICIES = ("always", "interval", "never")
 STORAGE_ENGINES = ("disk", "memory")
 LOG_FORMATS = ("auto", "console", "json")
+MAX_BROKERS = 64  # --brokers: each node is a set of listening sockets in this one process
 
 
 @dataclass
@@ -32,6 +33,8 @@ class BrokerConfig:
     data_dir: Path = Path("./data")
     storage: str = "disk"
     node_id: int = 1
+    brokers: int = 1
+    default_replication_factor: int = 1
     cluster_id: str = "kafkette-cluster"
     default_partitions: int = 1
     segment_bytes: int = 1024 * 1024 * 1024
@@ -39,6 +42,10 @@ class BrokerConfig:
     retention_bytes: int = -1
     retention_check_interval_ms: int = 5 * 60 * 1000
     max_request_bytes: int = 100 * 1024 * 1024
+    fetch_max_bytes: int = 55 * 1024 * 1024
+    max_connections: int = 0
+    connections_max_idle_ms: int = 10 * 60 * 1000
+    max_partitions: int = 100_000
     auto_create_topics: bool = True
     fsync: str = "interval"
     fsync_interval_ms: int = 1000
@@ -71,19 +78,27 @@ class BrokerConfig:
         """The address Metadata and FindCoordinator give to clients of the first listener."""
         return self.advertised_address(self.listeners()[0])
 
+    def node_ids(self) -> list[int]:
+        """The brokers served: --node-id alone, or with --brokers N the nodes 0 to N-1."""
+        return [self.node_id] if self.brokers == 1 else list(range(self.brokers))
+
     def listeners(self) -> tuple[ListenerSpec, ...]:
         """The --listener settings, or one PLAINTEXT listener on --host/--port."""
         return parse_listeners(self.listener) or (ListenerSpec("PLAINTEXT", self.host, self.port),)
 
-    def advertised_address(self, spec: ListenerSpec) -> tuple[str, int]:
-        """What clients are told of a listener: its --advertised-listener, else its own address."""
+    def advertised_address(self, spec: ListenerSpec, index: int = 0) -> tuple[str, int]:
+        """What clients are told of a listener of the index-th node: its --advertised-listener, else its own
+        address; a port given is the first node's, node i has that port + i (0: the port it is bound to)."""
+        host, port = spec.host, spec.port
         for text in self.advertised_listener:
             advertised = parse_listener(text)
             if advertised.name == spec.name:
-                return advertised.host, advertised.port
-        if not self.listener:  # the --host/--port listener
-            return self.advertised_host or self.host, self.advertised_port or self.port
-        return spec.host, spec.port
+                host, port = advertised.host, advertised.port
+                break
+        else:
+            if not self.listener:  # the --host/--port listener
+                host, port = self.advertised_host or self.host, self.advertised_port or self.port
+        return host, port + index if port else 0
 
 
 HELP = {
@@ -96,7 +111,11 @@ HELP = {
     "advertised_listener": "NAME://HOST:PORT told to clients that connect through listener NAME; repeatable",
     "data_dir": "directory holding the log, the transaction state and the group offsets",
     "storage": "disk: the segment log in --data-dir; memory: nothing written, everything gone at exit",
-    "node_id": "this broker's node id",
+    "node_id": "this broker's node id (with --brokers above 1 the nodes are 0 to N-1)",
+    "brokers": "brokers simulated by this one process over one store (README: Simulated cluster); node i listens "
+               "on each listener's port + i, or with port 0 on N consecutive free ports",
+    "default_replication_factor": "replication factor of auto-created topics and of CreateTopics with "
+                                  "replication_factor -1 (Kafka's default.replication.factor)",
     "cluster_id": "cluster id reported in Metadata and DescribeCluster",
     "default_partitions": "partitions of an auto-created topic, or of CreateTopics with num_partitions=-1",
     "segment_bytes": "a log segment rolls when it reaches this size",
@@ -104,6 +123,13 @@ HELP = {
     "retention_bytes": "delete old segments while a partition is larger than this (-1: no limit)",
     "retention_check_interval_ms": "how often retention runs",
     "max_request_bytes": "largest request frame accepted; larger ones close the connection",
+    "fetch_max_bytes": "most record bytes one Fetch response carries, whatever the request asks "
+                       "(Kafka's fetch.max.bytes; the first batch is always whole)",
+    "max_connections": "client connections served at once; more wait to be accepted until one closes "
+                       "(Kafka's max.connections; 0: a quarter of the open-file limit)",
+    "connections_max_idle_ms": "close a connection that sent nothing this long (Kafka's connections.max.idle.ms)",
+    "max_partitions": "partitions the broker holds in all; CreateTopics and CreatePartitions beyond it "
+                      "are refused with POLICY_VIOLATION",
     "auto_create_topics": "create unknown topics on Metadata and Produce (Kafka's auto.create.topics.enable)",
     "fsync": "always: fsync before acknowledging; interval: fsync on a timer; never: leave it to the OS",
     "fsync_interval_ms": "with --fsync interval, how often to fsync",
@@ -267,6 +293,8 @@ RULES = {
     "listener": _listeners,
     "advertised_listener": _listeners,
     "node_id": _between(0, 2**31 - 1),
+    "brokers": _between(1, MAX_BROKERS),
+    "default_replication_factor": _between(1, MAX_BROKERS),
     "cluster_id": _not_empty,
     "default_partitions": _between(1, 2**31 - 1),
     "segment_bytes": _between(1024, MAX_SEGMENT_BYTES),
@@ -274,6 +302,10 @@ RULES = {
     "retention_bytes": _at_least(-1),
     "retention_check_interval_ms": _at_least(1),
     "max_request_bytes": _between(1, 2**31 - 1),
+    "fetch_max_bytes": _between(1024, 2**31 - 1),
+    "max_connections": _between(0, 2**31 - 1),
+    "connections_max_idle_ms": _at_least(1),
+    "max_partitions": _between(1, 2**31 - 1),
     "fsync": _one_of(*FSYNC_POLICIES),
     "storage": _one_of(*STORAGE_ENGINES),
     "fsync_interval_ms": _at_least(1),
@@ -302,6 +334,7 @@ PARSERS = {"super_user": _principal_list}
 
 # (smaller, larger): the first must be below (or with "<=", at most) the second, as Kafka requires
 ORDERED = (
+    ("default_replication_factor", "<=", "brokers"),
     ("group_min_session_timeout_ms", "<=", "group_max_session_timeout_ms"),
     ("group_consumer_heartbeat_interval_ms", "<", "group_consumer_session_timeout_ms"),
 )
@@ -337,6 +370,9 @@ def from_arguments(args: argparse.Namespace, environ: Mapping[str, str] | None =
     _check_listeners(config, given)
     _check_tls(config, given)
     _check_authorizer(config, given)
+    if config.brokers > 1 and "node_id" in given:
+        raise ConfigError(f"invalid settings {given['node_id']} and {given['brokers']}: with several brokers the "
+                          f"node ids are 0 to {config.brokers - 1}; leave out --node-id")
     return config
 
 

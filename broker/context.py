@@ -70,6 +70,17 @@ class RequestContext:
         """The broker this request was addressed to."""
         return self.listener.node_id
 
+    def partition_error(self, topic: str, partition: int, current_leader_epoch: int = -1,
+                        leader_only: bool = True) -> ErrorCode:
+        """NONE if the node this request was addressed to may answer for the partition, else Kafka's code
+        (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, ...): see broker.cluster."""
+        return self.broker.cluster.partition_error(self.node_id, topic, partition, current_leader_epoch, leader_only)
+
+    def coordinator_error(self, kind: int, key: str) -> ErrorCode:
+        """NOT_COORDINATOR unless the node this request was addressed to coordinates `key`: a group id
+        (kind GROUP) or a transactional id (TRANSACTION), as in broker.cluster."""
+        return self.broker.cluster.coordinator_error(self.node_id, kind, key)
+
     def wire_error(self, error: ErrorCode) -> ErrorCode:
         """`error` as this request's version may carry it (see broker.errors)."""
         return wire_error(self.api, self.version, error)

@@ -28,9 +28,13 @@ REPLAY_CHUNK_BYTES = 1024 * 1024
 
 
 def ensure_internal_topics(store: LogEngine, names: tuple[str, ...] = INTERNAL_TOPICS) -> None:
-    """Create the broker's own topics in a store that lacks them (one partition each, as here)."""
+    """Create the broker's own topics in a store that lacks them (one partition each, as here); one whose
+    metadata file was damaged gets a new one, so the committed offsets and transactions in it come back."""
     for name in names:
-        if store.topic(name) is None:
+        offline = store.offline_topic(name)
+        if offline is not None:
+            store.restore_topic_metadata(name, offline.partition_count, {"cleanup.policy": "compact"})
+        elif store.topic(name) is None:
             store.create_topic(name, 1, {"cleanup.policy": "compact"})
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from kafkette.protocol.errors import ErrorCode
+from kafkette.protocol.validation import TopicRules
 from kafkette.storage.engine import LogEngine
 
 CONFIG_SOURCE_TOPIC = 1
@@ -119,6 +120,9 @@ TOPIC_CONFIGS: dict[str, TopicConfig] = {
     "unclean.leader.election.enable": _bool(False, "unclean.leader.election.enable"),
 }
 DEFAULT_MAX_MESSAGE_BYTES = 1048588
+# the topic configs of Kafka's type LIST, which APPEND and SUBTRACT apply to (to the default when unset)
+LIST_CONFIGS = {"cleanup.policy": "delete"}
+DELETE_OPERATION = 1  # IncrementalAlterConfigs' DELETE, the one operation that takes no value
 
 
 def validate_topic_configs(configs: Mapping[str, str | None]) -> ErrorCode:
@@ -139,6 +143,23 @@ def validate_topic_configs(configs: Mapping[str, str | None]) -> ErrorCode:
 
 def max_message_bytes(topic_configs: dict[str, str]) -> int:
     return int(topic_configs.get("max.message.bytes", DEFAULT_MAX_MESSAGE_BYTES))
+
+
+def produce_rules(topic_configs: dict[str, str]) -> TopicRules:
+    """What LogValidator checks on this topic: its own configs over Kafka's defaults."""
+    if not topic_configs:
+        return DEFAULT_RULES
+
+    def value(name: str) -> str:
+        return topic_configs.get(name) or TOPIC_CONFIGS[name].default or ""
+
+    return TopicRules(
+        max_message_bytes=int(value("max.message.bytes")),
+        compacted="compact" in value("cleanup.policy"),
+        log_append_time=value("message.timestamp.type").strip() == "LogAppendTime",
+        timestamp_before_max_ms=int(value("message.timestamp.before.max.ms")),
+        timestamp_after_max_ms=int(value("message.timestamp.after.max.ms")),
+    )
 
 
 # kafkette's own settings that are the defaults of topic configs, by the broker config Kafka names them with
@@ -179,15 +200,18 @@ def synonyms(config, name: str, topic_configs: dict[str, str]) -> list[tuple[str
     return out
 
 
-def broker_configs(config, advertised_listeners: list[str]) -> dict[str, str | None]:
-    """The broker's settings under Kafka's names; `advertised_listeners` as bound (`NAME://HOST:PORT`)."""
+def broker_configs(config, node_id: int, advertised_listeners: list[str]) -> dict[str, str | None]:
+    """Node `node_id`'s settings under Kafka's names; `advertised_listeners` as bound (`NAME://HOST:PORT`)."""
+    index = config.node_ids().index(node_id)  # node i listens on each listener's port + i
     retention_default = str(config.retention_ms) == TOPIC_CONFIGS["retention.ms"].default
     return {
         "advertised.listeners": ",".join(advertised_listeners),
         "auto.create.topics.enable": str(config.auto_create_topics).lower(),
-        "broker.id": str(config.node_id),
+        "broker.id": str(node_id),
+        "default.replication.factor": str(config.default_replication_factor),
         "group.initial.rebalance.delay.ms": str(config.group_initial_rebalance_delay_ms),
-        "listeners": ",".join(str(spec) for spec in config.listeners()),
+        "listeners": ",".join(f"{spec.name}://{spec.host}:{spec.port + index if spec.port else 0}"
+                              for spec in config.listeners()),
         "log.dirs": str(config.data_dir),
         "log.retention.bytes": str(config.retention_bytes),
         # as Kafka: log.retention.ms unset, the default coming from log.retention.hours
@@ -195,7 +219,7 @@ def broker_configs(config, advertised_listeners: list[str]) -> dict[str, str | N
         "log.retention.ms": None if retention_default else str(config.retention_ms),
         "log.segment.bytes": str(config.segment_bytes),
         "message.max.bytes": str(DEFAULT_MAX_MESSAGE_BYTES),
-        "node.id": str(config.node_id),
+        "node.id": str(node_id),
         "num.partitions": str(config.default_partitions),
         "socket.request.max.bytes": str(config.max_request_bytes),
         "transaction.max.timeout.ms": str(config.transaction_max_timeout_ms),
@@ -208,6 +232,28 @@ def effective_topic_configs(config, topic_configs: dict[str, str]) -> list[tuple
     for name, value in topic_configs.items():
         merged[name] = (value, CONFIG_SOURCE_TOPIC)
     return [(name, value, source) for name, (value, source) in sorted(merged.items())]
+
+
+def alter_request_errors(resources, *, incremental: bool) -> list[tuple[int, str] | None]:
+    """Kafka's ConfigAdminManager.preprocess for AlterConfigs and IncrementalAlterConfigs: per resource,
+    (INVALID_REQUEST, message) when it names itself twice, repeats a config or gives a null value; else None."""
+    seen: dict[tuple[int, str], int] = {}
+    errors: list[tuple[int, str] | None] = [None] * len(resources)
+    for i, res in enumerate(resources):
+        first = seen.setdefault((res.resource_type, res.resource_name), i)
+        if first != i:
+            errors[first] = errors[i] = (ErrorCode.INVALID_REQUEST, "Each resource must appear at most once.")
+    for i, res in enumerate(resources):
+        if errors[i] is not None:
+            continue
+        names = [c.name for c in res.configs]
+        nulls = [c.name for c in res.configs
+                 if c.value is None and not (incremental and c.config_operation == DELETE_OPERATION)]
+        if len(set(names)) != len(names):
+            errors[i] = (ErrorCode.INVALID_REQUEST, "Error due to duplicate config keys")
+        elif nulls:
+            errors[i] = (ErrorCode.INVALID_REQUEST, "Null value not supported for : " + ", ".join(nulls))
+    return errors
 
 
 def alter_topic_configs(store: LogEngine, resource_type: int, name: str, configs: dict[str, str],
@@ -223,3 +269,6 @@ def alter_topic_configs(store: LogEngine, resource_type: int, name: str, configs
     if not validate_only:
         store.set_topic_config(name, configs)
     return ErrorCode.NONE, None
+
+
+DEFAULT_RULES = produce_rules({"max.message.bytes": str(DEFAULT_MAX_MESSAGE_BYTES)})  # Kafka's defaults

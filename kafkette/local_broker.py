@@ -19,6 +19,10 @@ Secured listeners: `listeners=["SASL_SSL"]` (security protocols, each on a free 
 `client_config()` holds what a client of the first listener needs (librdkafka property names): the CA of
 `ssl_cafile` and the first `sasl_user` with PLAIN (or SCRAM-SHA-512 if PLAIN is not enabled). The broker's
 own requests (`create_topic`) use it too; `client_properties=` overrides it.
+
+`LocalBroker(brokers=3, admin_api=True)` serves a simulated cluster of three brokers: node i on each
+listener's port + i (`bootstrap_servers` and `bootstrap(name)` list them all); `cluster` takes them down and
+up and moves leaders and coordinators.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from typing import IO, TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
     from kafkette.admin_client import AdminApi
+    from kafkette.cluster_control import ClusterControl
+    from kafkette.faults import Faults, LoggedRequest
 
 HOST = "127.0.0.1"
 
@@ -76,12 +82,15 @@ class LocalBroker:
 
     @property
     def bootstrap_servers(self) -> str:
-        """The first listener's address."""
-        return f"{HOST}:{self.port}"
+        """The first listener's address of every broker (node i listens on the port + i)."""
+        return self._addresses(self.port)
 
     def bootstrap(self, listener: str) -> str:
-        """The address of the listener of this security protocol."""
-        return f"{HOST}:{self.ports[listener.upper()]}"
+        """The address of the listener of this security protocol, on every broker."""
+        return self._addresses(self.ports[listener.upper()])
+
+    def _addresses(self, port: int) -> str:
+        return ",".join(f"{HOST}:{port + i}" for i in range(int(self.settings.get("brokers", 1))))
 
     @property
     def security_protocol(self) -> str:
@@ -212,6 +221,28 @@ class LocalBroker:
         from kafkette.admin_client import AdminApi
 
         return AdminApi(self.http_address)
+
+    @property
+    def cluster(self) -> ClusterControl:
+        """The simulated cluster (brokers=N): brokers down and up, leaders and coordinators moved; needs
+        admin_api=True."""
+        from kafkette.cluster_control import ClusterControl
+
+        return ClusterControl(self.admin)
+
+    @property
+    def faults(self) -> Faults:
+        """Fault rules (kafkette.faults): `with broker.faults.add(api="EndTxn", error="NOT_COORDINATOR"): ...`"""
+        from kafkette.faults import Faults
+
+        return Faults(self.admin)
+
+    def requests(self, since: int = 0, api: str | int | None = None, client_id: str | None = None,
+                 limit: int | None = None) -> list[LoggedRequest]:
+        """The requests the broker received after sequence number `since`, oldest first (kafkette.faults)."""
+        from kafkette.faults import read_requests
+
+        return read_requests(self.admin, since, api, client_id, limit)
 
     def create_topic(self, name: str, partitions: int = 1, config: dict[str, str] | None = None) -> str:
         """Create a topic (CreateTopics, as an admin client would); returns its name."""

@@ -1,10 +1,14 @@
 """pytest fixtures giving tests a Kafka broker; registered through the `pytest11` entry point.
 
 - `kafka_broker` (session): a kafkette broker (`LocalBroker`) on a free loopback port with
-  a temporary data dir; each pytest-xdist worker gets its own.
+  a temporary data dir and the admin API on, so tests can add fault rules
+  (`kafka_broker.faults.add(...)`) and read the request log (`kafka_broker.requests()`);
+  each pytest-xdist worker gets its own.
 - `kafka_topic` (function): a new one-partition topic with a unique name.
 - `kafka_broker_settings` (session): `kafkette serve` settings for that broker, e.g.
-  `{"transaction_abort_interval_ms": 200}`; override it in a conftest.py.
+  `{"transaction_abort_interval_ms": 200}`; override it in a conftest.py. With
+  `{"brokers": 3}` the broker is a simulated cluster of three, which `kafka_broker.cluster`
+  controls (brokers down and up, leaders and coordinators moved).
 - `kafka_certificates` (session): a CA, a broker and a client certificate in a temporary directory
   (`kafkette.certs`). A TLS and SASL broker for the session, in a conftest.py:
 
@@ -16,7 +20,7 @@
 
 With `--kafka-bootstrap HOST:PORT` (or `KAFKETTE_TEST_BOOTSTRAP`) nothing is started: the
 fixtures use that cluster (Apache Kafka, Redpanda, ...) and what needs the broker's
-process (`restart`, `kill`, `data_dir`, `log_path`) skips the test.
+process (`restart`, `kill`, `data_dir`, `log_path`, `faults`, `requests`, `cluster`) skips the test.
 
 `@pytest.mark.kafkette_only("reason")` marks a test that only kafkette can pass (it kills or
 restarts a broker of its own, reads its data dir or log, or uses a kafkette-only setting):
@@ -97,6 +101,17 @@ class ExternalCluster:
         self._skip("kill()")
 
     @property
+    def faults(self) -> NoReturn:
+        self._skip("faults")
+
+    def requests(self, *args: Any, **kwargs: Any) -> NoReturn:
+        self._skip("requests()")
+
+    @property
+    def cluster(self) -> NoReturn:
+        self._skip("cluster")
+
+    @property
     def data_dir(self) -> Path:
         self._skip("data_dir")
 
@@ -130,7 +145,8 @@ def kafka_broker(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if bootstrap:
         yield ExternalCluster(bootstrap)
         return
-    with LocalBroker(tmp_path_factory.mktemp("kafkette") / "data", **kafka_broker_settings) as broker:
+    settings = {"admin_api": True, **kafka_broker_settings}
+    with LocalBroker(tmp_path_factory.mktemp("kafkette") / "data", **settings) as broker:
         yield broker
 
 

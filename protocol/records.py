@@ -164,6 +164,12 @@ def set_leader_epoch(buf: bytearray | memoryview, epoch: int, pos: int = 0) -> N
     _I32.pack_into(buf, pos + LEADER_EPOCH_OFFSET, epoch)
 
 
+def set_max_timestamp(buf: bytearray, timestamp: int) -> None:
+    """Kafka's setMaxTimestamp for CreateTime: the batch's max timestamp set, the CRC redone over it."""
+    _I64.pack_into(buf, MAX_TIMESTAMP_OFFSET, timestamp)
+    _U32.pack_into(buf, CRC_OFFSET, crc32c(memoryview(buf)[CRC_START:]))
+
+
 def set_log_append_time(buf: bytearray, timestamp: int, pos: int = 0) -> None:
     """Kafka's LogAppendTime: the timestamp-type bit and the max timestamp set, the CRC redone over them."""
     attributes = _I16.unpack_from(buf, pos + CRC_START)[0]
@@ -300,8 +306,13 @@ def _snappy_decompress(data: bytes) -> bytes:
 
 
 def iter_records(batch: bytes | bytearray | memoryview) -> Iterator[Record]:
+    """The records of a whole batch; a compressed one is inflated whole (internal topics, markers, tests)."""
     header = BatchHeader.parse(batch)
-    body = decompress(header.compression, memoryview(batch)[HEADER_SIZE:header.size])
+    return read_records(decompress(header.compression, memoryview(batch)[HEADER_SIZE:header.size]), header)
+
+
+def read_records(body: bytes | bytearray | memoryview, header: BatchHeader) -> Iterator[Record]:
+    """Decode the records of an already inflated batch body."""
     log_append_time = header.is_log_append_time
     pos = 0
     for _ in range(header.record_count):
@@ -317,7 +328,7 @@ def iter_records(batch: bytes | bytearray | memoryview) -> Iterator[Record]:
         for _ in range(count):
             name, pos = _read_bytes(body, pos)
             hvalue, pos = _read_bytes(body, pos)
-            headers.append(((name or b"").decode(), hvalue))
+            headers.append(((name or b"").decode(errors="replace"), hvalue))
         if pos != end:
             raise RecordsError(ErrorCode.CORRUPT_MESSAGE, "record length mismatch")
         timestamp = header.max_timestamp if log_append_time else header.base_timestamp + ts_delta
@@ -337,14 +348,14 @@ def control_type(batch: bytes | bytearray | memoryview) -> int:
     return control_record(batch)[0]
 
 
-def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
+def _read_varint(buf: bytes | bytearray | memoryview, pos: int) -> tuple[int, int]:
     try:
         return read_varint(buf, pos)
     except DecodeError as e:
         raise RecordsError(ErrorCode.CORRUPT_MESSAGE, str(e)) from e
 
 
-def _read_bytes(buf: bytes, pos: int) -> tuple[bytes | None, int]:
+def _read_bytes(buf: bytes | bytearray | memoryview, pos: int) -> tuple[bytes | None, int]:
     length, pos = _read_varint(buf, pos)
     if length < 0:
         return None, pos

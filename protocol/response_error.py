@@ -24,6 +24,11 @@ def first_error(message: Message) -> int:
     return scan(message)
 
 
+def is_error_field(fd: Field) -> bool:
+    """An error code: an int16 named `error_code` or `..._error_code`."""
+    return fd.type == "int16" and (fd.name == "error_code" or fd.name.endswith("_error_code"))
+
+
 def _compile(cls: type) -> Scanner:
     lines = ["def scan(m):", *_scan_source(cls, "m", "    ", 0), "    return 0"]
     namespace: dict[str, Any] = {}
@@ -37,7 +42,7 @@ def _scan_source(cls: type, var: str, indent: str, depth: int) -> list[str]:
     fields: tuple[Field, ...] = getattr(cls, "FIELDS", ())
     lines = []
     for fd in fields:
-        if fd.type == "int16" and (fd.name == "error_code" or fd.name.endswith("_error_code")):
+        if is_error_field(fd):
             lines += [f"{indent}c = {var}.{fd.name}", f"{indent}if c:", f"{indent}    return c"]
     item = f"v{depth}"
     for fd in fields:

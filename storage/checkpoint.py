@@ -21,13 +21,24 @@ class PartitionCheckpoint(NamedTuple):
     recovery_position: int = 0
 
 
-def read_checkpoint(directory: Path) -> PartitionCheckpoint:
+class CheckpointError(ValueError):
+    """The checkpoint file exists but cannot be read."""
+
+
+def read_checkpoint(directory: Path) -> PartitionCheckpoint | None:
+    """The partition's checkpoint, None if it has none; raises CheckpointError if it is damaged."""
     try:
-        doc = json.loads((directory / CHECKPOINT_NAME).read_bytes())
+        data = (directory / CHECKPOINT_NAME).read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise CheckpointError(f"cannot read {CHECKPOINT_NAME}: {err.strerror}") from None
+    try:
+        doc = json.loads(data)
         return PartitionCheckpoint(int(doc["log_start_offset"]), int(doc["recovery_segment"]),
                                    int(doc["recovery_position"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return PartitionCheckpoint()
+    except (ValueError, KeyError, TypeError) as err:
+        raise CheckpointError(f"{CHECKPOINT_NAME} is damaged ({type(err).__name__}: {err})") from None
 
 
 def write_checkpoint(directory: Path, checkpoint: PartitionCheckpoint, *, sync: bool = True) -> None:

@@ -8,9 +8,10 @@ data or marker, so no append path can forget to wake long-polling fetches.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
-from typing import Generic, Iterator, Protocol, TypeVar
+from typing import Callable, Generator, Generic, Iterator, Protocol, TypeVar
 
 from kafkette.protocol.errors import ErrorCode
 from kafkette.storage.appending import AppendResult, ReadResult
@@ -37,12 +38,28 @@ class TopicError(Exception):
         self.error = error
 
 
-def check_new_topic(name: str, partitions: int, exists: bool) -> None:
+STEP = 512  # partitions made or moved aside between two yields of a topic's creation or deletion
+CREATING, DELETING = "creating", "deleting"
+
+T = TypeVar("T")
+Steps = Generator[None, None, T]  # work done in steps: yields between them, returns the result
+
+
+def run_steps(steps: Steps[T]) -> T:
+    """Do all the steps at once; their result."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def check_new_topic(name: str, partitions: int, exists: bool, reserved: str | None = None) -> None:
     """The rules every engine applies before creating a topic; raises TopicError."""
     if not valid_topic_name(name):
         raise TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, f"illegal topic name {name!r}")
-    if exists:
-        raise TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, f"topic {name!r} already exists")
+    if exists or reserved:  # a creation or deletion under way too, as ZooKeeper-era Kafka answered
+        raise TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
     if partitions < 1:
         raise TopicError(ErrorCode.INVALID_PARTITIONS, "a topic needs at least one partition")
 
@@ -107,11 +124,92 @@ class TopicInfo(Generic[P]):
         return len(self.partitions)
 
 
+@dataclass(frozen=True)
+class OfflineTopic:
+    """A topic the engine knows exists but cannot serve (its metadata is damaged): Kafka's offline partitions."""
+
+    name: str
+    reason: str
+    partition_count: int  # as far as its partition directories tell
+
+
 class TopicTable(Generic[P]):
-    """The topic lookups both engines share: by name, by id, and a partition of a topic."""
+    """The topic lookups both engines share: by name, by id, and a partition of a topic; the names
+    taken by offline topics and by topics whose deletion is still under way."""
 
     def __init__(self) -> None:
         self._topics: dict[str, TopicInfo[P]] = {}
+        self._offline: dict[str, OfflineTopic] = {}
+        self._reserved: dict[str, str] = {}  # name -> CREATING or DELETING, while that is under way
+
+    def offline_topic(self, name: str) -> OfflineTopic | None:
+        return self._offline.get(name)
+
+    def offline_topics(self) -> list[OfflineTopic]:
+        return list(self._offline.values())
+
+    def partition_total(self) -> int:
+        """Partitions of every topic, offline ones included."""
+        return sum(len(t.partitions) for t in self._topics.values()) + \
+            sum(t.partition_count for t in self._offline.values())
+
+    def create_topic(self, name: str, partitions: int, configs: dict[str, str],
+                     topic_id: bytes | None = None) -> TopicInfo[P]:
+        return run_steps(self.creating_topic(name, partitions, configs, topic_id))
+
+    def creating_topic(self, name: str, partitions: int, configs: dict[str, str],
+                       topic_id: bytes | None = None) -> Steps[TopicInfo[P]]:
+        """Create a topic in steps: the partitions (a step per STEP of them), then the topic appears whole."""
+        self._check_new(name, partitions)
+        make = self._partition_maker(name, configs)
+        self._reserved[name] = CREATING
+        try:
+            made: list[P] = []
+            for index in range(partitions):
+                made.append(make(index))
+                if index % STEP == STEP - 1:
+                    yield
+            topic = TopicInfo(name, topic_id or os.urandom(16), made, dict(configs))
+            self._persist(topic.name, topic.topic_id, partitions, topic.configs)
+        finally:
+            del self._reserved[name]
+        self._topics[name] = topic
+        return topic
+
+    def add_partitions(self, name: str, new_total: int) -> None:
+        run_steps(self.adding_partitions(name, new_total))
+
+    def adding_partitions(self, name: str, new_total: int) -> Steps[None]:
+        """Grow a topic in steps; the new partitions appear together at the last."""
+        topic = self._growing(name, new_total)
+        old = len(topic.partitions)
+        make = self._partition_maker(name, topic.configs)
+        made: list[P] = []
+        for index in range(old, new_total):
+            made.append(make(index))
+            if index % STEP == STEP - 1:
+                yield
+        if self._topics.get(name) is not topic:
+            raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {name!r} was deleted meanwhile")
+        self._growing(name, new_total)  # it may have grown meanwhile
+        self._persist(name, topic.topic_id, new_total, topic.configs)
+        topic.partitions.extend(made[len(topic.partitions) - old:])
+
+    def delete_topic(self, name: str) -> None:
+        run_steps(self.deleting_topic(name))
+
+    def deleting_topic(self, name: str) -> Steps[None]:
+        raise NotImplementedError
+
+    def _partition_maker(self, name: str, configs: dict[str, str]) -> Callable[[int], P]:
+        """What makes partition i of a new topic with these configs; raises TopicError(INVALID_CONFIG)."""
+        raise NotImplementedError
+
+    def _persist(self, name: str, topic_id: bytes, partitions: int, configs: dict[str, str]) -> None:
+        """Make a topic's new shape durable before memory changes; raises TopicError."""
+
+    def _check_new(self, name: str, partitions: int) -> None:
+        check_new_topic(name, partitions, name in self._topics or name in self._offline, self._reserved.get(name))
 
     def topic(self, name: str) -> TopicInfo[P] | None:
         return self._topics.get(name)
@@ -163,9 +261,36 @@ class LogEngine(Protocol):
                      topic_id: bytes | None = None) -> TopicInfo:
         """Raises TopicError with the Kafka error code when the topic can't be created."""
 
+    def creating_topic(self, name: str, partitions: int, configs: dict[str, str],
+                       topic_id: bytes | None = None) -> Steps[TopicInfo]:
+        """create_topic in steps, yielding between them so requests can run; the topic appears at the last.
+        Raises TopicError (nothing created) at any step."""
+
     def delete_topic(self, name: str) -> None: ...
 
+    def deleting_topic(self, name: str) -> Steps[None]:
+        """Delete a topic (an offline one too) in steps, yielding between them so requests can run.
+
+        It is gone for every reader once the first step is done; raises TopicError before it if it cannot
+        be deleted (nothing changed then). A new topic of the same name is refused until the last step.
+        """
+
+    def remove_deleted(self) -> Iterator[None]:
+        """Remove the files of deleted topics, yielding between partitions."""
+
+    def offline_topic(self, name: str) -> OfflineTopic | None: ...
+
+    def offline_topics(self) -> list[OfflineTopic]: ...
+
+    def partition_total(self) -> int: ...
+
+    def restore_topic_metadata(self, name: str, partitions: int, configs: dict[str, str]) -> None:
+        """Bring an offline topic back with new metadata (the broker's own topics, whose shape it knows)."""
+
     def add_partitions(self, name: str, new_total: int) -> None: ...
+
+    def adding_partitions(self, name: str, new_total: int) -> Steps[None]:
+        """add_partitions in steps; raises TopicError (nothing added) at any step."""
 
     def set_topic_config(self, name: str, configs: dict[str, str]) -> None: ...
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from kafkette.storage.handles import OPEN_FILES
+
+DELETED_SUFFIX = "-delete"  # Kafka's suffix for the directory of a deleted partition awaiting removal
+
 
 def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
     """Replace `path` so that a crash leaves either the old or the new content."""
@@ -37,20 +41,27 @@ def pwrite_all(fd: int, data: bytes | bytearray | memoryview, position: int) -> 
 
 
 class EntryFile:
-    """An index file of fixed-size entries, opened on first use; `sync` fsyncs only if it was written to since."""
+    """An index file of fixed-size entries, opened on first use (within the process's budget of open files);
+    `sync` fsyncs only if it was written to since, reopening it if the budget closed it meanwhile."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, directory: Path, name: str) -> None:
+        self.directory = directory
+        self.name = name
         self._fd: int | None = None
         self._unsynced = False
+        self.used = False
+
+    @property
+    def path(self) -> Path:  # made when used (to open or delete): a new partition's segment makes none
+        return self.directory / self.name
 
     def write_pending(self) -> None:
         """Write entries kept in memory only; the subclass knows which."""
 
     def sync(self) -> None:
         self.write_pending()
-        if self._unsynced and self._fd is not None:
-            os.fsync(self._fd)
+        if self._unsynced:
+            os.fsync(self._open())
             self._unsynced = False
 
     def _read_entries(self, entry_size: int) -> bytes:
@@ -63,9 +74,18 @@ class EntryFile:
         return os.pread(fd, usable, 0) if usable else b""
 
     def _open(self) -> int:
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        return self._fd
+        fd = self._fd
+        if fd is None:
+            fd = self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            OPEN_FILES.opened(self)
+        else:
+            self.used = True
+        return fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def _pwrite(self, data: bytes | bytearray, position: int) -> None:
         pwrite_all(self._open(), data, position)
@@ -75,10 +95,14 @@ class EntryFile:
         os.ftruncate(self._open(), size)
         self._unsynced = True
 
+    def discard(self) -> None:
+        """Close without writing what is pending: the file is being deleted."""
+        self._close_file()
+
     def _close_file(self) -> None:
         if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+            OPEN_FILES.closed(self)
+            self.release()
 
 
 def fsync_dir(path: Path) -> None:

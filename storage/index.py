@@ -27,8 +27,8 @@ class _IndexFile(EntryFile):
     ENTRY: struct.Struct
     TYPECODES: tuple[str, str]
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def __init__(self, directory: Path, name: str) -> None:
+        super().__init__(directory, name)
         self._pending = bytearray()
         self._persisted = 0  # entries known to be in the file
         self.keys = array(self.TYPECODES[0])
@@ -74,7 +74,10 @@ class _IndexFile(EntryFile):
         self._persisted = count
 
     def close(self) -> None:
-        self.write_pending()
+        try:
+            self.write_pending()
+        except OSError:  # derived data: entries missing from the file are rebuilt from the log when opened
+            pass
         self._close_file()
 
 

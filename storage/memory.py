@@ -13,10 +13,11 @@ from typing import Callable, Iterator
 
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.model import RecordChunk
-from kafkette.protocol.records import ABORT, COMMIT, BatchHeader, iter_records
+from kafkette.protocol.records import ABORT, COMMIT, BatchHeader
+from kafkette.protocol.timestamps import first_record_at
 from kafkette.storage.appending import AppendResult, Placed, ReadResult, place_batches, place_marker
 from kafkette.storage.config import LogConfig
-from kafkette.storage.engine import TopicError, TopicInfo, TopicTable, check_new_topic, topic_log_config
+from kafkette.storage.engine import Steps, TopicError, TopicTable, topic_log_config
 from kafkette.storage.producer_state import Duplicate, ProducerInfo, ProducerStateTable
 from kafkette.storage.txn_index import AbortedTxn
 
@@ -120,7 +121,7 @@ class MemoryPartition:
     def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
         for header, data in zip(self._headers, self._data):
             if header.max_timestamp >= timestamp and header.next_offset > self._log_start:
-                found = _first_record_at(data, max(timestamp, 0), self._log_start)
+                found = first_record_at(data, max(timestamp, 0), self._log_start)
                 if found is not None:
                     return found
         return None
@@ -131,7 +132,7 @@ class MemoryPartition:
         if not live:
             return None
         header, data = max(live, key=lambda hd: hd[0].max_timestamp)  # max() keeps the first of equals
-        return _first_record_at(data, header.max_timestamp, self._log_start)
+        return first_record_at(data, header.max_timestamp, self._log_start)
 
     # --- producers, log start, retention --------------------------------------
 
@@ -181,13 +182,6 @@ class MemoryPartition:
         return count
 
 
-def _first_record_at(batch: bytes, timestamp: int, min_offset: int) -> tuple[int, int] | None:
-    for record in iter_records(batch):
-        if record.timestamp >= timestamp and record.offset >= min_offset:
-            return record.offset, record.timestamp
-    return None
-
-
 class MemoryStore(TopicTable[MemoryPartition]):
     def __init__(self, default_config: LogConfig,
                  on_append: Callable[[MemoryPartition], None] | None = None) -> None:
@@ -201,23 +195,20 @@ class MemoryStore(TopicTable[MemoryPartition]):
     def close(self) -> None:
         self._topics.clear()
 
-    def create_topic(self, name: str, partitions: int, configs: dict[str, str],
-                     topic_id: bytes | None = None) -> TopicInfo[MemoryPartition]:
-        check_new_topic(name, partitions, name in self._topics)
+    def _partition_maker(self, name: str, configs: dict[str, str]) -> Callable[[int], MemoryPartition]:
         config = topic_log_config(self.default_config, configs)
-        topic = TopicInfo(name, topic_id or os.urandom(16), [self._partition(config) for _ in range(partitions)],
-                          dict(configs))
-        self._topics[name] = topic
-        return topic
+        return lambda index: self._partition(config)
 
-    def delete_topic(self, name: str) -> None:
+    def deleting_topic(self, name: str) -> Steps[None]:
         if self._topics.pop(name, None) is None:
             raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"no topic {name!r}")
+        yield from ()
 
-    def add_partitions(self, name: str, new_total: int) -> None:
-        topic = self._growing(name, new_total)
-        config = topic_log_config(self.default_config, topic.configs)
-        topic.partitions.extend(self._partition(config) for _ in range(len(topic.partitions), new_total))
+    def remove_deleted(self) -> Iterator[None]:
+        return iter(())
+
+    def restore_topic_metadata(self, name: str, partitions: int, configs: dict[str, str]) -> None:
+        raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "a memory store has no offline topics")
 
     def set_topic_config(self, name: str, configs: dict[str, str]) -> None:
         topic = self._existing(name)

@@ -7,8 +7,8 @@ the producer state, indexes and high watermark move.
 
 from __future__ import annotations
 
+import os
 from bisect import bisect_right
-from collections import OrderedDict
 from pathlib import Path
 from typing import Callable
 
@@ -16,20 +16,20 @@ import structlog
 
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.model import RecordChunk
-from kafkette.protocol.records import ABORT, COMMIT, BatchHeader
+from kafkette.protocol.records import ABORT, COMMIT, LOG_OVERHEAD, BatchHeader
 from kafkette.storage import recovery
 from kafkette.storage.appending import AppendResult, Placed, ReadResult, place_batches, place_marker
-from kafkette.storage.checkpoint import PartitionCheckpoint, read_checkpoint, write_checkpoint
+from kafkette.storage.checkpoint import CheckpointError, PartitionCheckpoint, read_checkpoint, write_checkpoint
 from kafkette.storage.config import FsyncPolicy, LogConfig
-from kafkette.storage.files import fsync_dir
-from kafkette.storage.producer_state import Duplicate, ProducerInfo, write_snapshot
-from kafkette.storage.segment import Segment
+from kafkette.storage.files import DELETED_SUFFIX, fsync_dir
+from kafkette.storage.producer_state import Duplicate, ProducerInfo, ProducerStateTable, write_snapshot
+from kafkette.storage.segment import LENGTH_TO_MAGIC, MIN_BATCH_LENGTH, CorruptBatch, Segment
 from kafkette.storage.txn_index import AbortedTxn
 
 log = structlog.get_logger()
 
-MAX_OPEN_INACTIVE_SEGMENTS = 8
 MAX_RELATIVE_OFFSET = 2**31 - 1
+MAX_POSITION = 2**62  # a recovery position past the end of any segment
 # Start-up replays the batch headers written after the newest producer snapshot; a snapshot is
 # written (unsynced: a lost or torn one only means a longer replay) once this much was appended
 # since the last one, even when no producer changed, so that replay stays short under every policy.
@@ -39,38 +39,52 @@ SNAPSHOT_LAG_BYTES = 64 << 20
 
 class PartitionLog:
     def __init__(self, directory: Path, config: LogConfig, segments: list[Segment], log_start_offset: int,
-                 producers) -> None:
+                 producers: ProducerStateTable, *, on_disk: bool = True) -> None:
         self.directory = directory
         self.config = config
         self.segments = segments
         self._bases = [s.base_offset for s in segments]
         self.log_start_offset = log_start_offset
         self.producers = producers
+        self.on_disk = on_disk  # False until the first append makes the directory
+        self._directory_unsynced = False  # made by this process and not yet fsynced into its parent
         self.dirty = False  # bytes written since the last flush
         self._unsnapshotted_bytes = 0  # appended since the newest producer snapshot
         # the recovery point: everything before (segment base, position) is synced and indexed
         self._recovery = (segments[-1].base_offset, segments[-1].size)
-        self._open_inactive: OrderedDict[int, Segment] = OrderedDict()
         self.on_append: Callable[[PartitionLog], None] = _ignore  # the store wakes long polls through it
+        self._reported: set[str] = set()  # damaged batches already logged
+
+    @classmethod
+    def create(cls, directory: Path, config: LogConfig) -> PartitionLog:
+        """A new, empty partition. Nothing touches the disk before its first append, so a topic of
+        10,000 partitions costs no file, no descriptor and no fsync until it is written to."""
+        producers = ProducerStateTable()
+        producers.snapshot_offset = 0  # the empty table is what a snapshot of the empty log holds
+        return cls(directory, config, [Segment.empty(directory, 0, config.index_interval_bytes)], 0, producers,
+                   on_disk=False)
 
     @classmethod
     def open(cls, directory: Path, config: LogConfig, *, clean: bool = False) -> PartitionLog:
-        """Open a partition directory, creating it if needed and recovering whatever a crash left."""
+        """Open a partition directory, recovering whatever a crash left; an absent one is a new partition.
+
+        After a clean shutdown (`clean`) the segments are trusted to their end even when the checkpoint
+        that says so is lost or damaged, as Kafka skips recovery after a clean shutdown.
+        """
         if not directory.exists():
-            directory.mkdir(parents=True)
-            fsync_dir(directory.parent)  # or a power cut could lose the whole partition's entry
-        checkpoint = read_checkpoint(directory)
+            return cls.create(directory, config)
+        checkpoint = _checkpoint(directory, clean)
         segments, truncated = recovery.open_segments(directory, config, checkpoint)
         producers, replayed = recovery.restore_producers(directory, segments)
         end = segments[-1].next_offset
         log_start = min(max(checkpoint.log_start_offset, segments[0].base_offset), end)
         recovery.log_recovery(directory, clean=clean, truncated=truncated, replayed=replayed, end_offset=end)
         for segment in segments[:-1]:
-            segment.close()  # reopened on demand, within the bound of _touch
+            segment.close()  # reopened on demand
         partition = cls(directory, config, segments, log_start, producers)
         verified_to = (checkpoint.recovery_segment, checkpoint.recovery_position)
         if truncated or replayed or verified_to != partition._recovery or producers.snapshot_offset != end:
-            partition._recovery = verified_to  # so flush syncs every segment after it
+            partition._recovery = min(verified_to, partition._recovery)  # so flush syncs every segment after it
             partition.flush(force=True, snapshot=True)
         return partition
 
@@ -135,8 +149,10 @@ class PartitionLog:
         return AppendResult(ErrorCode.NONE, offset, -1, self.log_start_offset)
 
     def _write(self, buf: bytearray, placed: list[tuple[int, BatchHeader]]) -> ErrorCode:
-        segment = self._segment_with_room(len(buf), placed[-1][1].next_offset)
         try:
+            if not self.on_disk:
+                self._make_directory()
+            segment = self._segment_with_room(len(buf), placed[-1][1].next_offset)
             segment.append(buf, placed, sync=self.config.fsync is FsyncPolicy.ALWAYS)
         except OSError as err:
             log.error("append failed", partition=self.directory.name, error=str(err))
@@ -144,6 +160,24 @@ class PartitionLog:
         self.dirty = True
         self._unsnapshotted_bytes += len(buf)
         return ErrorCode.NONE
+
+    def _make_directory(self) -> None:
+        """The first append's directory; one left by a deleted topic of the same name is moved aside first."""
+        if self.directory.exists():
+            stale = self.directory.with_name(f"{self.directory.name}.{os.urandom(8).hex()}{DELETED_SUFFIX}")
+            log.warning("moving aside a partition directory that belongs to no topic", directory=str(self.directory),
+                        moved_to=stale.name, hint="it is removed at the next start")
+            self.directory.rename(stale)
+        self.directory.mkdir(parents=True)
+        self.on_disk = True
+        self._directory_unsynced = True
+        if self.config.fsync is FsyncPolicy.ALWAYS:
+            self._sync_directory()
+
+    def _sync_directory(self) -> None:
+        """Make the directory's entry durable in its parent (a power cut could lose the whole partition)."""
+        fsync_dir(self.directory.parent)
+        self._directory_unsynced = False
 
     def _failed(self, error: ErrorCode) -> AppendResult:
         return AppendResult(error, -1, -1, self.log_start_offset)
@@ -163,13 +197,10 @@ class PartitionLog:
         old.seal_time_index()
         if self.config.fsync is not FsyncPolicy.NEVER:
             old.sync()
-        segment = Segment(self.directory, old.next_offset, self.config.index_interval_bytes)
-        segment.next_offset = old.next_offset
-        segment.indexes_loaded = segment.txn_index_loaded = True
+        segment = Segment.empty(self.directory, old.next_offset, self.config.index_interval_bytes)
         segment.fd  # creates the file
         self.segments.append(segment)
         self._bases.append(segment.base_offset)
-        self._touch(old)
         if self.config.fsync is not FsyncPolicy.NEVER:
             self._recovery = (segment.base_offset, 0)
             self._snapshot_and_checkpoint(sync=True, snapshot=True)
@@ -190,6 +221,13 @@ class PartitionLog:
         except OSError as err:
             log.error("read failed", partition=self.directory.name, error=str(err))
             return ReadResult(ErrorCode.KAFKA_STORAGE_ERROR, [], hwm, lso, self.log_start_offset, [])
+        except CorruptBatch as err:
+            if str(err) not in self._reported:
+                self._reported.add(str(err))
+                log.error("damaged batch in the log; fetches from it answer CORRUPT_MESSAGE", offset=offset,
+                          partition=self.directory.name, damage=str(err),
+                          hint="consumers can skip past it by seeking beyond the damaged batch")
+            return ReadResult(ErrorCode.CORRUPT_MESSAGE, [], hwm, lso, self.log_start_offset, [])
         return ReadResult(ErrorCode.NONE, chunks, hwm, lso, self.log_start_offset, aborted)
 
     def _read_chunks(self, offset: int, upper: int, max_bytes: int, min_one: bool) -> tuple[list[RecordChunk], int]:
@@ -200,7 +238,6 @@ class PartitionLog:
         index = bisect_right(self._bases, offset) - 1
         while cursor < upper and index < len(self.segments):
             segment = self.segments[index]
-            self._touch(segment)
             start = segment.position_of(cursor)
             if upper >= segment.next_offset:
                 end, end_offset = segment.size, segment.next_offset
@@ -212,7 +249,11 @@ class PartitionLog:
                     header = segment.first_batch_at(start)
                     end, end_offset = start + header.size, header.next_offset
             if end > start:
-                chunks.append(segment.read(start, end - start))
+                data = segment.read(start, end - start)
+                length, _, magic = LENGTH_TO_MAGIC.unpack_from(data, 8)  # served verbatim: is it a whole batch?
+                if magic != 2 or length < MIN_BATCH_LENGTH or length + LOG_OVERHEAD > len(data):
+                    raise segment.damaged(start)
+                chunks.append(data)
                 budget -= end - start
                 cursor = end_offset
                 segment.remember(end_offset, end)
@@ -237,7 +278,6 @@ class PartitionLog:
         for segment in self.segments:
             if segment.max_timestamp < timestamp or segment.next_offset <= self.log_start_offset:
                 continue
-            self._touch(segment)
             found = segment.find_timestamp(max(timestamp, 0), self.log_start_offset)
             if found is not None:
                 return found
@@ -249,7 +289,6 @@ class PartitionLog:
         if not live:
             return None
         best = max(live, key=lambda s: s.max_timestamp)  # max() keeps the first of equals
-        self._touch(best)
         return best.find_timestamp(best.max_timestamp, self.log_start_offset)
 
     # --- producers -----------------------------------------------------------
@@ -266,10 +305,14 @@ class PartitionLog:
         if offset < 0 or offset > self.high_watermark:
             return ErrorCode.OFFSET_OUT_OF_RANGE
         if offset > self.log_start_offset:
+            try:  # the new log start is durable before anything is deleted, or nothing changes
+                write_checkpoint(self.directory, PartitionCheckpoint(offset, *self._recovery))
+            except OSError as err:
+                log.error("delete records failed", partition=self.directory.name, error=str(err))
+                return ErrorCode.KAFKA_STORAGE_ERROR
             self.log_start_offset = offset
             self._delete_segments(lambda s: s.next_offset <= offset)
             self.producers.evict_before(offset)
-            self._write_checkpoint()
         return ErrorCode.NONE
 
     def enforce_retention(self, now_ms: int) -> int:
@@ -298,14 +341,17 @@ class PartitionLog:
         while len(self.segments) > 1 and expired(self.segments[0]):
             segment = self.segments.pop(0)
             self._bases.pop(0)
-            self._open_inactive.pop(segment.base_offset, None)
             segment.delete()
             count += 1
         if count:
             if self.log_start_offset < self.segments[0].base_offset:
                 self.log_start_offset = self.segments[0].base_offset
                 self.producers.evict_before(self.log_start_offset)
-            self._write_checkpoint()
+            try:  # the segments are gone either way; a stale log start is corrected by the next open
+                self._write_checkpoint()
+            except OSError as err:
+                log.error("checkpoint write failed after deleting segments", partition=self.directory.name,
+                          error=str(err))
         return count
 
     # --- durability ----------------------------------------------------------
@@ -317,6 +363,8 @@ class PartitionLog:
         """
         if not (self.dirty or force or self.producers.changed):
             return
+        if self._directory_unsynced:
+            self._sync_directory()
         self.segments[-1].seal_time_index()
         for segment in self.segments[max(bisect_right(self._bases, self._recovery[0]) - 1, 0):]:
             segment.sync()
@@ -325,10 +373,19 @@ class PartitionLog:
         self.dirty = False
 
     def close(self) -> None:
-        self.flush(force=self.producers.snapshot_offset != self.next_offset, snapshot=True)
+        """Flush and close every file; raises OSError when the flush failed (the files are closed all the same,
+        and the next open recovers from the last checkpoint that was written)."""
+        try:
+            if self.on_disk:
+                self.flush(force=self.producers.snapshot_offset != self.next_offset, snapshot=True)
+        finally:
+            for segment in self.segments:
+                segment.close()
+
+    def discard(self) -> None:
+        """Close every file without writing anything: the partition is being deleted."""
         for segment in self.segments:
-            segment.close()
-        self._open_inactive.clear()
+            segment.discard()
 
     def _snapshot_and_checkpoint(self, *, sync: bool, snapshot: bool = False) -> None:
         if self.producers.changed or (snapshot and self.producers.snapshot_offset != self.next_offset):
@@ -353,17 +410,23 @@ class PartitionLog:
         checkpoint = PartitionCheckpoint(self.log_start_offset, *self._recovery)
         write_checkpoint(self.directory, checkpoint, sync=sync)
 
-    # --- open files ----------------------------------------------------------
-
-    def _touch(self, segment: Segment) -> None:
-        """Bound the file handles held for old segments: keep the most recently read ones."""
-        if segment is self.segments[-1]:
-            return
-        self._open_inactive[segment.base_offset] = segment
-        self._open_inactive.move_to_end(segment.base_offset)
-        while len(self._open_inactive) > MAX_OPEN_INACTIVE_SEGMENTS:
-            _, oldest = self._open_inactive.popitem(last=False)
-            oldest.close()
+def _checkpoint(directory: Path, clean: bool) -> PartitionCheckpoint:
+    """The checkpoint to recover from: the partition's own, or after a clean shutdown without a readable
+    one, "everything is verified" (the clean-shutdown marker is only written after every flush succeeded)."""
+    try:
+        checkpoint = read_checkpoint(directory)
+    except CheckpointError as err:
+        log.warning("partition checkpoint unreadable", partition=directory.name, error=str(err),
+                    recovery="trusting the segments to their end: the last shutdown was clean" if clean else
+                    "verifying every batch", log_start="the first segment's base offset: a DeleteRecords "
+                    "position may be lost")
+        checkpoint = None
+    if checkpoint is not None:
+        return checkpoint
+    if clean:
+        bases = recovery.segment_bases(directory)
+        return PartitionCheckpoint(0, bases[-1] if bases else 0, MAX_POSITION)
+    return PartitionCheckpoint()
 
 
 def _ignore(partition: PartitionLog) -> None:

@@ -60,9 +60,13 @@ def open_segments(directory: Path, config: LogConfig, checkpoint: PartitionCheck
 
 def _drop_after(segments: list[Segment], i: int) -> int:
     """A hole in the middle of the log: nothing after it can be served."""
-    dropped = 0
-    for segment in segments[i + 1:]:
-        dropped += segment.size
+    hole, following = segments[i], segments[i + 1:]
+    dropped = sum(segment.size for segment in following)
+    log.warning("dropping the log segments after a hole", partition=hole.path.parent.name,
+                from_offset=hole.next_offset, dropped_segments=[s.path.name for s in following],
+                dropped_bytes=dropped, reason=f"{hole.path.name} ends at offset {hole.next_offset} but the next "
+                f"segment starts at {following[0].base_offset}")
+    for segment in following:
         segment.delete()
     del segments[i + 1:]
     return dropped

@@ -37,8 +37,8 @@ def read_entries(path: Path) -> list[AbortedTxn]:
 
 
 class TxnIndex(EntryFile):
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def __init__(self, directory: Path, name: str) -> None:
+        super().__init__(directory, name)
         self._persisted = 0  # entries known to be in the file
         self.entries: list[AbortedTxn] = []
 

@@ -353,3 +353,29 @@ def test_topic_configs_and_partitions_survive_a_restart(fresh_broker):
     assert configs["retention.ms"].value == "7200000" and not configs["retention.ms"].is_default
     assert configs["cleanup.policy"].value == "compact"
     assert configs["segment.bytes"].is_default
+
+
+def test_topics_named_twice_or_both_ways_are_refused_as_kafka_refuses_them(broker):
+    """ControllerApis.createTopics and deleteTopics: INVALID_REQUEST for repeats, and for a topic given
+    by both name and id, or by neither; the other topics of the request are served."""
+    from kafkette.protocol.errors import ErrorCode
+    from kafkette.protocol.messages import CREATE_TOPICS, DELETE_TOPICS
+
+    twice, once = unique("adm-twice"), unique("adm-once")
+    C = CREATE_TOPICS.Request
+    topics = [C.CreatableTopic(name=n, num_partitions=1, replication_factor=-1, assignments=[], configs=[])
+              for n in (twice, once, twice)]
+    with RawClient(broker.bootstrap_servers) as raw:
+        created = raw.request(CREATE_TOPICS, 7, C(topics=topics, timeout_ms=5000, validate_only=False)).topics
+        assert sorted((t.name, t.error_code, t.error_message) for t in created) == sorted([
+            (once, ErrorCode.NONE, None), (twice, ErrorCode.INVALID_REQUEST, "Duplicate topic name.")])
+        D = DELETE_TOPICS.Request
+        topic_id = next(t.topic_id for t in created if t.name == once)
+        wanted = [D.DeleteTopicState(name=None, topic_id=bytes(16)), D.DeleteTopicState(name=once, topic_id=topic_id),
+                  D.DeleteTopicState(name=None, topic_id=topic_id), D.DeleteTopicState(name=None, topic_id=topic_id)]
+        deleted = raw.request(DELETE_TOPICS, 6, D(topics=wanted, timeout_ms=5000)).responses
+    assert sorted((r.error_code, r.error_message) for r in deleted) == sorted([  # Kafka 4.4 answers in its own order
+        (ErrorCode.INVALID_REQUEST, "Neither topic name nor id were specified."),
+        (ErrorCode.INVALID_REQUEST, "You may not specify both topic name and topic id."),
+        (ErrorCode.INVALID_REQUEST, "Duplicate topic id.")])
+    assert partition_count(admin(broker.bootstrap_servers), once) == 1

@@ -16,8 +16,9 @@ def test_create_describe_alter_and_delete_a_topic(broker):
     assert {"topic": topic, "partitions": 3, "internal": False} in kafkette_json("topics", "list", bootstrap=bootstrap)
     exists = kafkette_cli("topics", "create", topic, bootstrap=bootstrap)
     assert exists.returncode == 1
-    assert exists.stderr.strip() == f"kafkette topics create: creating topic {topic!r}: TOPIC_ALREADY_EXISTS: choose " \
-                                    f"another name, or delete it first with `kafkette topics delete`"
+    assert exists.stderr.strip() == f"kafkette topics create: creating topic {topic!r}: TOPIC_ALREADY_EXISTS (Topic " \
+                                    f"'{topic}' already exists.): choose another name, or delete it first with " \
+                                    f"`kafkette topics delete`"
 
     produce_and_flush(bootstrap, topic, [{"value": b"plain", "partition": 1}])
     producer = txn_producer(bootstrap)

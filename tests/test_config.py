@@ -114,6 +114,28 @@ def test_listener_settings_are_checked(argv, message):
 
 
 @pytest.mark.parametrize("argv, message", [
+    (["--brokers", "0"], "invalid --brokers 0: must be between 1 and 64"),
+    (["--brokers", "3", "--node-id", "5"],
+     "invalid settings --node-id 5 and --brokers 3: with several brokers the node ids are 0 to 2; leave out --node-id"),
+    (["--default-replication-factor", "2"],
+     "invalid settings --default-replication-factor 2 and --brokers 1 (default): --default-replication-factor must "
+     "be at most --brokers"),
+])
+def test_cluster_settings_are_checked(argv, message):
+    assert refusal(argv) == message
+
+
+def test_several_brokers_are_nodes_zero_up_and_advertise_consecutive_ports():
+    config = parse(["--brokers", "3", "--port", "9092", "--advertised-port", "19092"])
+    assert config.node_ids() == [0, 1, 2] and parse([]).node_ids() == [1]
+    spec = config.listeners()[0]
+    assert [config.advertised_address(spec, i) for i in range(3)] == \
+        [("127.0.0.1", 19092), ("127.0.0.1", 19093), ("127.0.0.1", 19094)]
+    free = parse(["--port", "0", "--brokers", "2"])
+    assert free.advertised_address(free.listeners()[0], 1) == ("127.0.0.1", 0)  # 0: the port it binds
+
+
+@pytest.mark.parametrize("argv, message", [
     (["--listener", "SSL://127.0.0.1:9093"],
      "listener SSL://127.0.0.1:9093 speaks TLS and needs a certificate: pass --ssl-certfile PATH and --ssl-keyfile "
      "PATH (`kafkette certs DIR` makes a set for localhost)"),

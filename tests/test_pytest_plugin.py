@@ -56,6 +56,14 @@ def test_settings_reach_the_broker(kafka_broker):
     assert max(len(t.partitions) for name, t in topics.items() if name.startswith("auto-created-")) == 3
 
 
+def test_faults_reach_the_client_and_the_request_log_shows_its_retry(kafka_broker, kafka_topic):
+    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers, "client.id": "faulty"})
+    with kafka_broker.faults.add(api="Produce", client_id="faulty", error="NOT_LEADER_OR_FOLLOWER") as rule:
+        producer.produce(kafka_topic, b"retried")
+        assert producer.flush(30) == 0
+    assert [r.rule for r in kafka_broker.requests(client_id="faulty", api="Produce")] == [rule.id, None]
+
+
 def watermarks(broker, topic, partition=0):
     consumer = Consumer({"bootstrap.servers": broker.bootstrap_servers, "group.id": "watermarks"})
     try:
@@ -91,7 +99,7 @@ def run_pytest(project: Path, *args: str, env: dict[str, str] | None = None) -> 
 def test_the_fixtures_start_a_broker_with_the_projects_settings(project):
     result = run_pytest(project)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "5 passed" in result.stdout
 
 
 @pytest.mark.parametrize("how", ["option", "environment"])
@@ -102,9 +110,10 @@ def test_with_an_existing_cluster_nothing_starts_and_process_methods_skip(projec
         else:
             result = run_pytest(project, env={"KAFKETTE_TEST_BOOTSTRAP": cluster.bootstrap_servers})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 passed, 1 skipped" in result.stdout
-    assert (f"kill() needs the broker process that kafka_broker starts, but the tests run against "
-            f"{cluster.bootstrap_servers} (--kafka-bootstrap or KAFKETTE_TEST_BOOTSTRAP)") in result.stdout
+    assert "3 passed, 2 skipped" in result.stdout
+    for what in ("kill()", "faults"):
+        assert (f"{what} needs the broker process that kafka_broker starts, but the tests run against "
+                f"{cluster.bootstrap_servers} (--kafka-bootstrap or KAFKETTE_TEST_BOOTSTRAP)") in result.stdout
 
 
 def test_the_plugin_and_import_kafkette_load_nothing_outside_pytest_kafkette_and_the_standard_library():
@@ -122,6 +131,36 @@ def test_the_plugin_and_import_kafkette_load_nothing_outside_pytest_kafkette_and
     cheap, foreign = out.stdout.split("\n")[:2]
     assert cheap == "kafkette"
     assert foreign == ""
+
+
+CLUSTER_TESTS = '''
+from confluent_kafka import Producer
+
+
+def test_a_leader_moves_and_a_broker_goes_down_and_up(kafka_broker, kafka_topic):
+    assert len(kafka_broker.bootstrap_servers.split(",")) == 3
+    leader = kafka_broker.cluster.leader(kafka_topic, 0)
+    kafka_broker.cluster.move_leader(kafka_topic, 0, (leader + 1) % 3)
+    kafka_broker.cluster.down(leader)
+    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers})
+    producer.produce(kafka_topic, b"x")
+    assert producer.flush(30) == 0
+    assert kafka_broker.cluster.up(leader)["up"]
+'''
+
+
+def test_a_projects_settings_can_make_the_broker_a_simulated_cluster(tmp_path):
+    (tmp_path / "test_cluster.py").write_text(CLUSTER_TESTS)
+    (tmp_path / "conftest.py").write_text(textwrap.dedent('''
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def kafka_broker_settings():
+            return {"brokers": 3, "admin_api": True}
+    '''))
+    result = run_pytest(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
 
 
 SECURED_CONFTEST = '''

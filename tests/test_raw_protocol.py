@@ -119,7 +119,6 @@ def test_truncated_batch_is_invalid_record(broker):
         error, _ = produce_error(raw.request(PRODUCE, 9, produce_request(topic, batch + batch)))
         assert error == 87
     assert log_end(broker.bootstrap_servers, topic) == 0
-    assert log_end(broker.bootstrap_servers, topic) == 0
 
 
 def legacy_message_set(value: bytes, magic: int = 1) -> bytes:

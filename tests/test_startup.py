@@ -46,6 +46,18 @@ def test_a_data_dir_that_is_a_file_is_refused(tmp_path):
                        f"data directory {data_dir} is a file (or lies under one): choose a directory")
 
 
+def test_max_connections_leaving_the_log_too_few_open_files_is_refused(tmp_path):
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    limit = hard if hard != resource.RLIM_INFINITY else 1 << 20  # what the broker raises its soft limit to
+    result = kafkette("serve", "--port", "0", "--data-dir", str(tmp_path / "data"), "--max-connections", str(limit))
+    assert_refused(result, f"--max-connections {limit} leaves 0 of the {limit} open files the process may have for "
+                           f"the log (at least 64 needed): lower --max-connections or raise the open-file limit "
+                           f"(ulimit -n)")
+    assert not (tmp_path / "data").exists()
+
+
 def test_an_unwritable_data_dir_is_refused(tmp_path):
     if os.geteuid() == 0:  # root writes through permission bits; sysfs refuses mkdir even to root
         data_dir, reason = Path("/sys/kafkette-test"), "Operation not permitted"
@@ -169,6 +181,27 @@ def test_metadata_advertises_the_listener_a_client_came_through(tmp_path):
         proc.terminate()
         proc.wait(10)
     assert [(b.node_id, b.host, b.port) for b in answer.brokers] == [(1, "broker.example", 19092)]
+
+
+def busy_port_after_a_free_one() -> socket.socket:
+    """A listening socket on a port P whose port P - 1 is free (at the time of asking)."""
+    for _ in range(20):
+        busy = socket.create_server(("127.0.0.1", 0))
+        try:
+            socket.create_server(("127.0.0.1", busy.getsockname()[1] - 1)).close()
+            return busy
+        except OSError:
+            busy.close()
+    raise AssertionError("no free port found below a busy one in 20 tries")
+
+
+def test_a_busy_port_of_one_node_of_a_cluster_is_refused_naming_the_node(tmp_path):
+    with busy_port_after_a_free_one() as busy:
+        port = busy.getsockname()[1]
+        result = kafkette("serve", "--brokers", "3", "--port", str(port - 1), "--data-dir", str(tmp_path / "data"))
+    assert_refused(result, f"node 1: port {port} is in use on 127.0.0.1: pass another --port or set KAFKETTE_PORT "
+                           f"(node i listens on the port + i)")
+    assert not (tmp_path / "data").exists()
 
 
 def test_kafkette_certs_writes_a_set_says_how_to_use_it_and_keeps_it(tmp_path):

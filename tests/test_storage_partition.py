@@ -76,6 +76,14 @@ def test_max_bytes_returns_whole_batches_only(tmp_path):
     assert offsets_in(result.chunks) == [0, 1, 2]
 
 
+def test_max_bytes_fills_up_with_batches_larger_than_the_index_interval(tmp_path):
+    log = open_log(tmp_path)  # every batch gets an index entry: the limit falls between two of them
+    fill(log, 24, value=b"x" * 8000)
+    size = len(read_all(log, 23).chunks[0])
+    assert offsets_in(log.read(0, 64 * 1024, isolation_committed=False).chunks) == list(range(64 * 1024 // size))
+    assert offsets_in(log.read(5, size * 2 + 10, isolation_committed=False).chunks) == [5, 6]
+
+
 def test_min_one_returns_a_batch_bigger_than_max_bytes(tmp_path):
     log = open_log(tmp_path)
     log.append(batch(value=b"x" * 5000), now_ms=0)

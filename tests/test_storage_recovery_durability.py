@@ -105,11 +105,17 @@ def test_never_does_not_fsync_at_roll_but_does_at_a_clean_close(tmp_path, monkey
     assert spy.calls >= 1
 
 
-def test_a_new_partition_directory_is_fsynced_into_its_parent(tmp_path, monkeypatch):
+@pytest.mark.parametrize("policy", POLICIES)
+def test_a_new_partition_directory_is_fsynced_into_its_parent_with_its_first_data(tmp_path, monkeypatch, policy):
     synced: list[Path] = []
     real = partition_module.fsync_dir
     monkeypatch.setattr(partition_module, "fsync_dir", lambda path: synced.append(path) or real(path))
-    open_with(tmp_path / "topic-0")
+    log = open_with(tmp_path / "topic-0", policy)
+    assert not log.directory.exists() and synced == []  # nothing on disk before the first append
+    fill(log, 1)
+    if policy is not FsyncPolicy.ALWAYS:
+        assert synced == []
+        log.flush()
     assert tmp_path in synced
 
 
@@ -332,7 +338,7 @@ def test_log_append_time_batches_carry_a_crc_that_recovery_accepts(tmp_path):
     assert result.log_append_time == 5_000_000
     fill(log, 2)
     crashed = crash_copy(tmp_path, log)
-    (crashed / "checkpoint.json").unlink()  # verify every byte again
+    (crashed / "checkpoint.json").unlink(missing_ok=True)  # verify every byte again
     again = open_with(crashed, log_append_time=True)
     assert again.next_offset == 5
     (header, data), *_ = split_batches(b"".join(read_all(again).chunks))

@@ -6,7 +6,7 @@ import pytest
 
 from kafkette.protocol.errors import ErrorCode
 from kafkette.storage import FsyncPolicy, LogConfig, LogStore, TopicError, valid_topic_name
-from tests.test_storage_partition import batch, fill
+from tests.test_storage_partition import batch, fill, offsets_in
 
 DEFAULTS = LogConfig(fsync=FsyncPolicy.NEVER)
 
@@ -34,10 +34,12 @@ def test_topic_names_follow_kafkas_rules():
     assert valid_topic_name("a" * 249) and not valid_topic_name("a" * 250)
 
 
-def test_create_topic_makes_partition_directories_and_metadata(store, tmp_path):
+def test_create_topic_writes_its_metadata_and_a_partition_directory_comes_with_its_first_append(store, tmp_path):
     topic = store.create_topic("orders", 3, {"retention.ms": "1000"})
     assert len(topic.topic_id) == 16 and len(topic.partitions) == 3
-    assert (tmp_path / "data" / "orders-2").is_dir()
+    assert not (tmp_path / "data" / "orders-2").exists()
+    fill(topic.partitions[2], 1)
+    assert (tmp_path / "data" / "orders-2").is_dir() and not (tmp_path / "data" / "orders-1").exists()
     meta = json.loads((tmp_path / "data" / "__meta" / "orders.json").read_text())
     assert meta == {"name": "orders", "topic_id": topic.topic_id.hex(), "partitions": 3,
                     "configs": {"retention.ms": "1000"}}
@@ -86,6 +88,8 @@ def test_delete_topic_removes_its_files_and_a_new_one_starts_empty(store, tmp_pa
     store.delete_topic("t")
     assert store.topic("t") is None and not (tmp_path / "data" / "t-0").exists()
     assert store.create_topic("t", 1, {}).partitions[0].next_offset == 0
+    list(store.remove_deleted())
+    assert [p.name for p in (tmp_path / "data").iterdir()] == ["__meta"]
 
 
 def test_add_partitions_only_grows(store):
@@ -132,3 +136,25 @@ def test_retention_runs_over_every_partition(store):
         fill(partition, 40, ts=0)
     assert store.enforce_retention(now_ms=1000) > 0
     assert all(p.log_start_offset > 0 for p in topic.partitions)
+
+
+def test_open_files_stay_within_the_budget_and_evicted_ones_reopen(tmp_path, monkeypatch):
+    import os
+
+    from kafkette.storage.handles import OPEN_FILES
+
+    monkeypatch.setattr(OPEN_FILES, "capacity", OPEN_FILES.capacity)  # restored after the test
+    OPEN_FILES.set_capacity(20)
+    before = len(os.listdir("/proc/self/fd"))
+    store = LogStore(tmp_path / "data", DEFAULTS)
+    store.open()
+    topic = store.create_topic("t", 60, {})
+    evicted = OPEN_FILES.evicted
+    for partition in topic.partitions:
+        fill(partition, 3)
+    assert len(os.listdir("/proc/self/fd")) - before <= 20 + 2 and OPEN_FILES.evicted > evicted
+    list(store.flush())  # fsyncs reopen what the budget closed
+    assert [p.read(0, 1 << 20, isolation_committed=False).high_watermark for p in topic.partitions] == [3] * 60
+    assert all(len(offsets_in(p.read(0, 1 << 20, isolation_committed=False).chunks)) == 3 for p in topic.partitions)
+    store.close()
+    assert len(os.listdir("/proc/self/fd")) <= before

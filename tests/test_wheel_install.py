@@ -24,9 +24,9 @@ import pytest
 from kafkette import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ["pyproject.toml", "README.md", "kafkette", "broker", "protocol", "storage"]
+SOURCES = ["pyproject.toml", "setup.py", "README.md", "kafkette", "broker", "protocol", "storage"]
 PROJECT_NEEDS = ["pytest", "pytest-xdist", "confluent-kafka"]  # what the sample project installs itself
-BUILD_NEEDS = ["setuptools>=68"]
+BUILD_NEEDS = ["setuptools>=68", "Cython>=3.0"]  # setup.py compiles protocol/record_scan.py
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.kafkette_only("kafkette's wheel in a fresh venv")]
 

@@ -73,6 +73,14 @@ class GroupCoordinator:
     def close(self) -> None:
         self.classic.close()
 
+    def forget_everything(self) -> None:
+        """`__consumer_offsets` was deleted (Kafka allows it): every group and committed offset is gone."""
+        self.classic.close()  # joins and syncs waiting for a rebalance are answered no more
+        self.registry.groups.clear()
+        self.offsets.txn_groups.clear()
+        self.log.sequences.clear()
+        log.warning("__consumer_offsets deleted: every group and its committed offsets are forgotten")
+
     # ------------------------------------------------------------------ admin
 
     def list_groups(self, states: Iterable[str] = (), types: Iterable[str] = ()) -> list[tuple[str, str, str, str]]:

@@ -1,6 +1,7 @@
 """AddPartitionsToTxn, the client versions (0-3): partitions join the producer's transaction."""
 
 from kafkette.broker.auth.acl import Operation, ResourceType
+from kafkette.broker.cluster import TRANSACTION
 from kafkette.broker.context import RequestContext
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
 from kafkette.broker.registry import handles
@@ -29,8 +30,8 @@ def add_partitions_to_txn(ctx: RequestContext, body: AddPartitionsToTxnRequest) 
                   ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if tp in unknown else ErrorCode.OPERATION_NOT_ATTEMPTED
                   for tp in wanted}
     else:
-        error = ctx.broker.transactions.add_partitions(body.v3_and_below_transactional_id,
-                                                   body.v3_and_below_producer_id,
+        error = ctx.coordinator_error(TRANSACTION, body.v3_and_below_transactional_id) or \
+            ctx.broker.transactions.add_partitions(body.v3_and_below_transactional_id, body.v3_and_below_producer_id,
                                                    body.v3_and_below_producer_epoch, wanted)
         error = ctx.wire_error(error)
         errors = {tp: error for tp in wanted}

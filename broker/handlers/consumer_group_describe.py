@@ -1,6 +1,7 @@
 """ConsumerGroupDescribe: state, epochs and members (current and target assignments) of consumer-protocol groups."""
 
 from kafkette.broker.auth.acl import Operation, ResourceType
+from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
@@ -36,10 +37,11 @@ def _unless_topics_refused(ctx: RequestContext, group: R.DescribedGroup) -> R.De
 
 
 def _describe(ctx: RequestContext, group_id: str, operations_requested: bool) -> R.DescribedGroup:
+    if refused := ctx.coordinator_error(GROUP, group_id):
+        return _not_described(group_id, refused, None)
     error, message, group, topics = ctx.broker.groups.consumer.describe(group_id)
     if group is None:
-        return R.DescribedGroup(error_code=error, error_message=message, group_id=group_id, group_state="",
-                                group_epoch=0, assignment_epoch=0, assignor_name="", members=[])
+        return _not_described(group_id, error, message)
 
     def assignment(partitions):
         return R.Assignment(topic_partitions=[
@@ -58,3 +60,8 @@ def _describe(ctx: RequestContext, group_id: str, operations_requested: bool) ->
                             assignor_name=group.preferred_assignor(), members=members,
                             authorized_operations=ctx.authorized_operations(ResourceType.GROUP, group_id,
                                                                             operations_requested))
+
+
+def _not_described(group_id: str, error: int, message: str | None) -> R.DescribedGroup:
+    return R.DescribedGroup(error_code=error, error_message=message, group_id=group_id, group_state="",
+                            group_epoch=0, assignment_epoch=0, assignor_name="", members=[])

@@ -1,6 +1,7 @@
 """ConsumerGroupHeartbeat: join, stay in and leave a consumer-protocol (KIP-848) group; the broker assigns."""
 
 from kafkette.broker.auth.acl import Operation, ResourceType
+from kafkette.broker.cluster import GROUP, NOT_COORDINATOR_MESSAGE
 from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.consumer_group import HeartbeatRequest
 from kafkette.broker.registry import handles
@@ -22,6 +23,9 @@ def consumer_group_heartbeat(ctx: RequestContext, body: ConsumerGroupHeartbeatRe
     if body.subscribed_topic_names and ctx.denied(Operation.DESCRIBE, ResourceType.TOPIC, body.subscribed_topic_names,
                                                   None):
         return R(throttle_time_ms=0, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+    if refused := ctx.coordinator_error(GROUP, body.group_id):
+        return R(throttle_time_ms=0, error_code=refused, error_message=NOT_COORDINATOR_MESSAGE, member_id=None,
+                 member_epoch=0, heartbeat_interval_ms=0, assignment=None)
     owned = None if body.topic_partitions is None else [(t.topic_id, list(t.partitions))
                                                          for t in body.topic_partitions]
     req = HeartbeatRequest(

@@ -43,10 +43,10 @@ def _authorized_describe(ctx: RequestContext, resource, include_synonyms: bool) 
     refused = ctx.refusal(Operation.DESCRIBE_CONFIGS, *guard) if guard else ErrorCode.NONE
     if refused:
         return _error(resource, refused, AUTHORIZATION_MESSAGES[refused])
-    return _describe(ctx.broker, resource, include_synonyms)
+    return _describe(ctx.broker, ctx.node_id, resource, include_synonyms)
 
 
-def _describe(broker: Broker, resource, include_synonyms: bool) -> R.DescribeConfigsResult:
+def _describe(broker: Broker, node: int, resource, include_synonyms: bool) -> R.DescribeConfigsResult:
     topic = None
     if resource.resource_type == TOPIC_RESOURCE:
         topic = broker.store.topic(resource.resource_name)
@@ -54,9 +54,11 @@ def _describe(broker: Broker, resource, include_synonyms: bool) -> R.DescribeCon
             return _error(resource, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "unknown topic")
         entries = effective_topic_configs(broker.config, topic.configs)
     elif resource.resource_type == BROKER_RESOURCE:
-        if resource.resource_name not in ("", str(broker.config.node_id)):
-            return _error(resource, ErrorCode.INVALID_REQUEST, "unknown broker id")
-        settings = broker_configs(broker.config, broker.cluster.listener_strings(broker.config.node_id))
+        if resource.resource_name not in ("", str(node)):  # a broker's configs are asked of that broker
+            return _error(resource, ErrorCode.INVALID_REQUEST,
+                          f"Unexpected broker id, expected {node} or empty string, but received "
+                          f"{resource.resource_name}")
+        settings = broker_configs(broker.config, node, broker.cluster.listener_strings(node))
         entries = [(n, v, CONFIG_SOURCE_STATIC_BROKER) for n, v in sorted(settings.items())]
     else:
         return _error(resource, ErrorCode.INVALID_REQUEST, "only topic and broker resources are supported")

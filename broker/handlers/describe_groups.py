@@ -1,6 +1,7 @@
 """DescribeGroups: state, protocol and members (with metadata and assignment when Stable) of groups."""
 
 from kafkette.broker.auth.acl import Operation, ResourceType
+from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
@@ -18,6 +19,10 @@ def describe_groups(ctx: RequestContext, body: DescribeGroupsRequest) -> Describ
     ctx.broker.groups.expire(body.groups, ctx.now_ms())
     for group_id in body.groups:
         if group_id in denied:
+            continue
+        if refused := ctx.coordinator_error(GROUP, group_id):
+            described.append(R.DescribedGroup(error_code=refused, group_id=group_id, group_state="", protocol_type="",
+                                              protocol_data="", members=[]))
             continue
         operations = ctx.authorized_operations(ResourceType.GROUP, group_id, body.include_authorized_operations)
         s = ctx.broker.groups.classic.describe(group_id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from kafkette.broker.auth.acl import AUTHORIZATION_MESSAGES, Operation, ResourceType
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
@@ -13,9 +11,6 @@ from kafkette.protocol.messages.describe_producers import (
     DescribeProducersRequest,
     DescribeProducersResponse,
 )
-
-if TYPE_CHECKING:
-    from kafkette.broker.state import Broker
 
 R = DescribeProducersResponse
 
@@ -27,16 +22,19 @@ def describe_producers(ctx: RequestContext, body: DescribeProducersRequest) -> D
         R.TopicResponse(name=t.name, partitions=[
             R.PartitionResponse(partition_index=p, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED,
                                 error_message=AUTHORIZATION_MESSAGES[ErrorCode.TOPIC_AUTHORIZATION_FAILED],
-                                active_producers=[]) if t.name in denied else _partition(ctx.broker, t.name, p)
+                                active_producers=[]) if t.name in denied else _partition(ctx, t.name, p)
             for p in t.partition_indexes])
         for t in body.topics])
 
 
-def _partition(broker: Broker, topic: str, partition: int) -> R.PartitionResponse:
-    log = broker.store.partition(topic, partition)
-    if log is None:
-        return R.PartitionResponse(partition_index=partition, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-                                   error_message=None, active_producers=[])
+def _partition(ctx: RequestContext, topic: str, partition: int) -> R.PartitionResponse:
+    log = ctx.broker.store.partition(topic, partition)
+    # any replica answers (Kafka's Partition.activeProducerState reads the local log, leader or not)
+    refused = ctx.broker.missing_partition_error(topic) if log is None else \
+        ctx.partition_error(topic, partition, leader_only=False)
+    if log is None or refused != ErrorCode.NONE:
+        return R.PartitionResponse(partition_index=partition, error_code=refused, error_message=None,
+                                   active_producers=[])
     return R.PartitionResponse(partition_index=partition, error_code=0, error_message=None, active_producers=[
         R.ProducerState(producer_id=p.producer_id, producer_epoch=p.epoch, last_sequence=p.last_sequence,
                         last_timestamp=p.last_timestamp, coordinator_epoch=p.coordinator_epoch,

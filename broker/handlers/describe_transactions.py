@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
 from kafkette.broker.auth.acl import Operation, ResourceType
+from kafkette.broker.cluster import TRANSACTION
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
@@ -14,9 +14,6 @@ from kafkette.protocol.messages.describe_transactions import (
     DescribeTransactionsRequest,
     DescribeTransactionsResponse,
 )
-
-if TYPE_CHECKING:
-    from kafkette.broker.state import Broker
 
 R = DescribeTransactionsResponse
 
@@ -31,18 +28,19 @@ def _described(ctx: RequestContext, transactional_id: str) -> R.TransactionState
     if not ctx.authorize(Operation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, transactional_id):
         return R.TransactionState(error_code=ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
                                   transactional_id=transactional_id)
-    state = _describe(ctx.broker, transactional_id)
+    state = _describe(ctx, transactional_id)
     hidden = ctx.denied(Operation.DESCRIBE, ResourceType.TOPIC, [t.topic for t in state.topics], None)
     state.topics = [t for t in state.topics if t.topic not in hidden]
     return state
 
 
-def _describe(broker: Broker, transactional_id: str) -> R.TransactionState:
-    txn = broker.transactions.describe(transactional_id)
+def _describe(ctx: RequestContext, transactional_id: str) -> R.TransactionState:
+    refused = ctx.coordinator_error(TRANSACTION, transactional_id)
+    txn = None if refused else ctx.broker.transactions.describe(transactional_id)
     if txn is None:
-        return R.TransactionState(error_code=ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, transactional_id=transactional_id,
-                                  transaction_state="", producer_id=-1, producer_epoch=-1,
-                                  transaction_start_time_ms=-1)
+        return R.TransactionState(error_code=refused or ErrorCode.TRANSACTIONAL_ID_NOT_FOUND,
+                                  transactional_id=transactional_id, transaction_state="", producer_id=-1,
+                                  producer_epoch=-1, transaction_start_time_ms=-1)
     by_topic = defaultdict(list)
     for topic, partition in sorted(txn.partitions):
         by_topic[topic].append(partition)

@@ -3,7 +3,7 @@
 from kafkette.broker.auth.acl import AUTHORIZATION_MESSAGES, Operation, config_resource
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.broker.topic_configs import alter_topic_configs
+from kafkette.broker.topic_configs import LIST_CONFIGS, alter_request_errors, alter_topic_configs
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.incremental_alter_configs import (
     INCREMENTAL_ALTER_CONFIGS,
@@ -18,15 +18,21 @@ SET, DELETE, APPEND, SUBTRACT = range(4)
 @handles(INCREMENTAL_ALTER_CONFIGS, versions=(0, 1))
 def incremental_alter_configs(ctx: RequestContext, body: IncrementalAlterConfigsRequest) -> IncrementalAlterConfigsResponse:
     responses = []
-    for res in body.resources:
-        topic = ctx.broker.store.topic(res.resource_name)
-        configs = dict(topic.configs) if topic is not None else {}
+    # Kafka checks the request's shape on the broker (ConfigAdminManager.preprocess), then authorizes
+    for res, invalid in zip(body.resources, alter_request_errors(body.resources, incremental=True)):
+        message: str | None
         guard = config_resource(res.resource_type, res.resource_name)
-        refused = ctx.refusal(Operation.ALTER_CONFIGS, *guard) if guard else ErrorCode.NONE
-        error, message = (refused, AUTHORIZATION_MESSAGES[refused]) if refused else _apply(configs, res.configs)
-        if error == ErrorCode.NONE:
-            error, message = alter_topic_configs(ctx.broker.store, res.resource_type, res.resource_name, configs,
-                                                 body.validate_only)
+        if invalid is not None:
+            error, message = invalid
+        elif guard and (refused := ctx.refusal(Operation.ALTER_CONFIGS, *guard)):
+            error, message = refused, AUTHORIZATION_MESSAGES[refused]
+        else:
+            topic = ctx.broker.store.topic(res.resource_name)
+            configs = dict(topic.configs) if topic is not None else {}
+            error, message = _apply(configs, res.configs)
+            if error == ErrorCode.NONE:
+                error, message = alter_topic_configs(ctx.broker.store, res.resource_type, res.resource_name,
+                                                     configs, body.validate_only)
         responses.append(R.AlterConfigsResourceResponse(error_code=error, error_message=message,
                                                         resource_type=res.resource_type,
                                                         resource_name=res.resource_name))
@@ -34,17 +40,22 @@ def incremental_alter_configs(ctx: RequestContext, body: IncrementalAlterConfigs
 
 
 def _apply(configs: dict[str, str], changes) -> tuple[int, str | None]:
+    """Apply the changes (names unique, values non-null but for DELETE: checked before) to `configs`."""
     for change in changes:
-        listed = [v for v in configs.get(change.name, "").split(",") if v]
-        if change.config_operation == SET:
+        operation = change.config_operation
+        if operation in (APPEND, SUBTRACT) and change.name not in LIST_CONFIGS:
+            verb = "APPEND" if operation == APPEND else "SUBTRACT"
+            return ErrorCode.INVALID_CONFIG, f"Can't {verb} to key {change.name} because its type is not LIST."
+        listed = [v for v in configs.get(change.name, LIST_CONFIGS.get(change.name, "")).split(",") if v]
+        if operation == SET:
             configs[change.name] = change.value
-        elif change.config_operation == DELETE:
+        elif operation == DELETE:
             configs.pop(change.name, None)
-        elif change.config_operation == APPEND:
-            configs[change.name] = ",".join(listed + [v for v in (change.value or "").split(",") if v not in listed])
-        elif change.config_operation == SUBTRACT:
-            removed = set((change.value or "").split(","))
+        elif operation == APPEND:
+            configs[change.name] = ",".join(listed + [v for v in change.value.split(",") if v not in listed])
+        elif operation == SUBTRACT:
+            removed = set(change.value.split(","))
             configs[change.name] = ",".join(v for v in listed if v not in removed)
         else:
-            return ErrorCode.INVALID_REQUEST, f"unknown config operation {change.config_operation}"
+            return ErrorCode.INVALID_REQUEST, f"unknown config operation {operation}"
     return ErrorCode.NONE, None

@@ -1,6 +1,7 @@
 """InitProducerId: a producer id for idempotence, or an epoch bump for a transactional id."""
 
 from kafkette.broker.auth.acl import Operation, ResourceType
+from kafkette.broker.cluster import TRANSACTION
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
@@ -12,6 +13,8 @@ R = InitProducerIdResponse
 @handles(INIT_PRODUCER_ID, versions=(0, 4))
 def init_producer_id(ctx: RequestContext, body: InitProducerIdRequest) -> InitProducerIdResponse:
     refused = _refusal(ctx, body.transactional_id)
+    if not refused and body.transactional_id is not None:
+        refused = ctx.coordinator_error(TRANSACTION, body.transactional_id)
     if refused:
         return R(throttle_time_ms=0, error_code=refused, producer_id=-1, producer_epoch=-1)
     result = ctx.broker.transactions.init_producer_id(body.transactional_id, body.transaction_timeout_ms,

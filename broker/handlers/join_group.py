@@ -3,6 +3,7 @@
 from typing import Awaitable
 
 from kafkette.broker.auth.acl import Operation, ResourceType
+from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.state import JoinRequest, JoinResult
 from kafkette.broker.registry import handles
@@ -17,6 +18,8 @@ def join_group(ctx: RequestContext, body: JoinGroupRequest) -> JoinGroupResponse
     version = ctx.version
     if not ctx.authorize(Operation.READ, ResourceType.GROUP, body.group_id):
         return response(JoinResult(ErrorCode.GROUP_AUTHORIZATION_FAILED, member_id=""), version)
+    if refused := ctx.coordinator_error(GROUP, body.group_id):
+        return response(JoinResult(refused, body.member_id), version)
     req = JoinRequest(
         member_id=body.member_id,
         group_instance_id=body.group_instance_id if version >= 5 else None,

@@ -1,6 +1,7 @@
 """LeaveGroup: one member (v0-2) or a batch of members, dynamic or static (v3+), leave a group."""
 
 from kafkette.broker.auth.acl import Operation, ResourceType
+from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
@@ -14,6 +15,8 @@ def leave_group(ctx: RequestContext, body: LeaveGroupRequest) -> LeaveGroupRespo
     version = ctx.version
     if not ctx.authorize(Operation.READ, ResourceType.GROUP, body.group_id):
         return R(throttle_time_ms=0, error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED)
+    if refused := ctx.coordinator_error(GROUP, body.group_id):
+        return R(throttle_time_ms=0, error_code=refused, members=[])
     leaving: list[tuple[str, str | None]]
     if version < 3:
         leaving = [(body.member_id, None)]

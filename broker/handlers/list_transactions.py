@@ -8,6 +8,7 @@ start (-1), so it always passes.
 from operator import attrgetter
 
 from kafkette.broker.auth.acl import Operation, ResourceType
+from kafkette.broker.cluster import TRANSACTION
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
 from kafkette.broker.transactions.states import TxnState
@@ -31,7 +32,8 @@ def list_transactions(ctx: RequestContext, body: ListTransactionsRequest) -> Lis
               if txn.state != TxnState.DEAD  # being removed (Kafka never lists it)
               and (not states or txn.state in states)
               and (not producers or txn.producer_id in producers)
-              and (body.duration_filter < 0 or now - txn.start_ms > body.duration_filter)]
+              and (body.duration_filter < 0 or now - txn.start_ms > body.duration_filter)
+              and not ctx.coordinator_error(TRANSACTION, txn.transactional_id)]  # each broker lists its own
     hidden = ctx.denied(Operation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, listed, TRANSACTIONAL_ID)
     listed = [txn for txn in listed if txn.transactional_id not in hidden]
     return R(throttle_time_ms=0, error_code=0, unknown_state_filters=unknown, transaction_states=[

@@ -1,6 +1,7 @@
 """OffsetCommit: store a group's consumed positions in `__consumer_offsets`."""
 
 from kafkette.broker.auth.acl import Operation, ResourceType
+from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.offset_manager import OffsetToCommit
 from kafkette.broker.registry import handles
@@ -14,6 +15,13 @@ R = OffsetCommitResponse
 def offset_commit(ctx: RequestContext, body: OffsetCommitRequest) -> OffsetCommitResponse:
     version = ctx.version
     refused = refused_topics(ctx, body.group_id, body.topics)
+    if not_coordinator := ctx.coordinator_error(GROUP, body.group_id):  # what authorization let through
+        return R(throttle_time_ms=0, topics=[
+            R.OffsetCommitResponseTopic(name=t.name, partitions=[
+                R.OffsetCommitResponsePartition(partition_index=p.partition_index,
+                                                error_code=refused.get(t.name, not_coordinator))
+                for p in t.partitions])
+            for t in body.topics])
     offsets = [OffsetToCommit(t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch,
                               p.committed_metadata)
                for t in body.topics if t.name not in refused for p in t.partitions]

@@ -3,6 +3,7 @@
 from operator import itemgetter
 
 from kafkette.broker.auth.acl import Operation, ResourceType
+from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.offset_manager import OffsetRow
 from kafkette.broker.registry import handles
@@ -17,9 +18,11 @@ def offset_fetch(ctx: RequestContext, body: OffsetFetchRequest) -> OffsetFetchRe
     version = ctx.version
     stable = body.require_stable if version >= 7 else False
     if version < 8:
-        wanted = None if body.topics is None else [(t.name, t.partition_indexes) for t in body.topics]
         if not ctx.authorize(Operation.DESCRIBE, ResourceType.GROUP, body.group_id):
-            return _group_refused(wanted or [], version)
+            return _refused(body, version, ErrorCode.GROUP_AUTHORIZATION_FAILED)
+        if refused := ctx.coordinator_error(GROUP, body.group_id):
+            return _refused(body, version, refused)
+        wanted = None if body.topics is None else [(t.name, t.partition_indexes) for t in body.topics]
         found = _visible(ctx, body.group_id, wanted, stable)
         return R(throttle_time_ms=0, error_code=0, topics=[
             R.OffsetFetchResponseTopic(name=topic, partitions=[
@@ -30,6 +33,9 @@ def offset_fetch(ctx: RequestContext, body: OffsetFetchRequest) -> OffsetFetchRe
         if not ctx.authorize(Operation.DESCRIBE, ResourceType.GROUP, g.group_id):
             groups.append(R.OffsetFetchResponseGroup(group_id=g.group_id,
                                                      error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED, topics=[]))
+            continue
+        if refused := ctx.coordinator_error(GROUP, g.group_id):
+            groups.append(R.OffsetFetchResponseGroup(group_id=g.group_id, error_code=refused, topics=[]))
             continue
         if version >= 9:  # a consumer-protocol member names itself; a stale or unknown one is refused
             error = ctx.broker.groups.offsets.validate_fetch(g.group_id, g.member_id, g.member_epoch)
@@ -60,14 +66,16 @@ def _visible(ctx: RequestContext, group_id: str, wanted: list[tuple[str, list[in
         for topic, partitions in wanted if topic in denied]
 
 
-def _group_refused(wanted: list[tuple[str, list[int]]], version: int) -> R:
-    """v2-7 carry a group's error at the top; v0-1 beside each partition asked for (Kafka's
-    OffsetFetchResponse.groupError)."""
+def _refused(body: OffsetFetchRequest, version: int, error: int) -> OffsetFetchResponse:
+    """A group's error before v8: in each partition asked for (v0-1, which have no group error code), else
+    in the group error code (Kafka's OffsetFetchRequest.getErrorResponse)."""
     if version >= 2:
-        return R(throttle_time_ms=0, error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED, topics=[])
-    return R(throttle_time_ms=0, topics=[R.OffsetFetchResponseTopic(name=topic, partitions=[
-        R.OffsetFetchResponsePartition(partition_index=p, error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED,
-                                       **_offset(None)) for p in partitions]) for topic, partitions in wanted])
+        return R(throttle_time_ms=0, error_code=error, topics=[])
+    return R(throttle_time_ms=0, error_code=error, topics=[
+        R.OffsetFetchResponseTopic(name=t.name, partitions=[
+            R.OffsetFetchResponsePartition(partition_index=p, error_code=error, **_offset(None))
+            for p in t.partition_indexes])
+        for t in body.topics or []])
 
 
 def _offset(committed) -> dict:

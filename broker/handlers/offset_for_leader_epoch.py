@@ -1,10 +1,9 @@
-"""OffsetForLeaderEpoch: the leader epoch never changes on this single node (it is always 0)."""
+"""OffsetForLeaderEpoch: where a leader epoch ends, from the partition's leader-epoch history (broker.cluster)."""
 
 from operator import attrgetter
 
 from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
-from kafkette.broker.handlers.metadata import LEADER_EPOCH
 from kafkette.broker.registry import handles
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.offset_for_leader_epoch import (
@@ -12,7 +11,6 @@ from kafkette.protocol.messages.offset_for_leader_epoch import (
     OffsetForLeaderEpochRequest,
     OffsetForLeaderEpochResponse,
 )
-from kafkette.storage.engine import PartitionEngine
 
 R = OffsetForLeaderEpochResponse
 TOPIC_NAME = attrgetter("topic")
@@ -29,17 +27,18 @@ def offset_for_leader_epoch(ctx: RequestContext, body: OffsetForLeaderEpochReque
             topics.append(R.OffsetForLeaderTopicResult(topic=wanted.topic, partitions=[R.EpochEndOffset(
                 error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED, partition=p.partition) for p in wanted.partitions]))
             continue
-        results = [_end_offset(ctx.broker.store.partition(wanted.topic, p.partition), p) for p in wanted.partitions]
+        results = [_end_offset(ctx, wanted.topic, p) for p in wanted.partitions]
         topics.append(R.OffsetForLeaderTopicResult(topic=wanted.topic, partitions=results))
     return R(throttle_time_ms=0, topics=topics)
 
 
-def _end_offset(log: PartitionEngine | None, p) -> R.EpochEndOffset:
+def _end_offset(ctx: RequestContext, topic: str, p) -> R.EpochEndOffset:
+    log = ctx.broker.store.partition(topic, p.partition)
     if log is None:
-        return R.EpochEndOffset(error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partition=p.partition)
-    if p.current_leader_epoch > LEADER_EPOCH:
-        return R.EpochEndOffset(error_code=ErrorCode.UNKNOWN_LEADER_EPOCH, partition=p.partition)
-    if p.leader_epoch > LEADER_EPOCH:
-        return R.EpochEndOffset(error_code=0, partition=p.partition, leader_epoch=-1, end_offset=-1)
-    return R.EpochEndOffset(error_code=0, partition=p.partition, leader_epoch=LEADER_EPOCH,
-                            end_offset=log.high_watermark)
+        return R.EpochEndOffset(error_code=ctx.broker.missing_partition_error(topic), partition=p.partition)
+    error = ctx.partition_error(topic, p.partition, p.current_leader_epoch)
+    state = ctx.broker.cluster.partition(topic, p.partition)
+    if error != ErrorCode.NONE or state is None:
+        return R.EpochEndOffset(error_code=error, partition=p.partition)
+    epoch, end_offset = state.end_offset_for(p.leader_epoch, log.high_watermark)
+    return R.EpochEndOffset(error_code=0, partition=p.partition, leader_epoch=epoch, end_offset=end_offset)

@@ -1,4 +1,5 @@
-"""Produce: append each partition's batches verbatim; acks 0, 1 and -1.
+"""Produce: validate each partition's batch as Kafka does (protocol.validation), append it verbatim on the
+partition's leader (broker.cluster); acks 0, 1, -1 (a failed acks=0 request closes the connection, as Kafka's does).
 
 Every append happens synchronously, so pipelined Produce requests on one
 connection land in the order they were sent; with `--fsync always` the log
@@ -15,25 +16,19 @@ from kafkette.broker.context import RequestContext
 from kafkette.broker.dispatch import CloseConnection
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
 from kafkette.broker.registry import handles
-from kafkette.broker.topic_configs import max_message_bytes
+from kafkette.broker.topic_configs import produce_rules
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.produce import PRODUCE, ProduceRequest, ProduceResponse
-from kafkette.protocol.records import (
-    HEADER_SIZE,
-    LOG_OVERHEAD,
-    MAGIC_OFFSET,
-    ZSTD,
-    BatchHeader,
-    RecordsError,
-    split_batches,
-)
+from kafkette.protocol.records import HEADER_SIZE, MAGIC_OFFSET, TRANSACTIONAL_BIT
+from kafkette.protocol.validation import Rejected, frame_batch, validate_batch
 
 if TYPE_CHECKING:
     from kafkette.broker.state import Broker
 
 R = ProduceResponse
-_I32 = struct.Struct(">i")
-LEGACY_RECORD_OVERHEAD = 14  # Kafka's LegacyRecord.RECORD_OVERHEAD_V0: no batch length is below it
+ATTRIBUTES_LOW_BYTE = 22  # the flags byte of the batch's int16 attributes
+PRODUCER_ID_OFFSET = 43
+_PRODUCER = struct.Struct(">qh")
 
 
 # Kafka 4 serves v3+ but advertises v0: librdkafka before 2.10 compresses nothing unless ApiVersions lists
@@ -41,30 +36,34 @@ LEGACY_RECORD_OVERHEAD = 14  # Kafka's LegacyRecord.RECORD_OVERHEAD_V0: no batch
 @handles(PRODUCE, versions=(3, 10), advertised_min=0)
 def produce(ctx: RequestContext, body: ProduceRequest) -> ProduceResponse | None:
     version = ctx.version
-    if body.acks not in (-1, 0, 1):
-        return R(throttle_time_ms=0, responses=[R.TopicProduceResponse(name=t.name, partition_responses=[
-            _failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS) for p in t.partition_data]) for t in body.topic_data])
-    if _transactional_id_refused(ctx, body.transactional_id) and _has_transactional_batch(body):
-        # Kafka authorizes transactional records against their transactional id: none is never authorized
-        if body.acks == 0:  # an error answer to a request that expects none: Kafka closes the connection
-            raise CloseConnection("transactional records not authorized for their transactional id, with acks=0")
-        return R(throttle_time_ms=0, responses=[R.TopicProduceResponse(name=t.name, partition_responses=[
-            _failed(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "Transactional Id authorization failed.")
-            for p in t.partition_data]) for t in body.topic_data])
-    denied = ctx.denied(Operation.WRITE, ResourceType.TOPIC, body.topic_data)
-    now = ctx.now_ms()
-    responses = []
-    for t in body.topic_data:
-        if t.name in denied:
-            responses.append(R.TopicProduceResponse(name=t.name, partition_responses=[
-                _failed(data.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED) for data in t.partition_data]))
-            continue
-        topic = _topic(ctx.broker, t.name)
-        responses.append(R.TopicProduceResponse(name=t.name, partition_responses=[
-            _append(ctx.broker, topic, t.name, data, body.transactional_id, now, version) for data in t.partition_data]))
+    node = ctx.node_id if ctx.broker.cluster.routed else None  # None: the one node leads everything, at epoch 0
+    transactional = _transactional_producers(body)
+    if transactional and _transactional_id_refused(ctx, body.transactional_id):
+        # Kafka authorizes transactional records against their transactional id before anything else
+        # (KafkaApis.handleProduceRequest): none is never authorized
+        error = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+        responses = [R.TopicProduceResponse(name=t.name, partition_responses=[
+            _failed(p.index, error, "Transactional Id authorization failed.") for p in t.partition_data])
+            for t in body.topic_data]
+    else:
+        denied = ctx.denied(Operation.WRITE, ResourceType.TOPIC, body.topic_data)
+        error = _request_error(body, transactional)
+        now = ctx.now_ms()
+        responses = [R.TopicProduceResponse(name=t.name, partition_responses=[
+            _failed(data.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED) if t.name in denied else
+            _failed(data.index, error) if error != ErrorCode.NONE else
+            _append(ctx.broker, _topic(ctx.broker, t.name), t.name, data, body, now, version, node)
+            for data in t.partition_data]) for t in body.topic_data]
     if body.acks == 0:
+        if any(p.error_code for t in responses for p in t.partition_responses):
+            # Kafka answers nothing to acks=0, so it closes the connection: the client refreshes its metadata
+            raise CloseConnection("a Produce with acks=0 failed (Kafka closes the connection so that the "
+                                  "producer refreshes its metadata)")
         return None
-    return R(responses=responses, throttle_time_ms=0)
+    response = R(responses=responses, throttle_time_ms=0)
+    if node is not None and version >= 10:
+        response.node_endpoints = _leader_endpoints(ctx, responses)
+    return response
 
 
 def _transactional_id_refused(ctx: RequestContext, transactional_id: str | None) -> bool:
@@ -72,25 +71,47 @@ def _transactional_id_refused(ctx: RequestContext, transactional_id: str | None)
                                                          transactional_id)
 
 
-def _has_transactional_batch(body: ProduceRequest) -> bool:
-    for t in body.topic_data:
-        for p in t.partition_data:
-            records = p.records
-            if isinstance(records, (bytes, bytearray, memoryview)) and len(records) >= HEADER_SIZE and \
-                    records[MAGIC_OFFSET] == 2 and BatchHeader.parse(records).is_transactional:
-                return True
-    return False
+def _transactional_producers(body: ProduceRequest) -> set[tuple[int, int]]:
+    return {producer for t in body.topic_data for p in t.partition_data
+            if (producer := _transactional_producer(p.records)) is not None}
 
 
-def _failed(index: int, error: ErrorCode, message: str | None = None,
+def _request_error(body: ProduceRequest, transactional: set[tuple[int, int]]) -> ErrorCode:
+    """Errors Kafka gives every partition authorized (ReplicaManager.appendRecords and handleProduceAppend)."""
+    if body.acks not in (-1, 0, 1):
+        return ErrorCode.INVALID_REQUIRED_ACKS
+    if len(transactional) > 1:
+        return ErrorCode.INVALID_PRODUCER_ID_MAPPING
+    return ErrorCode.NONE
+
+
+def _transactional_producer(records) -> tuple[int, int] | None:
+    """(producer id, epoch) of a transactional v2 batch; one byte read for any other."""
+    if (records is None or len(records) < HEADER_SIZE or records[MAGIC_OFFSET] != 2
+            or not records[ATTRIBUTES_LOW_BYTE] & TRANSACTIONAL_BIT):
+        return None
+    producer = _PRODUCER.unpack_from(records, PRODUCER_ID_OFFSET)
+    return producer if producer[0] >= 0 else None
+
+
+def _failed(index: int, error: ErrorCode, message: str | None = None, record_errors: tuple[tuple[int, str], ...] = (),
             log_start_offset: int = -1) -> R.PartitionProduceResponse:
-    return R.PartitionProduceResponse(index=index, error_code=error, base_offset=-1, log_append_time_ms=-1,
-                                      log_start_offset=log_start_offset, record_errors=[], error_message=message)
+    """A refused partition; record_errors and error_message exist on the wire from Produce v8."""
+    return R.PartitionProduceResponse(
+        index=index, error_code=error, base_offset=-1, log_append_time_ms=-1, log_start_offset=log_start_offset,
+        record_errors=[R.PartitionProduceResponse.BatchIndexAndErrorMessage(batch_index=i, batch_index_error_message=m)
+                       for i, m in record_errors],
+        error_message=message)
 
 
-# Kafka reports the partition's log start offset beside the errors its log raises (sequence, epoch, transaction
-# state), and -1 beside those found before the log is reached (Kafka's ReplicaManager.appendToLocalLog).
+# Kafka reports the partition's log start offset beside the errors its log raises (LogValidator's, sequence,
+# epoch, transaction state), and -1 beside those found before the log is reached or listed by
+# ReplicaManager.appendToLocalLog as known (corrupt, too large).
 _ERRORS_WITHOUT_LOG_START = {ErrorCode.CORRUPT_MESSAGE, ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.RECORD_LIST_TOO_LARGE}
+
+
+def _log_start(error: ErrorCode, log) -> int:
+    return -1 if error in _ERRORS_WITHOUT_LOG_START else log.log_start_offset
 
 
 def _topic(broker: Broker, name: str):
@@ -98,72 +119,69 @@ def _topic(broker: Broker, name: str):
     return broker.store.topic(name)
 
 
-def _append(broker: Broker, topic, name: str, data, transactional_id, now: int, version: int) -> R.PartitionProduceResponse:
+def _append(broker: Broker, topic, name: str, data, body: ProduceRequest, now: int, version: int,
+            node: int | None) -> R.PartitionProduceResponse:
     if topic is None or not 0 <= data.index < topic.partition_count:
-        return _failed(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+        return _failed(data.index, broker.missing_partition_error(name))
     if name in INTERNAL_TOPICS:
         return _failed(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, "clients cannot write to internal topics")
-    error, message = _validate(data.records, version, max_message_bytes(topic.configs))
-    if error != ErrorCode.NONE:
-        return _failed(data.index, error, message)
+    framed = frame_batch(data.records, version)
+    if isinstance(framed, Rejected):
+        return _failed(data.index, framed.error, framed.message)
+    batch, header = framed
+    leader_epoch = 0
+    if node is not None:
+        state = broker.cluster.partition(name, data.index)
+        assert state is not None  # the cluster places every partition the store holds
+        error = state.error_at(node)
+        if error != ErrorCode.NONE:
+            failed = _failed(data.index, error)
+            if version >= 10:  # KIP-951: where the leader is now
+                failed.current_leader = R.LeaderIdAndEpoch(leader_id=state.leader, leader_epoch=state.leader_epoch)
+            return failed
+        leader_epoch = state.leader_epoch
+    if header.is_transactional:
+        error = broker.transactions.verify_produce(body.transactional_id, header, name, data.index, version)
+        if error != ErrorCode.NONE:
+            message = "Partition was not added to the transaction" if error == ErrorCode.INVALID_TXN_STATE else None
+            return _failed(data.index, error, message)  # Kafka's transaction verification: before the log, so -1
     log = broker.store.partition(name, data.index)
     assert log is not None
-    first = BatchHeader.parse(data.records)
-    if first.is_transactional:
-        error = broker.transactions.verify_produce(transactional_id, first, name, data.index, version)
+    if body.acks == -1 and "min.insync.replicas" in topic.configs:
+        error, message = _in_sync(broker, name, data.index, int(topic.configs["min.insync.replicas"]))
         if error != ErrorCode.NONE:
-            return _failed(data.index, error)  # Kafka's transaction verification: before the log, so -1
-    result = log.append(data.records, now_ms=now)
+            return _failed(data.index, error, message, log_start_offset=_log_start(error, log))
+    checked = validate_batch(batch, header, produce_rules(topic.configs), now, f"{name}-{data.index}")
+    if isinstance(checked, Rejected):
+        return _failed(data.index, checked.error, checked.message, checked.record_errors,
+                       _log_start(checked.error, log))
+    result = log.append(checked, now_ms=now, leader_epoch=leader_epoch)
     if result.error != ErrorCode.NONE:
-        start = -1 if result.error in _ERRORS_WITHOUT_LOG_START else result.log_start_offset
-        return _failed(data.index, result.error, log_start_offset=start)
+        return _failed(data.index, result.error, log_start_offset=_log_start(result.error, log))
     return R.PartitionProduceResponse(index=data.index, error_code=0, base_offset=result.base_offset,
                                       log_append_time_ms=result.log_append_time, log_start_offset=result.log_start_offset,
                                       record_errors=[], error_message=None)
 
 
-def _whole_batch(records, pos: int) -> tuple[int, ErrorCode]:
-    """(size, NONE) of the batch at `pos` as Kafka's ByteBufferLogInputStream reads it: size 0 when no whole
-    batch is there, CORRUPT_MESSAGE for a length or magic no batch can have."""
-    left = len(records) - pos
-    if left < LOG_OVERHEAD:
-        return 0, ErrorCode.NONE
-    (length,) = _I32.unpack_from(records, pos + LOG_OVERHEAD - 4)
-    if length < LEGACY_RECORD_OVERHEAD:
-        return 0, ErrorCode.CORRUPT_MESSAGE
-    if left < MAGIC_OFFSET + 1:
-        return 0, ErrorCode.NONE
-    if not 0 <= records[pos + MAGIC_OFFSET] <= 2:
-        return 0, ErrorCode.CORRUPT_MESSAGE
-    size = length + LOG_OVERHEAD
-    return (size if left >= size else 0), ErrorCode.NONE
+def _in_sync(broker: Broker, name: str, index: int, min_isr: int) -> tuple[ErrorCode, str | None]:
+    """NOT_ENOUGH_REPLICAS if the in-sync set is smaller than min.insync.replicas (Kafka refuses acks=all then)."""
+    state = broker.cluster.partition(name, index)
+    assert state is not None  # the cluster places every partition the store holds
+    if len(state.isr) >= min_isr:
+        return ErrorCode.NONE, None
+    return ErrorCode.NOT_ENOUGH_REPLICAS, (f"The size of the current ISR {state.isr} is insufficient to satisfy "
+                                           f"the min.isr requirement of {min_isr} for partition {name}-{index}")
 
 
-def _validate(records, version: int, max_bytes: int) -> tuple[ErrorCode, str | None]:
-    """Kafka's ProduceRequest.validateRecords and its batch size check, before anything is appended:
-    exactly one whole batch of magic 2 per partition (a truncated batch is no batch)."""
-    records = records if records is not None else b""
-    size, error = _whole_batch(records, 0)
-    if error != ErrorCode.NONE:
-        return error, "the records hold a batch length or magic no record batch can have"
-    if size == 0:
-        return ErrorCode.INVALID_RECORD, "a Produce request must carry one whole record batch per partition"
-    if records[MAGIC_OFFSET] != 2:
-        return ErrorCode.INVALID_RECORD, "Produce v3 and later must carry record batches with magic 2"
-    more, error = _whole_batch(records, size)
-    if error != ErrorCode.NONE:
-        return error, "the records hold a batch length or magic no record batch can have"
-    if more:
-        return ErrorCode.INVALID_RECORD, "Produce v3 and later carry exactly one record batch per partition"
-    if len(records) < HEADER_SIZE:
-        return ErrorCode.CORRUPT_MESSAGE, "the record batch is shorter than its header"
-    if version < 7 and BatchHeader.parse(records).compression == ZSTD:
-        return ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, "zstd needs Produce v7 or later"
-    if len(records) > max_bytes:
-        try:
-            sizes = [header.size for header, _ in split_batches(records)]
-        except RecordsError as e:
-            return e.error, str(e)
-        if max(sizes) > max_bytes:
-            return ErrorCode.MESSAGE_TOO_LARGE, f"a batch is larger than max.message.bytes ({max_bytes})"
-    return ErrorCode.NONE, None
+def _leader_endpoints(ctx: RequestContext, responses: list) -> list[R.NodeEndpoint]:
+    """KIP-951: the addresses of the leaders named in NOT_LEADER_OR_FOLLOWER answers, on the client's listener."""
+    leaders = {p.current_leader.leader_id for t in responses for p in t.partition_responses
+               if p.error_code == ErrorCode.NOT_LEADER_OR_FOLLOWER and p.current_leader is not None}
+    endpoints = []
+    for node in sorted(leaders):
+        listener = ctx.broker.cluster.listener(node, ctx.listener.name)
+        if listener is not None:
+            endpoints.append(R.NodeEndpoint(node_id=node, host=listener.advertised[0], port=listener.advertised[1],
+                                            rack=None))
+    return endpoints
+

@@ -3,6 +3,7 @@
 from typing import Awaitable
 
 from kafkette.broker.auth.acl import Operation, ResourceType
+from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.state import SyncResult
 from kafkette.broker.registry import handles
@@ -17,6 +18,8 @@ def sync_group(ctx: RequestContext, body: SyncGroupRequest) -> SyncGroupResponse
     version = ctx.version
     if not ctx.authorize(Operation.READ, ResourceType.GROUP, body.group_id):
         return response(SyncResult(ErrorCode.GROUP_AUTHORIZATION_FAILED))
+    if refused := ctx.coordinator_error(GROUP, body.group_id):
+        return response(SyncResult(refused))
     assignments = {a.member_id: bytes(a.assignment or b"") for a in body.assignments}
     result = ctx.broker.groups.classic.sync(
         body.group_id, body.member_id, body.group_instance_id if version >= 3 else None, body.generation_id,

@@ -1,6 +1,7 @@
 """TxnOffsetCommit: offsets committed inside a transaction, visible once its COMMIT marker is written (KIP-447)."""
 
 from kafkette.broker.auth.acl import Operation, ResourceType
+from kafkette.broker.cluster import GROUP
 from kafkette.broker.context import RequestContext
 from kafkette.broker.groups.offset_manager import OffsetToCommit
 from kafkette.broker.handlers.offset_commit import refused_topics
@@ -22,6 +23,13 @@ def txn_offset_commit(ctx: RequestContext, body: TxnOffsetCommitRequest) -> TxnO
         refused = refused_topics(ctx, body.group_id, body.topics)
     else:
         refused = {t.name: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED for t in body.topics}
+    if not_coordinator := ctx.coordinator_error(GROUP, body.group_id):  # what authorization let through
+        return R(throttle_time_ms=0, topics=[
+            R.TxnOffsetCommitResponseTopic(name=t.name, partitions=[
+                R.TxnOffsetCommitResponsePartition(partition_index=p.partition_index,
+                                                   error_code=refused.get(t.name, not_coordinator))
+                for p in t.partitions])
+            for t in body.topics])
     offsets = [OffsetToCommit(t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch,
                               p.committed_metadata)
                for t in body.topics if t.name not in refused for p in t.partitions]

@@ -1,4 +1,5 @@
-"""WriteTxnMarkers: served on the wire as a broker does; the coordinator uses the same marker path."""
+"""WriteTxnMarkers: served on the wire as a broker does, on each partition's leader; the coordinator uses the
+same marker path."""
 
 from kafkette.broker.auth.acl import Operation, ResourceType
 from kafkette.broker.context import RequestContext
@@ -25,8 +26,18 @@ def write_txn_markers(ctx: RequestContext, body: WriteTxnMarkersRequest) -> Writ
     results = []
     for m in body.markers:
         topics = [R.WritableTxnMarkerTopicResult(name=t.name, partitions=[
-            R.WritableTxnMarkerPartitionResult(partition_index=p, error_code=ctx.broker.markers.write(
-                t.name, p, m.producer_id, m.producer_epoch, m.transaction_result, m.coordinator_epoch, now))
+            R.WritableTxnMarkerPartitionResult(partition_index=p, error_code=_write(ctx, t.name, p, m, now))
             for p in t.partition_indexes]) for t in m.topics]
         results.append(R.WritableTxnMarkerResult(producer_id=m.producer_id, topics=topics))
     return R(markers=results)
+
+
+def _write(ctx: RequestContext, topic: str, partition: int, m, now: int) -> ErrorCode:
+    """Write one marker on the partition's leader."""
+    if ctx.broker.store.partition(topic, partition) is None:
+        return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    refused = ctx.partition_error(topic, partition)
+    if refused != ErrorCode.NONE:
+        return refused
+    return ctx.broker.markers.write(topic, partition, m.producer_id, m.producer_epoch, m.transaction_result,
+                                    m.coordinator_epoch, now)

@@ -12,7 +12,7 @@ outcomes are counted in `counts` for the metrics.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable
+from typing import Callable, Iterable
 
 import structlog
 
@@ -29,7 +29,6 @@ from kafkette.protocol.types import TopicPartition
 
 log = structlog.get_logger("kafkette.transactions")
 MAX_EPOCH = 32766  # Short.MaxValue - 1: past it the producer gets a new id
-COORDINATOR_EPOCH = 0
 S = TxnState
 
 
@@ -69,8 +68,12 @@ class TransactionSettings:
 
 class TransactionCoordinator:
     def __init__(self, txn_log: InternalTopic, markers: MarkerWriter, producer_ids: ProducerIdAllocator,
-                 settings: TransactionSettings, clock: Clock) -> None:
-        """`txn_log` is `__transaction_state`; `markers` writes COMMIT/ABORT into the data partitions."""
+                 settings: TransactionSettings, clock: Clock,
+                 coordinator_epoch: Callable[[str], int] = lambda _transactional_id: 0) -> None:
+        """`txn_log` is `__transaction_state`; `markers` writes COMMIT/ABORT into the data partitions, stamped
+        with `coordinator_epoch(transactional id)` (its partition's leader epoch: it grows when the coordinator
+        moves)."""
+        self.coordinator_epoch = coordinator_epoch
         self.topic = txn_log
         self.markers = markers
         self.producer_ids = producer_ids
@@ -122,6 +125,15 @@ class TransactionCoordinator:
 
     def close(self) -> None:
         pass
+
+    def forget_everything(self) -> None:
+        """`__transaction_state` was deleted (Kafka allows it): every transactional id is forgotten. A
+        transaction open in a data partition stays open there (hanging, as in Kafka) until
+        `kafkette txn abort` or Admin.abortTransaction ends it."""
+        hanging = sum(t.state == S.ONGOING for t in self.txns.values())
+        self.txns.clear()
+        self.by_producer.clear()
+        log.warning("__transaction_state deleted: every transactional id is forgotten", hanging_transactions=hanging)
 
     # ------------------------------------------------------------------ requests
 
@@ -249,7 +261,7 @@ class TransactionCoordinator:
         """Write a marker to every partition of the transaction, then record it as complete."""
         for topic, partition in sorted(txn.partitions):
             error = self.markers.write(topic, partition, txn.producer_id, txn.producer_epoch, commit,
-                                       COORDINATOR_EPOCH, now)
+                                       self.coordinator_epoch(txn.transactional_id), now)
             if error not in (ErrorCode.NONE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION):
                 log.error("could not write a transaction marker; will retry on restart", topic=topic,
                           partition=partition, transactional_id=txn.transactional_id, error=error.name)

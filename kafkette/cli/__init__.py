@@ -1,11 +1,13 @@
-"""The client commands of `kafkette`: txn, groups, topics, produce, consume, dump, users, acls, and certs.
+"""The client commands of `kafkette`: txn, groups, topics, produce, consume, dump, users, acls, certs, faults,
+requests, cluster.
 
 They speak only the Kafka protocol (through `kafkette.cluster`), so they work against Apache
-Kafka as well as kafkette; `dump --data-dir` reads a stopped broker's files instead, and `certs`
-writes files. Every command that asks a broker reaches a TLS or SASL listener with librdkafka's
-client properties (--command-config FILE, -X KEY=VALUE). This module declares their arguments only:
-a command's module (`kafkette.cli.txn`, ...) is imported when that command runs, so `kafkette serve`
-loads none of them. Exit codes are in `kafkette.cli.common`.
+Kafka as well as kafkette; `dump --data-dir` reads a stopped broker's files instead, `certs`
+writes files, and `faults`, `requests` and `cluster` speak to a kafkette broker's HTTP admin API
+(`--admin`). Every command that asks a broker over the Kafka protocol reaches a TLS or SASL listener
+with librdkafka's client properties (--command-config FILE, -X KEY=VALUE). This module declares their
+arguments only: a command's module (`kafkette.cli.txn`, ...) is imported when that command runs, so
+`kafkette serve` loads none of them. Exit codes are in `kafkette.cli.common`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import importlib
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
-from kafkette.cli.common import EXIT_USAGE, connection_arguments
+from kafkette.cli.common import EXIT_USAGE, admin_arguments, connection_arguments
 
 EXIT_CODES = "exit status: 0 done, 1 the operation failed or what it names does not exist, " \
              "2 a usage error or no broker reachable"
@@ -23,7 +25,8 @@ TXN_STATES = ["Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteComm
               "PrepareEpochFence"]
 
 
-COMMANDS = ("txn", "groups", "topics", "produce", "consume", "dump", "users", "acls", "certs")
+COMMANDS = ("txn", "groups", "topics", "produce", "consume", "dump", "users", "acls", "certs", "faults", "requests",
+            "cluster")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -59,6 +62,12 @@ def add_commands(commands: Any) -> None:
            common)
     _acls(_group(commands, "acls", "ACLs: add, list, remove (as kafka-acls.sh)"), common)
     _certs(commands)
+    admin = admin_arguments()
+    _faults(_group(commands, "faults", "fault rules of a kafkette broker: answer requests with errors, drop, delay "
+                                       "or hold them (kafkette serve --admin-api true)"), admin)
+    _requests(commands, admin)
+    _cluster(_group(commands, "cluster", "the brokers of a simulated cluster (kafkette serve --brokers N --admin-api "
+                                         "true): take them down and up, move leaders and coordinators"), admin)
 
 
 def _txn(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -241,6 +250,77 @@ def _certs(commands: Any) -> None:
     p.add_argument("--client-name", default="client", metavar="CN",
                    help="the client certificate's common name (default client)")
     p.add_argument("--force", action="store_true", help="replace certificates already in DIR")
+def _faults(sub: Any, admin: argparse.ArgumentParser) -> None:
+    p = _command(sub, admin, "faults", "add", "add", "add a rule: which requests it matches, what it does to them, "
+                                                     "and how often")
+    match = p.add_argument_group("which requests (all that are given)")
+    match.add_argument("--api", required=True, metavar="API", help="an API name as Kafka spells it (EndTxn) or its key")
+    match.add_argument("--version", type=int, metavar="V", help="only this request version")
+    match.add_argument("--client-id", metavar="ID", help="only from this client.id")
+    match.add_argument("--transactional-id", metavar="ID", help="only requests naming this transactional id")
+    match.add_argument("--group-id", metavar="ID", help="only requests naming this group")
+    match.add_argument("--topic", metavar="TOPIC", help="only requests naming this topic")
+    match.add_argument("--partition", type=int, metavar="P", help="only requests naming this partition")
+    match.add_argument("--broker", type=int, metavar="ID", help="only requests sent to this broker id")
+    act = p.add_argument_group("what it does (one of)").add_mutually_exclusive_group(required=True)
+    act.add_argument("--error", metavar="ERROR", help="answer with this error, unapplied: a Kafka error name "
+                                                      "(COORDINATOR_NOT_AVAILABLE) or code (15)")
+    act.add_argument("--drop-before", dest="drop", action="store_const", const="before",
+                     help="close the connection instead of handling the request")
+    act.add_argument("--drop-after", dest="drop", action="store_const", const="after",
+                     help="apply the request, then close the connection before answering (the commit gap)")
+    act.add_argument("--delay", dest="delay_ms", type=int, metavar="MS", help="apply it, and answer MS later")
+    act.add_argument("--black-hole", dest="black_hole_ms", type=int, metavar="MS",
+                     help="neither apply nor answer it; close the connection after MS")
+    act.add_argument("--throttle", dest="throttle_ms", type=int, metavar="MS",
+                     help="apply it, and answer with throttle_time_ms MS")
+    p.add_argument("--partitions-only", dest="scope", action="store_const", const="partitions",
+                   help="with --error: only the matching partitions get it; the rest is applied as usual")
+    fire = p.add_argument_group("how often")
+    times = fire.add_mutually_exclusive_group()
+    times.add_argument("--count", type=int, default=1, metavar="N", help="fire on N matching calls (default 1)")
+    times.add_argument("--always", dest="count", action="store_const", const=None, help="fire on every matching call")
+    fire.add_argument("--nth", type=int, default=1, metavar="N", help="start from the Nth matching call (default 1)")
+    fire.add_argument("--probability", type=float, default=1.0, metavar="P",
+                      help="fire on a matching call with this probability (default 1)")
+    fire.add_argument("--seed", type=int, metavar="S", help="seed of the rule's random draws, to replay a run "
+                                                          "(default: a random one, shown)")
+    _command(sub, admin, "faults", "list", "list_rules", "the rules, with how often each matched and fired")
+    p = _command(sub, admin, "faults", "remove", "remove", "remove rules")
+    p.add_argument("ids", nargs="+", type=int, metavar="ID")
+    _command(sub, admin, "faults", "clear", "clear", "remove every rule")
+
+
+def _requests(commands: Any, admin: argparse.ArgumentParser) -> None:
+    p = _command(commands, admin, None, "requests", "requests",
+                 "the requests a kafkette broker received (its request log), oldest first, with the fault rule "
+                 "that answered each")
+    p.add_argument("--since", type=int, default=0, metavar="SEQ", help="only those after this sequence number "
+                                                                       "(the last one printed before)")
+    p.add_argument("--api", metavar="API", help="only this API (a name or a key)")
+    p.add_argument("--client-id", metavar="ID", help="only from this client.id")
+    p.add_argument("--limit", type=int, metavar="N", help="only the newest N")
+
+
+def _cluster(sub: Any, admin: argparse.ArgumentParser) -> None:
+    _command(sub, admin, "cluster", "status", "status", "the brokers, which are up, and each partition's leader, "
+                                                        "leader epoch, replicas and in-sync replicas")
+    for action, summary in (("down", "take a broker down: its listeners refuse and its connections drop; the "
+                                     "partitions it led move to other in-sync replicas"),
+                            ("up", "bring a broker back on its ports")):
+        p = _command(sub, admin, "cluster", action, action, summary)
+        p.add_argument("node", type=int, metavar="BROKER")
+    p = _command(sub, admin, "cluster", "move-leader", "move_leader",
+                 "make a broker the leader of a partition (a new leader epoch)")
+    p.add_argument("topic", metavar="TOPIC")
+    p.add_argument("partition", type=int, metavar="PARTITION")
+    p.add_argument("node", type=int, metavar="BROKER")
+    p = _command(sub, admin, "cluster", "move-coordinator", "move_coordinator",
+                 "move the coordinator of a group or transactional id to a broker (with every key of its "
+                 "__consumer_offsets or __transaction_state partition)")
+    p.add_argument("kind", choices=["group", "transaction"], metavar="group|transaction")
+    p.add_argument("key", metavar="ID")
+    p.add_argument("node", type=int, metavar="BROKER")
 
 
 # --------------------------------------------------------------------------------------------- plumbing

@@ -15,17 +15,20 @@ import argparse
 import json
 import os
 import sys
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from kafkette.admin_client import AdminApi
     from kafkette.cluster import Cluster
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
+ADMIN_ENV = "KAFKETTE_ADMIN"
 WIDTH_OFF_TERMINAL = 160  # rich's 80 columns would wrap most tables when the output is a file or a pipe
 
 
@@ -166,6 +169,30 @@ def _read(path: Path) -> str:
         return path.read_text()
     except OSError as e:
         raise CommandError(f"--command-config {path}: cannot read it ({e.strerror})", EXIT_USAGE) from None
+def admin_arguments() -> argparse.ArgumentParser:
+    """The options of the commands that speak to a broker's HTTP admin API (a parent parser)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--admin", default=os.environ.get(ADMIN_ENV), metavar="HOST:PORT",
+                        help=f"the broker's admin API: its --metrics-port address, or the http= line of its --ready-file "
+                             f"(kafkette serve --admin-api true; env {ADMIN_ENV})")
+    parent.add_argument("--json", action="store_true", help="print JSON instead of tables, for scripts")
+    parent.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS",
+                        help="how long to wait for the broker's answer (default 10)")
+    return parent
+
+
+@contextmanager
+def admin_api(args: argparse.Namespace) -> Iterator[AdminApi]:
+    """The admin API of `--admin`; its refusals end the command as CommandErrors."""
+    from kafkette.admin_client import AdminApi, AdminApiError
+
+    if not args.admin:
+        raise CommandError(f"give the broker's admin API address with --admin HOST:PORT or {ADMIN_ENV}: start the "
+                           f"broker with --admin-api true (and --metrics-port PORT for a fixed one)", EXIT_USAGE)
+    try:
+        yield AdminApi(args.admin, timeout=args.request_timeout)
+    except AdminApiError as e:
+        raise CommandError(str(e), EXIT_USAGE if e.status == 0 else EXIT_FAILED) from None
 
 
 def connect(args: argparse.Namespace) -> Cluster:

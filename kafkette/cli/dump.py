@@ -23,7 +23,7 @@ from kafkette.cluster import Cluster, check
 from kafkette.protocol.messages import DESCRIBE_PRODUCERS
 from kafkette.protocol.records import ABORT, COMMIT, BatchHeader, control_record
 from kafkette.protocol.types import TopicPartition
-from kafkette.storage.checkpoint import read_checkpoint
+from kafkette.storage.checkpoint import CheckpointError, read_checkpoint
 from kafkette.storage.config import LogConfig
 from kafkette.storage.producer_state import ProducerStateTable
 from kafkette.storage.recovery import segment_bases
@@ -100,7 +100,11 @@ def _from_files(args: argparse.Namespace) -> PartitionView:
                 for base in segment_bases(directory)]
     producers = ProducerStateTable()
     end = segments[0].base_offset if segments else 0
-    log_start = max(read_checkpoint(directory).log_start_offset, end)
+    try:
+        checkpoint = read_checkpoint(directory)
+    except CheckpointError:
+        checkpoint = None  # damaged: the log starts at its first segment, as recovery takes it
+    log_start = max(checkpoint.log_start_offset if checkpoint else 0, end)
     start = log_start if args.start is None else args.start
     batches: list[tuple[BatchHeader, bytes]] = []
     for segment in segments:
