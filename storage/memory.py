@@ -7,7 +7,6 @@ only durability is missing: a restart starts empty.
 
 from __future__ import annotations
 
-import os
 from bisect import bisect_left
 from typing import Callable, Iterator
 

@@ -260,3 +260,12 @@ def test_connections_beyond_max_connections_wait_until_one_closes(tmp_path):
         for client in first + waiting:
             client.close()
         assert broker.log_path.read_text().count("connection limit reached") == 1
+
+
+def test_create_partitions_naming_a_topic_twice_answers_it_once_invalid_request(broker):
+    """ControllerApis.createPartitions: the name given twice is answered once, INVALID_REQUEST; the rest is served."""
+    twice, once = broker.create_topic(unique("grow-twice")), broker.create_topic(unique("grow-once"))
+    with RawClient(broker.bootstrap_servers) as client:
+        results = grow(client, [(twice, 2), (once, 2), (twice, 3)])
+    assert sorted(results) == sorted([(twice, ErrorCode.INVALID_REQUEST, "Duplicate topic name."),
+                                      (once, ErrorCode.NONE, None)])

@@ -153,6 +153,19 @@ def test_invalid_required_acks(broker, acks):
     assert log_end(broker.bootstrap_servers, topic) == 0
 
 
+def test_invalid_acks_is_answered_after_the_partition_is_found_and_its_records_framed(broker):
+    """KafkaApis answers an unknown partition and unframed records first; ReplicaManager.appendRecords then
+    answers INVALID_REQUIRED_ACKS for the rest."""
+    topic = create_topic(broker.bootstrap_servers, unique("raw-acks-order"), 2)
+    body = produce_request(topic, build_batch([(None, b"v")], timestamp_ms=TS), acks=2)
+    partitions = body.topic_data[0].partition_data
+    partitions.append(PRODUCE.Request.PartitionProduceData(index=7, records=partitions[0].records))
+    partitions.append(PRODUCE.Request.PartitionProduceData(index=1, records=b"\x00" * 8))
+    with RawClient(broker.bootstrap_servers) as raw:
+        response = raw.request(PRODUCE, 9, body)
+    assert [p.error_code for p in response.responses[0].partition_responses] == [21, 3, 87]
+
+
 # ---------------------------------------------------------------------------------------------- versions and keys
 
 

@@ -7,6 +7,8 @@ topics may grow, as in Kafka; the coordinators keep using partition 0.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from typing import TYPE_CHECKING, AbstractSet, Awaitable
 
 from kafkette.broker.auth.acl import Operation, ResourceType
@@ -36,8 +38,12 @@ def create_partitions(ctx: RequestContext, body: CreatePartitionsRequest
 
 def _grow_all(broker: Broker, body: CreatePartitionsRequest, denied: AbstractSet[str]
               ) -> Steps[CreatePartitionsResponse]:
-    """The topics refused ALTER are left out of the request and its limits, as in ControllerApis.createPartitions."""
-    added = sum(max(t.count - topic.partition_count, 0) for t in body.topics
+    """As ControllerApis.createPartitions: a name given twice is answered once, INVALID_REQUEST, first; it and
+    the topics refused ALTER are left out of the request and its limits."""
+    given = Counter(t.name for t in body.topics)
+    duplicates = [_result(name, ErrorCode.INVALID_REQUEST, "Duplicate topic name.") for name, n in given.items() if n > 1]
+    wanted = [t for t in body.topics if given[t.name] == 1]
+    added = sum(max(t.count - topic.partition_count, 0) for t in wanted
                 if t.name not in denied and (topic := broker.store.topic(t.name)) is not None)
     refused: tuple[ErrorCode, str] | None
     if added > MAX_PARTITIONS_PER_REQUEST:
@@ -45,14 +51,15 @@ def _grow_all(broker: Broker, body: CreatePartitionsRequest, denied: AbstractSet
     else:
         refused = broker.partitions_refused(added)
     if refused is not None:
-        return R(throttle_time_ms=0, results=[_result(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, None)
-                                              if t.name in denied else _result(t.name, *refused) for t in body.topics])
-    results = []
-    for wanted in body.topics:
-        if wanted.name in denied:
-            results.append(_result(wanted.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, None))
+        return R(throttle_time_ms=0, results=duplicates + [
+            _result(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, None) if t.name in denied else
+            _result(t.name, *refused) for t in wanted])
+    results = duplicates
+    for request in wanted:
+        if request.name in denied:
+            results.append(_result(request.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, None))
             continue
-        results.append((yield from _grow(broker, wanted, body.validate_only)))
+        results.append((yield from _grow(broker, request, body.validate_only)))
         yield
     return R(throttle_time_ms=0, results=results)
 

@@ -51,8 +51,7 @@ def produce(ctx: RequestContext, body: ProduceRequest) -> ProduceResponse | None
         now = ctx.now_ms()
         responses = [R.TopicProduceResponse(name=t.name, partition_responses=[
             _failed(data.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED) if t.name in denied else
-            _failed(data.index, error) if error != ErrorCode.NONE else
-            _append(ctx.broker, _topic(ctx.broker, t.name), t.name, data, body, now, version, node)
+            _append(ctx.broker, _topic(ctx.broker, t.name), t.name, data, body, now, version, node, error)
             for data in t.partition_data]) for t in body.topic_data]
     if body.acks == 0:
         if any(p.error_code for t in responses for p in t.partition_responses):
@@ -77,7 +76,8 @@ def _transactional_producers(body: ProduceRequest) -> set[tuple[int, int]]:
 
 
 def _request_error(body: ProduceRequest, transactional: set[tuple[int, int]]) -> ErrorCode:
-    """Errors Kafka gives every partition authorized (ReplicaManager.appendRecords and handleProduceAppend)."""
+    """Errors Kafka gives every authorized partition that exists and is framed (ReplicaManager.appendRecords
+    and handleProduceAppend)."""
     if body.acks not in (-1, 0, 1):
         return ErrorCode.INVALID_REQUIRED_ACKS
     if len(transactional) > 1:
@@ -120,14 +120,18 @@ def _topic(broker: Broker, name: str):
 
 
 def _append(broker: Broker, topic, name: str, data, body: ProduceRequest, now: int, version: int,
-            node: int | None) -> R.PartitionProduceResponse:
+            node: int | None, request_error: ErrorCode) -> R.PartitionProduceResponse:
+    """One partition, checked in Kafka's order: it exists and its records are framed (KafkaApis), the
+    request-wide errors (ReplicaManager.appendRecords), then what the log decides."""
     if topic is None or not 0 <= data.index < topic.partition_count:
         return _failed(data.index, broker.missing_partition_error(name))
-    if name in INTERNAL_TOPICS:
-        return _failed(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, "clients cannot write to internal topics")
     framed = frame_batch(data.records, version)
     if isinstance(framed, Rejected):
         return _failed(data.index, framed.error, framed.message)
+    if request_error != ErrorCode.NONE:
+        return _failed(data.index, request_error)
+    if name in INTERNAL_TOPICS:
+        return _failed(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, "clients cannot write to internal topics")
     batch, header = framed
     leader_epoch = 0
     if node is not None:
