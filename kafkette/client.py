@@ -89,11 +89,15 @@ class RawClient:
 
     def send(self, api: Api, version: int, body: Any) -> int:
         cid, data = self.frame(api, version, body)
-        self.sock.sendall(data)
+        self.send_bytes(data)
         return cid
 
     def send_bytes(self, data: bytes) -> None:
-        self.sock.sendall(data)
+        """Send all of `data`; ConnectionClosed if the broker closes before taking it all."""
+        try:
+            self.sock.sendall(data)
+        except (ConnectionResetError, BrokenPipeError) as e:
+            raise ConnectionClosed(str(e)) from e
 
     # -- receiving
 

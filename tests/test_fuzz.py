@@ -116,7 +116,7 @@ class Connection:
                 if struct.unpack_from(">i", response)[0] == ping_id:
                     return frames
                 frames.append(response)
-        except (ConnectionClosed, ConnectionResetError, BrokenPipeError):
+        except ConnectionClosed:
             self.closed_by_broker += 1
             self.client.close()
             self.client = RawClient(self.bootstrap, timeout=10)  # the broker must still accept connections
@@ -125,7 +125,7 @@ class Connection:
     def request(self, api, version: int, body):
         try:
             return self.client.request(api, version, body)
-        except (ConnectionClosed, ConnectionResetError, BrokenPipeError):
+        except ConnectionClosed:
             self.client = RawClient(self.bootstrap, timeout=10)
             return self.client.request(api, version, body)
 
