@@ -71,7 +71,7 @@ class Server:
         specs = self.config.listeners()
         contexts = [tls.server_context(self.config, spec.security_protocol) for spec in specs]
         descriptors = plan_descriptors(self.config.max_connections, raise_open_file_limit())
-        self.broker.connections.limit = descriptors.connections
+        self.broker.configs.connection_capacity = descriptors.connections
         OPEN_FILES.set_capacity(descriptors.log_files)
         nodes = self.config.node_ids()
         by_spec: list[list[socket.socket]] = []  # per listener, one socket per node

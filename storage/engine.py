@@ -112,6 +112,13 @@ class PartitionEngine(Protocol):
 P = TypeVar("P")
 
 
+class _Configured(Protocol):
+    config: LogConfig
+
+
+C = TypeVar("C", bound=_Configured)  # an engine's partition class
+
+
 @dataclass
 class TopicInfo(Generic[P]):
     name: str
@@ -133,12 +140,14 @@ class OfflineTopic:
     partition_count: int  # as far as its partition directories tell
 
 
-class TopicTable(Generic[P]):
+class TopicTable(Generic[C]):
     """The topic lookups both engines share: by name, by id, and a partition of a topic; the names
     taken by offline topics and by topics whose deletion is still under way."""
 
+    default_config: LogConfig
+
     def __init__(self) -> None:
-        self._topics: dict[str, TopicInfo[P]] = {}
+        self._topics: dict[str, TopicInfo[C]] = {}
         self._offline: dict[str, OfflineTopic] = {}
         self._reserved: dict[str, str] = {}  # name -> CREATING or DELETING, while that is under way
 
@@ -154,17 +163,17 @@ class TopicTable(Generic[P]):
             sum(t.partition_count for t in self._offline.values())
 
     def create_topic(self, name: str, partitions: int, configs: dict[str, str],
-                     topic_id: bytes | None = None) -> TopicInfo[P]:
+                     topic_id: bytes | None = None) -> TopicInfo[C]:
         return run_steps(self.creating_topic(name, partitions, configs, topic_id))
 
     def creating_topic(self, name: str, partitions: int, configs: dict[str, str],
-                       topic_id: bytes | None = None) -> Steps[TopicInfo[P]]:
+                       topic_id: bytes | None = None) -> Steps[TopicInfo[C]]:
         """Create a topic in steps: the partitions (a step per STEP of them), then the topic appears whole."""
         self._check_new(name, partitions)
         make = self._partition_maker(name, configs)
         self._reserved[name] = CREATING
         try:
-            made: list[P] = []
+            made: list[C] = []
             for index in range(partitions):
                 made.append(make(index))
                 if index % STEP == STEP - 1:
@@ -184,7 +193,7 @@ class TopicTable(Generic[P]):
         topic = self._growing(name, new_total)
         old = len(topic.partitions)
         make = self._partition_maker(name, topic.configs)
-        made: list[P] = []
+        made: list[C] = []
         for index in range(old, new_total):
             made.append(make(index))
             if index % STEP == STEP - 1:
@@ -201,38 +210,45 @@ class TopicTable(Generic[P]):
     def deleting_topic(self, name: str) -> Steps[None]:
         raise NotImplementedError
 
-    def _partition_maker(self, name: str, configs: dict[str, str]) -> Callable[[int], P]:
+    def _partition_maker(self, name: str, configs: dict[str, str]) -> Callable[[int], C]:
         """What makes partition i of a new topic with these configs; raises TopicError(INVALID_CONFIG)."""
         raise NotImplementedError
 
     def _persist(self, name: str, topic_id: bytes, partitions: int, configs: dict[str, str]) -> None:
         """Make a topic's new shape durable before memory changes; raises TopicError."""
 
+    def set_default_config(self, config: LogConfig) -> None:
+        self.default_config = config
+        for topic in self._topics.values():
+            topic_config = config.with_topic_configs(topic.configs)
+            for partition in topic.partitions:
+                partition.config = topic_config
+
     def _check_new(self, name: str, partitions: int) -> None:
         check_new_topic(name, partitions, name in self._topics or name in self._offline, self._reserved.get(name))
 
-    def topic(self, name: str) -> TopicInfo[P] | None:
+    def topic(self, name: str) -> TopicInfo[C] | None:
         return self._topics.get(name)
 
-    def topics(self) -> list[TopicInfo[P]]:
+    def topics(self) -> list[TopicInfo[C]]:
         return list(self._topics.values())
 
-    def topic_by_id(self, topic_id: bytes) -> TopicInfo[P] | None:
+    def topic_by_id(self, topic_id: bytes) -> TopicInfo[C] | None:
         return next((t for t in self._topics.values() if t.topic_id == topic_id), None)
 
-    def partition(self, name: str, index: int) -> P | None:
+    def partition(self, name: str, index: int) -> C | None:
         topic = self._topics.get(name)
         if topic is None or not 0 <= index < len(topic.partitions):
             return None
         return topic.partitions[index]
 
-    def _existing(self, name: str) -> TopicInfo[P]:
+    def _existing(self, name: str) -> TopicInfo[C]:
         topic = self._topics.get(name)
         if topic is None:
             raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"no topic {name!r}")
         return topic
 
-    def _growing(self, name: str, new_total: int) -> TopicInfo[P]:
+    def _growing(self, name: str, new_total: int) -> TopicInfo[C]:
         """The topic CreatePartitions may grow to `new_total` partitions; raises TopicError."""
         topic = self._existing(name)
         if new_total <= len(topic.partitions):
@@ -293,6 +309,9 @@ class LogEngine(Protocol):
         """add_partitions in steps; raises TopicError (nothing added) at any step."""
 
     def set_topic_config(self, name: str, configs: dict[str, str]) -> None: ...
+
+    def set_default_config(self, config: LogConfig) -> None:
+        """New log settings for what topics have not set themselves (Kafka's dynamic broker configs)."""
 
     def enforce_retention(self, now_ms: int) -> int:
         """Delete what retention allows; how many segments (or batches) went."""

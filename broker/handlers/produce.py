@@ -16,7 +16,7 @@ from kafkette.broker.context import RequestContext
 from kafkette.broker.dispatch import CloseConnection
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
 from kafkette.broker.registry import handles
-from kafkette.broker.topic_configs import produce_rules
+from kafkette.broker.topic_configs import min_insync_replicas, produce_rules
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.produce import PRODUCE, ProduceRequest, ProduceResponse
 from kafkette.protocol.records import HEADER_SIZE, MAGIC_OFFSET, TRANSACTIONAL_BIT
@@ -147,11 +147,12 @@ def _append(broker: Broker, topic, name: str, data, body: ProduceRequest, now: i
             return _failed(data.index, error, message)  # Kafka's transaction verification: before the log, so -1
     log = broker.store.partition(name, data.index)
     assert log is not None
-    if body.acks == -1 and "min.insync.replicas" in topic.configs:
-        error, message = _in_sync(broker, name, data.index, int(topic.configs["min.insync.replicas"]))
+    defaults = broker.topic_defaults(node if node is not None else broker.config.node_ids()[0])
+    if body.acks == -1 and (min_isr := min_insync_replicas(topic.configs, defaults)) > 1:
+        error, message = _in_sync(broker, name, data.index, min_isr)
         if error != ErrorCode.NONE:
             return _failed(data.index, error, message, log_start_offset=_log_start(error, log))
-    checked = validate_batch(batch, header, produce_rules(topic.configs), now, f"{name}-{data.index}")
+    checked = validate_batch(batch, header, produce_rules(topic.configs, defaults), now, f"{name}-{data.index}")
     if isinstance(checked, Rejected):
         return _failed(data.index, checked.error, checked.message, checked.record_errors,
                        _log_start(checked.error, log))
