@@ -142,6 +142,7 @@ class Server:
                 log.error("cannot accept a connection", error=err.strerror or str(err), retry_in_ms=100)
                 await asyncio.sleep(0.1)
                 continue
+            await self.broker.connections.wait_for_room()  # max.connections was lowered while this accept waited
             client.setblocking(False)
             client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             serving = self._serve(client, listener, context)
