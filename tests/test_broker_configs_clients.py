@@ -24,6 +24,8 @@ from kafkette.protocol.records import build_batch
 from tests.clients import RawClient, admin, create_topic, produce_request, watermarks
 from tests.conftest import unique
 
+pytestmark = pytest.mark.kafkette_only("brokers of its own, changed broker-wide and killed (conformance/"
+                                      "test_broker_configs.py asks Kafka itself the same)")
 TIMEOUT = 15
 SET, DELETE = AlterConfigOpType.SET, AlterConfigOpType.DELETE
 
