@@ -23,7 +23,8 @@ import structlog
 
 from kafkette.broker import broker_config_checks as checks
 from kafkette.broker.broker_config_table import CONFIGS, QUOTAS, UNLISTED
-from kafkette.broker.config_def import broker_synonyms, canonical, config_type, java_integer, sensitive
+from kafkette.broker.config import BrokerConfig
+from kafkette.broker.config_def import broker_synonyms, canonical, config_type, sensitive
 from kafkette.broker.config_types import (
     DEFAULT_CONFIG,
     DYNAMIC_BROKER_CONFIG,
@@ -76,7 +77,7 @@ class Prepared(NamedTuple):
     named: frozenset[str]  # the configs the request named
 
 
-def static_configs(config, node: int, advertised: list[str], connection_capacity: int | None) -> dict[str, str]:
+def static_configs(config: BrokerConfig, node: int, advertised: list[str], connection_capacity: int | None) -> dict[str, str]:
     """kafkette's settings of node `node` under Kafka's names, those that are not Kafka's default."""
     index = config.node_ids().index(node)  # node i listens on each listener's port + i
     acl = config.authorizer == "acl"
@@ -124,7 +125,7 @@ def config_synonyms(layers: Iterable[Layer], name: str, names: list[str]) -> lis
 
 
 class BrokerConfigs:
-    def __init__(self, config, topic: InternalTopic | None) -> None:
+    def __init__(self, config: BrokerConfig, topic: InternalTopic) -> None:
         self.config = config
         self.topic = topic
         self.cluster_default: dict[str, str] = dict(CLUSTER_DEFAULTS)
@@ -139,7 +140,7 @@ class BrokerConfigs:
         """Replay the broker configs topic."""
         self.cluster_default = dict(CLUSTER_DEFAULTS)
         self.per_broker = {}
-        for _, batch in self.topic.replay() if self.topic is not None else ():
+        for _, batch in self.topic.replay():
             for record in iter_records(batch):
                 key = codec.read_versioned(BROKER_CONFIG_KEY, record.key or b"")
                 values = self.resource(key.resource_name)
@@ -166,6 +167,10 @@ class BrokerConfigs:
         static = self.static(node if node is not None else self.config.node_ids()[0])
         return [(DYNAMIC_BROKER_CONFIG, own), (DYNAMIC_DEFAULT_BROKER_CONFIG, self.cluster_default),
                 (STATIC_BROKER_CONFIG, static), (DEFAULT_CONFIG, DEFAULTS)]
+
+    def value(self, node: int | None, name: str) -> str | None:
+        """A config's value for a node, as set (None: neither set nor defaulted)."""
+        return next((values[name] for _, values in self.layers(node) if name in values), None)
 
     def merged(self, node: int | None, **replaced: dict[str, str]) -> dict[str, str]:
         """The values set for a node (Kafka's originals): static, then the cluster-wide default, then its own;
@@ -210,16 +215,17 @@ class BrokerConfigs:
                 ) -> Prepared | tuple[ErrorCode, str]:
         """Kafka's broker-side checks of a BROKER resource's alteration, asked of node `node`: `changes` are
         IncrementalAlterConfigs' (name, operation, value), or AlterConfigs' whole new set."""
+        per_broker = bool(resource_name)
         try:
-            if resource_name:
+            if per_broker:
                 checks.check_node_name(resource_name, node)
+                resource_name = str(node)  # "01" names node 1 too
             if isinstance(changes, dict):
                 props, named = dict(changes), frozenset(changes)
             else:
-                props = checks.apply_operations(dict(self.resource(resource_name) if self._known(resource_name)
-                                                     else {}), changes)
+                stored = self.per_broker.get(node, {}) if per_broker else self.cluster_default
+                props = checks.apply_operations(dict(stored), changes)
                 named = frozenset(name for name, _, _ in changes)
-            per_broker = bool(resource_name)
             checks.check_dynamic(props, per_broker)
             replaced = {"own": props} if per_broker else {"cluster_default": props}
             checks.check_reconfiguration(self.merged(node), self.merged(node, **replaced),
@@ -238,12 +244,10 @@ class BrokerConfigs:
             return ErrorCode.NONE, None
         current = self.resource(resource_name)
         records = [NewRecord(_key(resource_name, name), None) for name in current if name not in props]
-        records += [NewRecord(_key(resource_name, name), codec.write_versioned(BROKER_CONFIG_VALUE, 0, BrokerConfigValue(value=value)))
+        records += [NewRecord(_key(resource_name, name), _value(value))
                     for name, value in props.items() if current.get(name) != value]
         if records:
             try:
-                if self.topic is None:
-                    raise InternalTopicError("(no broker configs topic)", ErrorCode.UNKNOWN_SERVER_ERROR)
                 self.topic.append(records, now_ms)
             except InternalTopicError as e:
                 log.error("broker config change not stored", resource=resource_name, error=str(e))
@@ -255,9 +259,6 @@ class BrokerConfigs:
         self._changed()
         return ErrorCode.NONE, None
 
-    def _known(self, resource_name: str) -> bool:
-        return not resource_name or java_integer(resource_name, 32) is not None
-
     def _changed(self) -> None:
         for callback in self.on_change:
             callback()
@@ -265,3 +266,7 @@ class BrokerConfigs:
 
 def _key(resource_name: str, name: str) -> bytes:
     return codec.write_versioned(BROKER_CONFIG_KEY, 0, BrokerConfigKey(resource_name=resource_name, name=name))
+
+
+def _value(value: str) -> bytes:
+    return codec.write_versioned(BROKER_CONFIG_VALUE, 0, BrokerConfigValue(value=value))

@@ -3,10 +3,10 @@
 Coordinators append key/value records here before acknowledging a change and
 replay the topic at start, so one recovery path (the log's) restores everything.
 
-Hidden topics (`HIDDEN_TOPICS`: the SCRAM credentials, the ACLs, the dynamic broker configs) live in a store of their own, `Broker.hidden_store`
-(on disk under `<data_dir>/__hidden/`), which no handler is given: no client API can list, read, write,
-delete or reconfigure them, whatever name a request carries, and no client may create a topic of their
-names. Name a new internal topic here; make it hidden if clients must not see it.
+Hidden topics (`HIDDEN_TOPICS`: the SCRAM credentials, the ACLs, the dynamic broker configs) live in a store
+of their own, `Broker.hidden_store` (on disk under `<data_dir>/__hidden/`), which no handler is given: no client
+API can list, read, write, delete or reconfigure them, whatever name a request carries, and no client may create
+a topic of their names. Name a new internal topic here; make it hidden if clients must not see it.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from kafkette.broker.arrivals import Arrivals
 from kafkette.broker.auth.acl_store import AclStore
 from kafkette.broker.auth.authorizer import Authorizer
 from kafkette.broker.auth.users import Users, parse_user, read_users_file
-from kafkette.broker.broker_configs import BrokerConfigs
+from kafkette.broker.broker_configs import DEFAULTS, BrokerConfigs
 from kafkette.broker.clock import now_ms
 from kafkette.broker.cluster import STATE_FILE, TRANSACTION, Cluster, PlacementError
 from kafkette.broker.config import BrokerConfig
@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger("kafkette.broker")
 REMOVE_DELETED_INTERVAL_MS = 1000
 MANY_PARTITIONS = 512  # made by one request: kept out of the cyclic collector's sight
-DEFAULT_MAX_CONNECTIONS = 2**31 - 1  # Kafka's max.connections
 T = TypeVar("T")
 
 
@@ -194,7 +193,7 @@ class Broker:
             retention_bytes=int(value("retention.bytes")), index_interval_bytes=int(value("index.interval.bytes")),
             cleanup_policy=value("cleanup.policy"), fsync=FsyncPolicy(self.config.fsync),
             log_append_time=value("message.timestamp.type") == "LogAppendTime"))
-        wanted = int(self.configs.merged(node).get("max.connections", DEFAULT_MAX_CONNECTIONS))
+        wanted = int(self.configs.value(node, "max.connections") or DEFAULTS["max.connections"])
         self.connections.set_limit(min(wanted, self.configs.connection_capacity or wanted))
 
     # ------------------------------------------------------------------ topics

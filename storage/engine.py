@@ -109,14 +109,11 @@ class PartitionEngine(Protocol):
         """Advance the log start offset (-1: to the high watermark)."""
 
 
-P = TypeVar("P")
-
-
 class _Configured(Protocol):
     config: LogConfig
 
 
-C = TypeVar("C", bound=_Configured)  # an engine's partition class
+P = TypeVar("P", bound=_Configured)  # an engine's partition class
 
 
 @dataclass
@@ -140,14 +137,14 @@ class OfflineTopic:
     partition_count: int  # as far as its partition directories tell
 
 
-class TopicTable(Generic[C]):
+class TopicTable(Generic[P]):
     """The topic lookups both engines share: by name, by id, and a partition of a topic; the names
     taken by offline topics and by topics whose deletion is still under way."""
 
     default_config: LogConfig
 
     def __init__(self) -> None:
-        self._topics: dict[str, TopicInfo[C]] = {}
+        self._topics: dict[str, TopicInfo[P]] = {}
         self._offline: dict[str, OfflineTopic] = {}
         self._reserved: dict[str, str] = {}  # name -> CREATING or DELETING, while that is under way
 
@@ -163,17 +160,17 @@ class TopicTable(Generic[C]):
             sum(t.partition_count for t in self._offline.values())
 
     def create_topic(self, name: str, partitions: int, configs: dict[str, str],
-                     topic_id: bytes | None = None) -> TopicInfo[C]:
+                     topic_id: bytes | None = None) -> TopicInfo[P]:
         return run_steps(self.creating_topic(name, partitions, configs, topic_id))
 
     def creating_topic(self, name: str, partitions: int, configs: dict[str, str],
-                       topic_id: bytes | None = None) -> Steps[TopicInfo[C]]:
+                       topic_id: bytes | None = None) -> Steps[TopicInfo[P]]:
         """Create a topic in steps: the partitions (a step per STEP of them), then the topic appears whole."""
         self._check_new(name, partitions)
         make = self._partition_maker(name, configs)
         self._reserved[name] = CREATING
         try:
-            made: list[C] = []
+            made: list[P] = []
             for index in range(partitions):
                 made.append(make(index))
                 if index % STEP == STEP - 1:
@@ -193,7 +190,7 @@ class TopicTable(Generic[C]):
         topic = self._growing(name, new_total)
         old = len(topic.partitions)
         make = self._partition_maker(name, topic.configs)
-        made: list[C] = []
+        made: list[P] = []
         for index in range(old, new_total):
             made.append(make(index))
             if index % STEP == STEP - 1:
@@ -210,7 +207,7 @@ class TopicTable(Generic[C]):
     def deleting_topic(self, name: str) -> Steps[None]:
         raise NotImplementedError
 
-    def _partition_maker(self, name: str, configs: dict[str, str]) -> Callable[[int], C]:
+    def _partition_maker(self, name: str, configs: dict[str, str]) -> Callable[[int], P]:
         """What makes partition i of a new topic with these configs; raises TopicError(INVALID_CONFIG)."""
         raise NotImplementedError
 
@@ -227,28 +224,28 @@ class TopicTable(Generic[C]):
     def _check_new(self, name: str, partitions: int) -> None:
         check_new_topic(name, partitions, name in self._topics or name in self._offline, self._reserved.get(name))
 
-    def topic(self, name: str) -> TopicInfo[C] | None:
+    def topic(self, name: str) -> TopicInfo[P] | None:
         return self._topics.get(name)
 
-    def topics(self) -> list[TopicInfo[C]]:
+    def topics(self) -> list[TopicInfo[P]]:
         return list(self._topics.values())
 
-    def topic_by_id(self, topic_id: bytes) -> TopicInfo[C] | None:
+    def topic_by_id(self, topic_id: bytes) -> TopicInfo[P] | None:
         return next((t for t in self._topics.values() if t.topic_id == topic_id), None)
 
-    def partition(self, name: str, index: int) -> C | None:
+    def partition(self, name: str, index: int) -> P | None:
         topic = self._topics.get(name)
         if topic is None or not 0 <= index < len(topic.partitions):
             return None
         return topic.partitions[index]
 
-    def _existing(self, name: str) -> TopicInfo[C]:
+    def _existing(self, name: str) -> TopicInfo[P]:
         topic = self._topics.get(name)
         if topic is None:
             raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"no topic {name!r}")
         return topic
 
-    def _growing(self, name: str, new_total: int) -> TopicInfo[C]:
+    def _growing(self, name: str, new_total: int) -> TopicInfo[P]:
         """The topic CreatePartitions may grow to `new_total` partitions; raises TopicError."""
         topic = self._existing(name)
         if new_total <= len(topic.partitions):
