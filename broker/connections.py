@@ -34,6 +34,14 @@ class ConnectionTable:
     def __len__(self) -> int:
         return len(self._open)
 
+    def set_limit(self, limit: int) -> None:
+        """A new max.connections: open connections stay; new ones wait while as many are open."""
+        self.limit = limit
+        if len(self._open) < limit:
+            self._room.set()
+        else:
+            self._room.clear()
+
     def __iter__(self) -> Iterator[Connection]:
         return iter(list(self._open))
 

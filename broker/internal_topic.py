@@ -3,10 +3,10 @@
 Coordinators append key/value records here before acknowledging a change and
 replay the topic at start, so one recovery path (the log's) restores everything.
 
-Hidden topics (`HIDDEN_TOPICS`: the SCRAM credentials, the ACLs) live in a store of their own, `Broker.hidden_store`
-(on disk under `<data_dir>/__hidden/`), which no handler is given: no client API can list, read, write,
-delete or reconfigure them, whatever name a request carries, and no client may create a topic of their
-names. Name a new internal topic here; make it hidden if clients must not see it.
+Hidden topics (`HIDDEN_TOPICS`: the SCRAM credentials, the ACLs, the dynamic broker configs) live in a store
+of their own, `Broker.hidden_store` (on disk under `<data_dir>/__hidden/`), which no handler is given: no client
+API can list, read, write, delete or reconfigure them, whatever name a request carries, and no client may create
+a topic of their names. Name a new internal topic here; make it hidden if clients must not see it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ TRANSACTIONS_TOPIC = "__transaction_state"
 INTERNAL_TOPICS = (OFFSETS_TOPIC, TRANSACTIONS_TOPIC)
 SCRAM_CREDENTIALS_TOPIC = "__kafkette_scram_credentials"
 ACLS_TOPIC = "__kafkette_acls"
-HIDDEN_TOPICS = (SCRAM_CREDENTIALS_TOPIC, ACLS_TOPIC)
+BROKER_CONFIGS_TOPIC = "__kafkette_broker_configs"
+HIDDEN_TOPICS = (SCRAM_CREDENTIALS_TOPIC, ACLS_TOPIC, BROKER_CONFIGS_TOPIC)
 HIDDEN_DIR = "__hidden"
 REPLAY_CHUNK_BYTES = 1024 * 1024
 

@@ -71,7 +71,7 @@ class Server:
         specs = self.config.listeners()
         contexts = [tls.server_context(self.config, spec.security_protocol) for spec in specs]
         descriptors = plan_descriptors(self.config.max_connections, raise_open_file_limit())
-        self.broker.connections.limit = descriptors.connections
+        self.broker.configs.connection_capacity = descriptors.connections
         OPEN_FILES.set_capacity(descriptors.log_files)
         nodes = self.config.node_ids()
         by_spec: list[list[socket.socket]] = []  # per listener, one socket per node
@@ -142,6 +142,7 @@ class Server:
                 log.error("cannot accept a connection", error=err.strerror or str(err), retry_in_ms=100)
                 await asyncio.sleep(0.1)
                 continue
+            await self.broker.connections.wait_for_room()  # max.connections was lowered while this accept waited
             client.setblocking(False)
             client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             serving = self._serve(client, listener, context)

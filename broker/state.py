@@ -15,6 +15,7 @@ from kafkette.broker.arrivals import Arrivals
 from kafkette.broker.auth.acl_store import AclStore
 from kafkette.broker.auth.authorizer import Authorizer
 from kafkette.broker.auth.users import Users, parse_user, read_users_file
+from kafkette.broker.broker_configs import DEFAULTS, BrokerConfigs
 from kafkette.broker.clock import now_ms
 from kafkette.broker.cluster import STATE_FILE, TRANSACTION, Cluster, PlacementError
 from kafkette.broker.config import BrokerConfig
@@ -25,6 +26,7 @@ from kafkette.broker.groups.consumer_group import ConsumerGroupSettings
 from kafkette.broker.groups.state import GroupSettings
 from kafkette.broker.internal_topic import (
     ACLS_TOPIC,
+    BROKER_CONFIGS_TOPIC,
     HIDDEN_DIR,
     HIDDEN_TOPICS,
     INTERNAL_TOPICS,
@@ -35,7 +37,7 @@ from kafkette.broker.internal_topic import (
     ensure_internal_topics,
 )
 from kafkette.broker.observers import RequestObserver
-from kafkette.broker.topic_configs import validate_topic_configs
+from kafkette.broker.topic_configs import TopicDefaults, topic_defaults, validate_topic_configs
 from kafkette.broker.transactions.coordinator import TransactionCoordinator, TransactionSettings
 from kafkette.broker.transactions.markers import MarkerWriter
 from kafkette.broker.transactions.producer_ids import ProducerIdAllocator
@@ -78,6 +80,10 @@ class Broker:
         self.dispatcher = Dispatcher()
         self.cluster = Cluster(config.node_ids())
         self.connections = ConnectionTable()
+        self.configs = BrokerConfigs(config, InternalTopic(self.hidden_store, BROKER_CONFIGS_TOPIC))
+        self.configs.advertised = self.cluster.listener_strings
+        self.configs.on_change.append(self.apply_broker_configs)
+        self._topic_defaults: dict[int | None, TopicDefaults] = {}
         self.request_observers: list[RequestObserver] = []  # told of every request answered (broker.observers)
         self.faults: FaultInjector | None = None  # fault rules and the request log, with --admin-api
         self._tasks: list[asyncio.Task] = []
@@ -111,6 +117,7 @@ class Broker:
                               counts, self.log_end, self.config.default_replication_factor)
             self.users.load()
             self.acls.load()
+            self.configs.load()
             for coordinator in self.coordinators:
                 coordinator.load()
             gc.collect()  # what start-up left behind, before the rest is frozen
@@ -160,6 +167,34 @@ class Broker:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.close()
+
+    # ------------------------------------------------------------------ dynamic broker configs
+
+    def topic_defaults(self, node: int | None) -> TopicDefaults:
+        """What a topic gets of each config it has not set, as node `node` sees it (None: the cluster-wide view)."""
+        defaults = self._topic_defaults.get(node)
+        if defaults is None:
+            defaults = self._topic_defaults[node] = topic_defaults(self.configs.layers(node))
+        return defaults
+
+    def apply_broker_configs(self) -> None:
+        """Apply the broker configs kafkette has an equivalent of (broker_configs.APPLIED). Produce applies each
+        node's own; the one log, and the connection limit of the one process, follow the only node's, or with
+        --brokers N the cluster-wide default's."""
+        self._topic_defaults.clear()
+        node = self.config.node_ids()[0] if self.config.brokers == 1 else None
+        values = self.topic_defaults(node).values
+
+        def value(name: str) -> str:
+            return values[name][0] or ""
+
+        self.store.set_default_config(LogConfig(
+            segment_bytes=int(value("segment.bytes")), retention_ms=int(value("retention.ms")),
+            retention_bytes=int(value("retention.bytes")), index_interval_bytes=int(value("index.interval.bytes")),
+            cleanup_policy=value("cleanup.policy"), fsync=FsyncPolicy(self.config.fsync),
+            log_append_time=value("message.timestamp.type") == "LogAppendTime"))
+        wanted = int(self.configs.value(node, "max.connections") or DEFAULTS["max.connections"])
+        self.connections.set_limit(min(wanted, self.configs.connection_capacity or wanted))
 
     # ------------------------------------------------------------------ topics
 

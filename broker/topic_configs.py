@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NamedTuple
 
+from kafkette.broker.broker_config_table import CONFIGS as BROKER_CONFIGS
+from kafkette.broker.broker_config_table import TOPIC_SYNONYMS
+from kafkette.broker.broker_configs import Layer, Synonym, config_synonyms
+from kafkette.broker.config_def import broker_synonyms, parse, to_text
+from kafkette.broker.config_types import BOOLEAN, DEFAULT_CONFIG, DOUBLE, DYNAMIC_TOPIC_CONFIG, INT, LIST, LONG, STRING
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.validation import TopicRules
 from kafkette.storage.engine import LogEngine
 
-CONFIG_SOURCE_TOPIC = 1
-CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER = 3
-CONFIG_SOURCE_STATIC_BROKER = 4
-CONFIG_SOURCE_DEFAULT = 5
 TOPIC_RESOURCE, BROKER_RESOURCE = 2, 4
-
-
-BOOLEAN, STRING, INT, SHORT, LONG, DOUBLE, LIST = 1, 2, 3, 4, 5, 6, 7  # Kafka's ConfigType in DescribeConfigs
+KAFKA_RESOURCE_TYPES = (2, 4, 8, 16, 32)  # TOPIC, BROKER, BROKER_LOGGER, CLIENT_METRICS, GROUP
 INT_RANGE, LONG_RANGE = (-(1 << 31), (1 << 31) - 1), (-(1 << 63), (1 << 63) - 1)
 LONG_MAX = str(LONG_RANGE[1])
 _NUMBER = re.compile(r"[+-]?[0-9]+")
@@ -49,28 +48,28 @@ def _throttled(text: str) -> bool:
 
 @dataclass(frozen=True)
 class TopicConfig:
-    """One topic config as Kafka 4's LogConfig defines it: type, default, validation, broker synonym."""
+    """One topic config as Kafka 4's LogConfig defines it: type, default, validation. The broker configs that are
+    its defaults are Kafka's TOPIC_SYNONYMS (broker_config_table)."""
 
     type: int
     default: str | None
     valid: Callable[[str], bool]
-    synonym: str | None = None  # the broker config whose value is the default
 
 
-def _int(default: int, low: int = INT_RANGE[0], high: int = INT_RANGE[1], synonym: str | None = None) -> TopicConfig:
-    return TopicConfig(INT, str(default), lambda v: _number(v, low, high, INT_RANGE), synonym)
+def _int(default: int, low: int = INT_RANGE[0], high: int = INT_RANGE[1]) -> TopicConfig:
+    return TopicConfig(INT, str(default), lambda v: _number(v, low, high, INT_RANGE))
 
 
-def _long(default: int | str, low: int = LONG_RANGE[0], synonym: str | None = None) -> TopicConfig:
-    return TopicConfig(LONG, str(default), lambda v: _number(v, low, LONG_RANGE[1], LONG_RANGE), synonym)
+def _long(default: int | str, low: int = LONG_RANGE[0]) -> TopicConfig:
+    return TopicConfig(LONG, str(default), lambda v: _number(v, low, LONG_RANGE[1], LONG_RANGE))
 
 
-def _bool(default: bool, synonym: str | None = None) -> TopicConfig:
-    return TopicConfig(BOOLEAN, str(default).lower(), _boolean, synonym)
+def _bool(default: bool) -> TopicConfig:
+    return TopicConfig(BOOLEAN, str(default).lower(), _boolean)
 
 
-def _one_of(default: str, *choices: str, synonym: str | None = None) -> TopicConfig:
-    return TopicConfig(STRING, default, lambda v: v.strip() in choices, synonym)
+def _one_of(default: str, *choices: str) -> TopicConfig:
+    return TopicConfig(STRING, default, lambda v: v.strip() in choices)
 
 
 # Every topic config of Kafka 4.4 (its TopicConfig/LogConfig), with Kafka's defaults and validators. The ones
@@ -78,48 +77,44 @@ def _one_of(default: str, *choices: str, synonym: str | None = None) -> TopicCon
 # the rest are stored and described as Kafka does, with no effect on this single-node broker.
 TOPIC_CONFIGS: dict[str, TopicConfig] = {
     "cleanup.policy": TopicConfig(LIST, "delete", lambda v: not v.strip() or all(
-        e.strip() in ("delete", "compact") for e in v.split(",")), "log.cleanup.policy"),
-    "compression.gzip.level": TopicConfig(INT, "-1", lambda v: _number(v, -1, 9, INT_RANGE) and v.strip() != "0",
-                                          "compression.gzip.level"),
-    "compression.lz4.level": _int(9, 1, 17, "compression.lz4.level"),
-    "compression.type": _one_of("producer", "uncompressed", "zstd", "lz4", "snappy", "gzip", "producer",
-                                synonym="compression.type"),
-    "compression.zstd.level": _int(3, -131072, 22, "compression.zstd.level"),
-    "delete.retention.ms": _long(86400000, 0, "log.cleaner.delete.retention.ms"),
+        e.strip() in ("delete", "compact") for e in v.split(","))),
+    "compression.gzip.level": TopicConfig(INT, "-1", lambda v: _number(v, -1, 9, INT_RANGE) and v.strip() != "0"),
+    "compression.lz4.level": _int(9, 1, 17),
+    "compression.type": _one_of("producer", "uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"),
+    "compression.zstd.level": _int(3, -131072, 22),
+    "delete.retention.ms": _long(86400000, 0),
     "errors.deadletterqueue.group.enable": _bool(False),
-    "file.delete.delay.ms": _long(60000, 0, "log.segment.delete.delay.ms"),
-    "flush.messages": _long(LONG_MAX, 1, "log.flush.interval.messages"),
+    "file.delete.delay.ms": _long(60000, 0),
+    "flush.messages": _long(LONG_MAX, 1),
     "flush.ms": _long(LONG_MAX, 0),
     "follower.replication.throttled.replicas": TopicConfig(LIST, "", _throttled),
-    "index.interval.bytes": _int(4096, 0, synonym="log.index.interval.bytes"),
+    "index.interval.bytes": _int(4096, 0),
     "leader.replication.throttled.replicas": TopicConfig(LIST, "", _throttled),
-    "local.retention.bytes": _long(-2, -2, "log.local.retention.bytes"),
-    "local.retention.ms": _long(-2, -2, "log.local.retention.ms"),
-    "max.compaction.lag.ms": _long(LONG_MAX, 1, "log.cleaner.max.compaction.lag.ms"),
-    "max.decompressed.message.bytes": _int(2147483639, 1, 2147483639, synonym="max.decompressed.message.bytes"),
-    "max.message.bytes": _int(1048588, 0, synonym="message.max.bytes"),
-    "message.timestamp.after.max.ms": _long(3600000, 0, "log.message.timestamp.after.max.ms"),
-    "message.timestamp.before.max.ms": _long(LONG_MAX, 0, "log.message.timestamp.before.max.ms"),
-    "message.timestamp.type": _one_of("CreateTime", "CreateTime", "LogAppendTime",
-                                      synonym="log.message.timestamp.type"),
-    "min.cleanable.dirty.ratio": TopicConfig(DOUBLE, "0.5", _ratio, "log.cleaner.min.cleanable.ratio"),
-    "min.compaction.lag.ms": _long(0, 0, "log.cleaner.min.compaction.lag.ms"),
-    "min.insync.replicas": _int(1, 1, synonym="min.insync.replicas"),
-    "preallocate": _bool(False, "log.preallocate"),
-    "remote.copy.lag.bytes": _long(-1, -1, "log.remote.copy.lag.bytes"),
-    "remote.copy.lag.ms": _long(0, -1, "log.remote.copy.lag.ms"),
+    "local.retention.bytes": _long(-2, -2),
+    "local.retention.ms": _long(-2, -2),
+    "max.compaction.lag.ms": _long(LONG_MAX, 1),
+    "max.decompressed.message.bytes": _int(2147483639, 1, 2147483639),
+    "max.message.bytes": _int(1048588, 0),
+    "message.timestamp.after.max.ms": _long(3600000, 0),
+    "message.timestamp.before.max.ms": _long(LONG_MAX, 0),
+    "message.timestamp.type": _one_of("CreateTime", "CreateTime", "LogAppendTime"),
+    "min.cleanable.dirty.ratio": TopicConfig(DOUBLE, "0.5", _ratio),
+    "min.compaction.lag.ms": _long(0, 0),
+    "min.insync.replicas": _int(1, 1),
+    "preallocate": _bool(False),
+    "remote.copy.lag.bytes": _long(-1, -1),
+    "remote.copy.lag.ms": _long(0, -1),
     "remote.log.copy.disable": _bool(False),
     "remote.log.delete.on.disable": _bool(False),
     "remote.storage.enable": _bool(False),
-    "retention.bytes": _long(-1, synonym="log.retention.bytes"),
+    "retention.bytes": _long(-1),
     "retention.ms": _long(604800000, -1),
-    "segment.bytes": _int(1073741824, 1024 * 1024, synonym="log.segment.bytes"),
-    "segment.index.bytes": _int(10485760, 4, synonym="log.index.size.max.bytes"),
+    "segment.bytes": _int(1073741824, 1024 * 1024),
+    "segment.index.bytes": _int(10485760, 4),
     "segment.jitter.ms": _long(0, 0),
     "segment.ms": _long(604800000, 1),
-    "unclean.leader.election.enable": _bool(False, "unclean.leader.election.enable"),
+    "unclean.leader.election.enable": _bool(False),
 }
-DEFAULT_MAX_MESSAGE_BYTES = 1048588
 # the topic configs of Kafka's type LIST, which APPEND and SUBTRACT apply to (to the default when unset)
 LIST_CONFIGS = {"cleanup.policy": "delete"}
 DELETE_OPERATION = 1  # IncrementalAlterConfigs' DELETE, the one operation that takes no value
@@ -141,17 +136,53 @@ def validate_topic_configs(configs: Mapping[str, str | None]) -> ErrorCode:
     return ErrorCode.NONE
 
 
-def max_message_bytes(topic_configs: dict[str, str]) -> int:
-    return int(topic_configs.get("max.message.bytes", DEFAULT_MAX_MESSAGE_BYTES))
+class TopicDefaults(NamedTuple):
+    """What a topic gets of each config it has not set, from a broker's configs (Kafka's LogConfig defaults)."""
+
+    values: dict[str, tuple[str | None, int]]  # every topic config's (value, config source)
+    layers: list[Layer]  # the broker's layers, for the synonyms DescribeConfigs lists
+    rules: TopicRules  # what Produce checks on a topic with no config of its own
+    min_insync_replicas: int
 
 
-def produce_rules(topic_configs: dict[str, str]) -> TopicRules:
-    """What LogValidator checks on this topic: its own configs over Kafka's defaults."""
-    if not topic_configs:
-        return DEFAULT_RULES
+def topic_defaults(layers: list[Layer]) -> TopicDefaults:
+    """Each topic config's value from the first of its broker configs set in `layers` (most specific first),
+    with the source of its first synonym; Kafka's default for the topic configs no broker config sets."""
+    merged: dict[str, str] = {}
+    for _, values in reversed(layers):
+        merged.update(values)
+    out = {}
+    for name, known in TOPIC_CONFIGS.items():
+        value, source = known.default, DEFAULT_CONFIG
+        broker_names = TOPIC_SYNONYMS.get(name, ())
+        if broker_names:
+            value = next((_in_topic_terms(name, broker, factor, merged[broker]) for broker, factor in broker_names
+                          if broker in merged), value)
+            found = config_synonyms(layers, broker_names[0][0], broker_synonyms(broker_names[0][0]))
+            source = found[0][2] if found else DEFAULT_CONFIG
+        out[name] = (value, source)
+    rules = _rules({}, out)
+    return TopicDefaults(out, layers, rules, int(out["min.insync.replicas"][0] or 1))
 
+
+def _in_topic_terms(topic_name: str, broker_name: str, factor: int, text: str) -> str:
+    """A broker config's value as the topic config it is the default of (hours in milliseconds, say)."""
+    value = parse(broker_name, BROKER_CONFIGS[broker_name][0], text)
+    if factor != 1:
+        value *= factor
+    if topic_name == "retention.ms" and value < 0:
+        value = -1  # KafkaConfig.logRetentionTimeMillis: any negative retention is "forever"
+    return to_text(value)
+
+
+def produce_rules(topic_configs: dict[str, str], defaults: TopicDefaults) -> TopicRules:
+    """What LogValidator checks on this topic: its own configs over the broker's defaults."""
+    return _rules(topic_configs, defaults.values) if topic_configs else defaults.rules
+
+
+def _rules(topic_configs: dict[str, str], defaults: dict[str, tuple[str | None, int]]) -> TopicRules:
     def value(name: str) -> str:
-        return topic_configs.get(name) or TOPIC_CONFIGS[name].default or ""
+        return topic_configs.get(name) or defaults[name][0] or ""
 
     return TopicRules(
         max_message_bytes=int(value("max.message.bytes")),
@@ -162,75 +193,26 @@ def produce_rules(topic_configs: dict[str, str]) -> TopicRules:
     )
 
 
-# kafkette's own settings that are the defaults of topic configs, by the broker config Kafka names them with
-BROKER_SETTINGS = {"retention.ms": ("log.retention.ms", "retention_ms"),
-                   "retention.bytes": ("log.retention.bytes", "retention_bytes"),
-                   "segment.bytes": ("log.segment.bytes", "segment_bytes")}
+def min_insync_replicas(topic_configs: dict[str, str], defaults: TopicDefaults) -> int:
+    own = topic_configs.get("min.insync.replicas")
+    return int(own) if own is not None else defaults.min_insync_replicas
 
 
-# A new Kafka 4 cluster (eligible leader replicas on) holds min.insync.replicas as a cluster-wide dynamic default.
-CLUSTER_DEFAULTS = {"min.insync.replicas": "1"}
-
-
-def topic_defaults(config) -> dict[str, tuple[str | None, int]]:
-    """(value, source) of every topic config a topic has not set: Kafka's default, or kafkette's setting."""
-    out = {name: (c.default, CONFIG_SOURCE_DEFAULT) for name, c in TOPIC_CONFIGS.items()}
-    out.update((name, (value, CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER)) for name, value in CLUSTER_DEFAULTS.items())
-    for name, (_, setting) in BROKER_SETTINGS.items():
-        value = str(getattr(config, setting))
-        if value != TOPIC_CONFIGS[name].default:
-            out[name] = (value, CONFIG_SOURCE_STATIC_BROKER)
+def synonyms(defaults: TopicDefaults, name: str, topic_configs: dict[str, str]) -> list[Synonym]:
+    """Where a topic config's value may come from, most specific first, as Kafka lists them for include_synonyms:
+    the topic's own, then every layer's value of the broker configs that are its default."""
+    out: list[Synonym] = [(name, topic_configs[name], DYNAMIC_TOPIC_CONFIG)] if name in topic_configs else []
+    broker_names = TOPIC_SYNONYMS.get(name)
+    if broker_names:
+        out += config_synonyms(defaults.layers, broker_names[0][0], broker_synonyms(broker_names[0][0]))
     return out
 
 
-def synonyms(config, name: str, topic_configs: dict[str, str]) -> list[tuple[str, str | None, int]]:
-    """(name, value, source) of where a topic config's value may come from, most specific first, as Kafka lists
-    them for include_synonyms: the topic's own, kafkette's setting, the broker default (if it has a value)."""
-    out: list[tuple[str, str | None, int]] = []
-    if name in topic_configs:
-        out.append((name, topic_configs[name], CONFIG_SOURCE_TOPIC))
-    value, source = topic_defaults(config)[name]
-    if source == CONFIG_SOURCE_STATIC_BROKER:
-        out.append((BROKER_SETTINGS[name][0], value, source))
-    elif source == CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER:
-        out.append((name, value, source))
-    known = TOPIC_CONFIGS[name]
-    if known.synonym is not None:
-        out.append((known.synonym, known.default, CONFIG_SOURCE_DEFAULT))
-    return out
-
-
-def broker_configs(config, node_id: int, advertised_listeners: list[str]) -> dict[str, str | None]:
-    """Node `node_id`'s settings under Kafka's names; `advertised_listeners` as bound (`NAME://HOST:PORT`)."""
-    index = config.node_ids().index(node_id)  # node i listens on each listener's port + i
-    retention_default = str(config.retention_ms) == TOPIC_CONFIGS["retention.ms"].default
-    return {
-        "advertised.listeners": ",".join(advertised_listeners),
-        "auto.create.topics.enable": str(config.auto_create_topics).lower(),
-        "broker.id": str(node_id),
-        "default.replication.factor": str(config.default_replication_factor),
-        "group.initial.rebalance.delay.ms": str(config.group_initial_rebalance_delay_ms),
-        "listeners": ",".join(f"{spec.name}://{spec.host}:{spec.port + index if spec.port else 0}"
-                              for spec in config.listeners()),
-        "log.dirs": str(config.data_dir),
-        "log.retention.bytes": str(config.retention_bytes),
-        # as Kafka: log.retention.ms unset, the default coming from log.retention.hours
-        "log.retention.hours": "168",
-        "log.retention.ms": None if retention_default else str(config.retention_ms),
-        "log.segment.bytes": str(config.segment_bytes),
-        "message.max.bytes": str(DEFAULT_MAX_MESSAGE_BYTES),
-        "node.id": str(node_id),
-        "num.partitions": str(config.default_partitions),
-        "socket.request.max.bytes": str(config.max_request_bytes),
-        "transaction.max.timeout.ms": str(config.transaction_max_timeout_ms),
-    }
-
-
-def effective_topic_configs(config, topic_configs: dict[str, str]) -> list[tuple[str, str | None, int]]:
+def effective_topic_configs(defaults: TopicDefaults, topic_configs: dict[str, str]) -> list[tuple[str, str | None, int]]:
     """(name, value, source) for every config of a topic, sorted by name."""
-    merged = topic_defaults(config)
+    merged = dict(defaults.values)
     for name, value in topic_configs.items():
-        merged[name] = (value, CONFIG_SOURCE_TOPIC)
+        merged[name] = (value, DYNAMIC_TOPIC_CONFIG)
     return [(name, value, source) for name, (value, source) in sorted(merged.items())]
 
 
@@ -260,7 +242,10 @@ def alter_topic_configs(store: LogEngine, resource_type: int, name: str, configs
                         validate_only: bool) -> tuple[int, str | None]:
     """Replace a topic's configs (AlterConfigs and IncrementalAlterConfigs); (error code, message)."""
     if resource_type != TOPIC_RESOURCE:
-        return ErrorCode.INVALID_REQUEST, "only topic configs can be altered; broker configs are flags"
+        if resource_type not in KAFKA_RESOURCE_TYPES:
+            return ErrorCode.INVALID_REQUEST, f"Unknown resource type {resource_type}"
+        return ErrorCode.INVALID_REQUEST, (f"kafkette alters topic (2) and broker (4) configs, not resource type "
+                                           f"{resource_type}")
     if store.topic(name) is None:
         return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {name} does not exist"
     error = validate_topic_configs(configs)
@@ -271,4 +256,3 @@ def alter_topic_configs(store: LogEngine, resource_type: int, name: str, configs
     return ErrorCode.NONE, None
 
 
-DEFAULT_RULES = produce_rules({"max.message.bytes": str(DEFAULT_MAX_MESSAGE_BYTES)})  # Kafka's defaults

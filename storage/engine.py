@@ -109,7 +109,11 @@ class PartitionEngine(Protocol):
         """Advance the log start offset (-1: to the high watermark)."""
 
 
-P = TypeVar("P")
+class _Configured(Protocol):
+    config: LogConfig
+
+
+P = TypeVar("P", bound=_Configured)  # an engine's partition class
 
 
 @dataclass
@@ -136,6 +140,8 @@ class OfflineTopic:
 class TopicTable(Generic[P]):
     """The topic lookups both engines share: by name, by id, and a partition of a topic; the names
     taken by offline topics and by topics whose deletion is still under way."""
+
+    default_config: LogConfig
 
     def __init__(self) -> None:
         self._topics: dict[str, TopicInfo[P]] = {}
@@ -207,6 +213,13 @@ class TopicTable(Generic[P]):
 
     def _persist(self, name: str, topic_id: bytes, partitions: int, configs: dict[str, str]) -> None:
         """Make a topic's new shape durable before memory changes; raises TopicError."""
+
+    def set_default_config(self, config: LogConfig) -> None:
+        self.default_config = config
+        for topic in self._topics.values():
+            topic_config = config.with_topic_configs(topic.configs)
+            for partition in topic.partitions:
+                partition.config = topic_config
 
     def _check_new(self, name: str, partitions: int) -> None:
         check_new_topic(name, partitions, name in self._topics or name in self._offline, self._reserved.get(name))
@@ -293,6 +306,9 @@ class LogEngine(Protocol):
         """add_partitions in steps; raises TopicError (nothing added) at any step."""
 
     def set_topic_config(self, name: str, configs: dict[str, str]) -> None: ...
+
+    def set_default_config(self, config: LogConfig) -> None:
+        """New log settings for what topics have not set themselves (Kafka's dynamic broker configs)."""
 
     def enforce_retention(self, now_ms: int) -> int:
         """Delete what retention allows; how many segments (or batches) went."""

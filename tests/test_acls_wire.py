@@ -29,6 +29,7 @@ from kafkette.protocol.messages import (
     DESCRIBE_CONFIGS,
     DESCRIBE_GROUPS,
     FIND_COORDINATOR,
+    INCREMENTAL_ALTER_CONFIGS,
     LIST_GROUPS,
     LIST_OFFSETS,
     METADATA,
@@ -182,6 +183,26 @@ def test_topic_admin_requests_are_refused_with_kafkas_answers(guarded, names):
             L.ListOffsetsPartition(partition_index=0, timestamp=-1)]) for n in (seen, hidden)]))
         assert [(t.name, t.partitions[0].error_code, t.partitions[0].offset) for t in offsets.topics] == [
             (seen, 0, 1), (hidden, ErrorCode.TOPIC_AUTHORIZATION_FAILED, -1)]
+
+
+def test_broker_configs_are_checked_then_need_alter_configs_on_the_cluster(guarded):
+    """Kafka's broker checks a BROKER resource's change first (ConfigAdminManager.preprocess), then the controller
+    authorizes ALTER_CONFIGS on the cluster."""
+    R = INCREMENTAL_ALTER_CONFIGS.Request
+
+    def change(raw: RawClient, name: str, value: str) -> tuple[int, str | None]:
+        answer = raw.request(INCREMENTAL_ALTER_CONFIGS, 1, R(resources=[R.AlterConfigsResource(
+            resource_type=4, resource_name="", configs=[R.AlterableConfig(name=name, config_operation=0, value=value)])],
+            validate_only=True)).responses[0]
+        return answer.error_code, answer.error_message
+
+    with alice(guarded) as raw:
+        assert change(raw, "log.retention.ms", "1000") == (ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+                                                           "Cluster authorization failed.")
+        assert change(raw, "num.partitions", "2") == (ErrorCode.INVALID_REQUEST,
+                                                      "Cannot update these configs dynamically: [num.partitions]")
+    with RawClient(guarded.bootstrap_servers, security=guarded.client_security()) as raw:  # the super user
+        assert change(raw, "log.retention.ms", "1000") == (ErrorCode.NONE, None)
 
 
 def test_a_topic_created_without_describe_configs_tells_nothing_of_what_it_is_made_of(guarded, names):

@@ -17,7 +17,7 @@ from kafkette.broker.context import NOTHING, RequestContext
 from kafkette.broker.internal_topic import HIDDEN_TOPICS
 from kafkette.broker.registry import handles
 from kafkette.broker.slices import counted, sliced
-from kafkette.broker.topic_configs import effective_topic_configs, validate_topic_configs
+from kafkette.broker.topic_configs import TopicDefaults, effective_topic_configs, validate_topic_configs
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.create_topics import CREATE_TOPICS, CreateTopicsRequest, CreateTopicsResponse
 from kafkette.storage.engine import Steps
@@ -53,8 +53,9 @@ def _create_all(ctx: RequestContext, body: CreateTopicsRequest) -> Steps[CreateT
     if refused is not None:
         return R(throttle_time_ms=0, topics=[_failed(t.name, *refused) for t in wanted] + duplicates + unauthorized)
     results = []
+    defaults = broker.topic_defaults(ctx.node_id)
     for topic in wanted:
-        results.append((yield from _create(broker, topic, body.validate_only)))
+        results.append((yield from _create(broker, topic, body.validate_only, defaults)))
         yield
     for r in results:  # what a new topic is made of is told only with DESCRIBE_CONFIGS on it
         if r.error_code == ErrorCode.NONE and not ctx.authorize(Operation.DESCRIBE_CONFIGS, ResourceType.TOPIC, r.name,
@@ -84,7 +85,7 @@ def _partition_count(broker: Broker, wanted) -> int:
     return max(wanted.num_partitions, 0)
 
 
-def _create(broker: Broker, wanted, validate_only: bool) -> Steps[R.CreatableTopicResult]:
+def _create(broker: Broker, wanted, validate_only: bool, defaults: TopicDefaults) -> Steps[R.CreatableTopicResult]:
     configs = {c.name: c.value for c in wanted.configs if c.value is not None}
     partitions = _partition_count(broker, wanted)
     error, message = _check(broker, wanted, configs, partitions)
@@ -108,7 +109,7 @@ def _create(broker: Broker, wanted, validate_only: bool) -> Steps[R.CreatableTop
         name=wanted.name, topic_id=topic.topic_id if topic else bytes(16), error_code=0, error_message=None,
         num_partitions=len(replicas), replication_factor=len(replicas[0]),
         configs=[R.CreatableTopicConfigs(name=n, value=v, read_only=False, config_source=s, is_sensitive=False)
-                 for n, v, s in effective_topic_configs(broker.config, configs)])
+                 for n, v, s in effective_topic_configs(defaults, configs)])
 
 
 def _failed(name: str, error: ErrorCode, message: str | None) -> R.CreatableTopicResult:

@@ -1,9 +1,9 @@
-"""IncrementalAlterConfigs: set, delete, append to or subtract from a topic's configs."""
+"""IncrementalAlterConfigs: set, delete, append to or subtract from a topic's or a broker resource's configs."""
 
-from kafkette.broker.auth.acl import AUTHORIZATION_MESSAGES, Operation, config_resource
+from kafkette.broker.config_alterations import alter_resources
 from kafkette.broker.context import RequestContext
 from kafkette.broker.registry import handles
-from kafkette.broker.topic_configs import LIST_CONFIGS, alter_request_errors, alter_topic_configs
+from kafkette.broker.topic_configs import LIST_CONFIGS, alter_topic_configs
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.incremental_alter_configs import (
     INCREMENTAL_ALTER_CONFIGS,
@@ -17,26 +17,23 @@ SET, DELETE, APPEND, SUBTRACT = range(4)
 
 @handles(INCREMENTAL_ALTER_CONFIGS, versions=(0, 1))
 def incremental_alter_configs(ctx: RequestContext, body: IncrementalAlterConfigsRequest) -> IncrementalAlterConfigsResponse:
-    responses = []
-    # Kafka checks the request's shape on the broker (ConfigAdminManager.preprocess), then authorizes
-    for res, invalid in zip(body.resources, alter_request_errors(body.resources, incremental=True)):
-        message: str | None
-        guard = config_resource(res.resource_type, res.resource_name)
-        if invalid is not None:
-            error, message = invalid
-        elif guard and (refused := ctx.refusal(Operation.ALTER_CONFIGS, *guard)):
-            error, message = refused, AUTHORIZATION_MESSAGES[refused]
-        else:
-            topic = ctx.broker.store.topic(res.resource_name)
-            configs = dict(topic.configs) if topic is not None else {}
-            error, message = _apply(configs, res.configs)
-            if error == ErrorCode.NONE:
-                error, message = alter_topic_configs(ctx.broker.store, res.resource_type, res.resource_name,
-                                                     configs, body.validate_only)
-        responses.append(R.AlterConfigsResourceResponse(error_code=error, error_message=message,
-                                                        resource_type=res.resource_type,
-                                                        resource_name=res.resource_name))
-    return R(throttle_time_ms=0, responses=responses)
+    def operations(res) -> list[tuple[str, int, str | None]]:
+        return [(c.name, c.config_operation, c.value) for c in res.configs]
+
+    def alter_topic(res) -> tuple[int, str | None]:
+        topic = ctx.broker.store.topic(res.resource_name)
+        configs = dict(topic.configs) if topic is not None else {}
+        error, message = _apply(configs, res.configs)
+        if error != ErrorCode.NONE:
+            return error, message
+        return alter_topic_configs(ctx.broker.store, res.resource_type, res.resource_name, configs, body.validate_only)
+
+    outcomes = alter_resources(ctx, body.resources, body.validate_only, incremental=True, broker_changes=operations,
+                               alter_other=alter_topic)
+    return R(throttle_time_ms=0, responses=[
+        R.AlterConfigsResourceResponse(error_code=error, error_message=message, resource_type=res.resource_type,
+                                       resource_name=res.resource_name)
+        for res, (error, message) in zip(body.resources, outcomes)])
 
 
 def _apply(configs: dict[str, str], changes) -> tuple[int, str | None]:

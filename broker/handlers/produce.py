@@ -16,7 +16,7 @@ from kafkette.broker.context import RequestContext
 from kafkette.broker.dispatch import CloseConnection
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
 from kafkette.broker.registry import handles
-from kafkette.broker.topic_configs import produce_rules
+from kafkette.broker.topic_configs import TopicDefaults, min_insync_replicas, produce_rules
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.produce import PRODUCE, ProduceRequest, ProduceResponse
 from kafkette.protocol.records import HEADER_SIZE, MAGIC_OFFSET, TRANSACTIONAL_BIT
@@ -49,9 +49,10 @@ def produce(ctx: RequestContext, body: ProduceRequest) -> ProduceResponse | None
         denied = ctx.denied(Operation.WRITE, ResourceType.TOPIC, body.topic_data)
         error = _request_error(body, transactional)
         now = ctx.now_ms()
+        defaults = ctx.broker.topic_defaults(ctx.node_id)  # the configs a topic has not set: this broker's
         responses = [R.TopicProduceResponse(name=t.name, partition_responses=[
             _failed(data.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED) if t.name in denied else
-            _append(ctx.broker, _topic(ctx.broker, t.name), t.name, data, body, now, version, node, error)
+            _append(ctx.broker, _topic(ctx.broker, t.name), t.name, data, body, now, version, node, error, defaults)
             for data in t.partition_data]) for t in body.topic_data]
     if body.acks == 0:
         if any(p.error_code for t in responses for p in t.partition_responses):
@@ -120,7 +121,7 @@ def _topic(broker: Broker, name: str):
 
 
 def _append(broker: Broker, topic, name: str, data, body: ProduceRequest, now: int, version: int,
-            node: int | None, request_error: ErrorCode) -> R.PartitionProduceResponse:
+            node: int | None, request_error: ErrorCode, defaults: TopicDefaults) -> R.PartitionProduceResponse:
     """One partition, checked in Kafka's order: it exists and its records are framed (KafkaApis), the
     request-wide errors (ReplicaManager.appendRecords), then what the log decides."""
     if topic is None or not 0 <= data.index < topic.partition_count:
@@ -151,11 +152,11 @@ def _append(broker: Broker, topic, name: str, data, body: ProduceRequest, now: i
             return _failed(data.index, error, message)  # Kafka's transaction verification: before the log, so -1
     log = broker.store.partition(name, data.index)
     assert log is not None
-    if body.acks == -1 and "min.insync.replicas" in topic.configs:
-        error, message = _in_sync(broker, name, data.index, int(topic.configs["min.insync.replicas"]))
+    if body.acks == -1 and (min_isr := min_insync_replicas(topic.configs, defaults)) > 1:
+        error, message = _in_sync(broker, name, data.index, min_isr)
         if error != ErrorCode.NONE:
             return _failed(data.index, error, message, log_start_offset=_log_start(error, log))
-    checked = validate_batch(batch, header, produce_rules(topic.configs), now, f"{name}-{data.index}")
+    checked = validate_batch(batch, header, produce_rules(topic.configs, defaults), now, f"{name}-{data.index}")
     if isinstance(checked, Rejected):
         return _failed(data.index, checked.error, checked.message, checked.record_errors,
                        _log_start(checked.error, log))

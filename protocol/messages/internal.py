@@ -142,3 +142,27 @@ ACL_KEY = Data(
 )
 
 AclKey = ACL_KEY.Record
+
+# kafkette's own records (`__kafkette_broker_configs`): Kafka's ConfigRecord (metadata/*.json) of a BROKER resource,
+# its resource and config name as the key; the value holds the config's text, and a null value removes it.
+BROKER_CONFIG_KEY = Data(
+    name='BrokerConfigKey',
+    versions=(0, 0),
+    flexible=0,
+    fields=[
+        f('resource_name', 'string'),
+        f('name', 'string'),
+    ],
+)
+
+BROKER_CONFIG_VALUE = Data(
+    name='BrokerConfigValue',
+    versions=(0, 0),
+    flexible=0,
+    fields=[
+        f('value', 'string'),
+    ],
+)
+
+BrokerConfigKey = BROKER_CONFIG_KEY.Record
+BrokerConfigValue = BROKER_CONFIG_VALUE.Record

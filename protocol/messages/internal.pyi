@@ -178,3 +178,20 @@ class AclKey(Message):
 
 
 ACL_KEY: Data[AclKey]
+
+
+class BrokerConfigKey(Message):
+    resource_name: str
+    name: str
+    def __init__(self, *, resource_name: str = ..., name: str = ...) -> None: ...
+
+
+BROKER_CONFIG_KEY: Data[BrokerConfigKey]
+
+
+class BrokerConfigValue(Message):
+    value: str
+    def __init__(self, *, value: str = ...) -> None: ...
+
+
+BROKER_CONFIG_VALUE: Data[BrokerConfigValue]
