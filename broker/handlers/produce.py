@@ -16,7 +16,11 @@ from kafkette.broker.context import RequestContext
 from kafkette.broker.dispatch import CloseConnection
 from kafkette.broker.internal_topic import INTERNAL_TOPICS
 from kafkette.broker.registry import handles
-from kafkette.broker.topic_configs import TopicDefaults, min_insync_replicas, produce_rules
+from kafkette.broker.topic_configs import (
+    TopicDefaults,
+    min_insync_replicas,
+    produce_rules,
+)
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.messages.produce import PRODUCE, ProduceRequest, ProduceResponse
 from kafkette.protocol.records import HEADER_SIZE, MAGIC_OFFSET, TRANSACTIONAL_BIT
