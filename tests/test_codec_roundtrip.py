@@ -355,7 +355,8 @@ def test_internal_record_roundtrip(data_decl: Data, version: int) -> None:
 def test_internal_declarations_are_all_exercised() -> None:
     names = {p.values[0].name for p in data_cases()}
     assert names == {"TransactionLogKey", "TransactionLogValue", "OffsetCommitKey", "OffsetCommitValue",
-                     "GroupMetadataKey", "GroupMetadataValue", "ScramCredentialKey", "ScramCredentialValue", "AclKey"}
+                     "GroupMetadataKey", "GroupMetadataValue", "ScramCredentialKey", "ScramCredentialValue", "AclKey",
+                     "BrokerConfigKey", "BrokerConfigValue"}
 
 
 # ---------------------------------------------------------------------------------------------- synthetic declarations
