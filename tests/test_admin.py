@@ -48,14 +48,13 @@ def retention_ms(brokers: dict) -> int:
     raise AssertionError("the broker describes none of log.retention.ms/.minutes/.hours")
 
 
-def wait_until_unlisted(client, topic: str, timeout: float = TIMEOUT) -> bool:
-    """Kafka's brokers drop a deleted topic from Metadata a moment after DeleteTopics is answered."""
+def settled_partition_count(client, topic: str, expected: int | None, timeout: float = TIMEOUT) -> int | None:
+    """partition_count, read again until it is `expected` or `timeout` passes: Kafka's brokers apply a
+    metadata change (a deleted topic, new partitions) a moment after the admin request is answered."""
     deadline = time.monotonic() + timeout
-    while partition_count(client, topic) is not None:
-        if time.monotonic() > deadline:
-            return False
+    while (count := partition_count(client, topic)) != expected and time.monotonic() < deadline:
         time.sleep(0.05)
-    return True
+    return count
 
 
 def partition_count(client, topic: str) -> int | None:
@@ -86,9 +85,9 @@ def test_created_topics_have_their_partitions_and_configs(broker):
     for future in futures.values():
         assert future.result(timeout=TIMEOUT) is None
 
+    expected = {compacted: 3, retained: 5, plain: 1}
+    assert {t: settled_partition_count(client, t, n) for t, n in expected.items()} == expected
     listed = client.list_topics(timeout=TIMEOUT).topics
-    assert {t: len(listed[t].partitions) for t in (compacted, retained, plain)} == {compacted: 3, retained: 5,
-                                                                                    plain: 1}
     for topic in (compacted, retained, plain):
         assert listed[topic].error is None
         assert sorted(listed[topic].partitions) == list(range(len(listed[topic].partitions)))
@@ -189,7 +188,7 @@ def test_deleted_topic_disappears_and_can_be_recreated_empty(broker):
     assert watermarks(broker.bootstrap_servers, topic, 0) == (0, 10)
 
     assert client.delete_topics([topic], request_timeout=TIMEOUT)[topic].result(timeout=TIMEOUT) is None
-    assert wait_until_unlisted(client, topic)
+    assert settled_partition_count(client, topic, None) is None
     assert raw_metadata(broker.bootstrap_servers, topic, auto_create=False).error_code == 3
 
     # Deleting it again: it is unknown now.
@@ -213,7 +212,7 @@ def test_create_partitions_grows_a_topic(broker):
 
     grown = client.create_partitions([NewPartitions(topic, 3)], request_timeout=TIMEOUT)
     assert grown[topic].result(timeout=TIMEOUT) is None
-    assert partition_count(client, topic) == 3
+    assert settled_partition_count(client, topic, 3) == 3
 
     produce_and_flush(broker.bootstrap_servers, topic, [{"value": b"p2-%d" % i, "partition": 2} for i in range(5)])
     got = consume_assigned(broker.bootstrap_servers, topic, 5, partitions=(2,))
