@@ -270,8 +270,10 @@ def compress(codec: int, data: bytes) -> bytes:
         return bytes(cramjam.gzip.compress(data))
     if codec == SNAPPY:
         return bytes(cramjam.snappy.compress_raw(data))
-    if codec == LZ4:
-        return bytes(cramjam.lz4.compress(data))
+    if codec == LZ4:  # the frame Kafka's KafkaLZ4BlockInputStream reads: independent blocks (linked ones it refuses)
+        compressor = cramjam.lz4.Compressor(content_checksum=False, block_linked=False)
+        compressor.compress(data)
+        return bytes(compressor.finish())
     if codec == ZSTD:
         return bytes(cramjam.zstd.compress(data))
     raise ValueError(f"unknown compression codec {codec}")
