@@ -13,6 +13,10 @@ Two steps, in Kafka's order:
   (`protocol.inflate`); when one overflows the first buffer, the records
   that fitted are walked before a larger buffer is tried.
 
+The compiled walker (`protocol.record_scan.check_batch`) runs every check of
+a batch in one call and says whether it may be appended as it came; only
+when it may not does the code here find out why, in Kafka's order.
+
 Kafka answers a malformed record by throwing, with no record_errors; only the
 key and timestamp rules give `record_errors` and an `error_message`
 (RecordValidationException). The messages here also go out on the other
@@ -29,15 +33,18 @@ from crc32c import crc32c
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.inflate import CorruptData, TooLarge, inflate
 from kafkette.protocol.record_scan import (
+    ACCEPT,
     BAD_HEADERS,
     BAD_KEY,
     BAD_LENGTH,
     BAD_OFFSET_DELTA,
     BAD_VARINT,
+    INFLATE,
     LENGTH_MISMATCH,
     OK,
     OVERRUN,
     TRUNCATED,
+    check_batch,
     scan_records,
 )
 from kafkette.protocol.records import (
@@ -73,7 +80,7 @@ PROBLEMS = {
 
 
 class TopicRules(NamedTuple):
-    """The topic configs LogValidator applies."""
+    """The topic configs LogValidator applies (in the order record_scan.check_batch takes them)."""
 
     max_message_bytes: int
     compacted: bool = False
@@ -160,19 +167,35 @@ def validate_batch(batch: memoryview, header: BatchHeader, rules: TopicRules, no
     way to a refusal or a rewrite, which gives the same answers: an accepted
     batch has its CRC checked once, by the storage engine.
     """
+    verdict = check_batch(batch, None, *rules, now_ms)
+    body = None
+    if verdict == INFLATE:
+        try:
+            body = _inflate(batch, header, rules.inflated_limit)
+        except _Reject:  # a refusal, but a CRC error comes first: the review says which
+            return _review(batch, header, None, rules, now_ms, where)
+        verdict = check_batch(batch, body, *rules, now_ms)
+    if verdict == ACCEPT:
+        return batch
+    return _review(batch, header, body, rules, now_ms, where)
+
+
+def _review(batch: memoryview, header: BatchHeader, body: memoryview | bytes | None, rules: TopicRules, now_ms: int,
+            where: str) -> memoryview | Rejected:
+    """What validate_batch answers when the walker did not accept the batch as it came: every check, in Kafka's order."""
     if header.base_offset != 0:
         return _invalid(f"the base offset of a produced batch must be 0, not {header.base_offset}")
     if header.size > rules.max_message_bytes:
         return Rejected(ErrorCode.MESSAGE_TOO_LARGE, f"the batch of {header.size} bytes is larger than "
                         f"max.message.bytes ({rules.max_message_bytes}) of {where}")
-    checked = _check_contents(batch, header, rules, now_ms, where)
+    checked = _check_contents(batch, header, body, rules, now_ms, where)
     if checked is not batch and crc32c(batch[CRC_START:]) != header.crc:
         return Rejected(ErrorCode.CORRUPT_MESSAGE, f"the batch CRC does not match its bytes in {where}")
     return checked
 
 
-def _check_contents(batch: memoryview, header: BatchHeader, rules: TopicRules, now_ms: int,
-                    where: str) -> memoryview | Rejected:
+def _check_contents(batch: memoryview, header: BatchHeader, body: memoryview | bytes | None, rules: TopicRules,
+                    now_ms: int, where: str) -> memoryview | Rejected:
     if header.compression > ZSTD:
         return Rejected(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
                         f"compression codec {header.compression} is none of 0-4 (none, gzip, snappy, lz4, zstd)")
@@ -180,7 +203,9 @@ def _check_contents(batch: memoryview, header: BatchHeader, rules: TopicRules, n
     if rejected is not None:
         return rejected
     try:
-        body, stats = _records_body(batch, header, rules.inflated_limit)
+        if body is None:
+            body = batch[HEADER_SIZE:] if header.compression == NONE else _inflate(batch, header, rules.inflated_limit)
+        stats = _scan(body, header.record_count)
     except _Reject as err:
         return err.rejected
     rejected = _check_records(body, header, stats, rules, now_ms, where)
@@ -207,11 +232,9 @@ def _check_header(header: BatchHeader, where: str) -> Rejected | None:
     return None
 
 
-def _records_body(batch: memoryview, header: BatchHeader, limit: int) -> tuple[memoryview, tuple[int, int, int]]:
-    """The records, inflated within `limit` and walked whole (raises _Reject); with `_scan`'s figures."""
+def _inflate(batch: memoryview, header: BatchHeader, limit: int) -> memoryview | bytes:
+    """The records of a compressed batch, inflated within `limit` (raises _Reject)."""
     count = header.record_count
-    if header.attributes & COMPRESSION_MASK == NONE:
-        return batch[HEADER_SIZE:], _scan(batch, count, HEADER_SIZE)
 
     def check_prefix(prefix: memoryview) -> None:  # a bomb of garbage stops at its first bad record
         problem, _, index, *_ = scan_records(prefix, 0, len(prefix), 0, count, False)
@@ -221,18 +244,17 @@ def _records_body(batch: memoryview, header: BatchHeader, limit: int) -> tuple[m
             raise _Reject(_invalid(f"the batch holds more bytes than its {count} records"))
 
     try:
-        body = inflate(header.compression, batch[HEADER_SIZE:], limit, check_prefix)
+        return inflate(header.compression, batch[HEADER_SIZE:], limit, check_prefix)
     except CorruptData as err:
         raise _Reject(Rejected(ErrorCode.CORRUPT_MESSAGE, f"the compressed records can't be inflated: {err}")) from None
     except TooLarge as err:
         raise _Reject(Rejected(ErrorCode.MESSAGE_TOO_LARGE, f"{err}: {INFLATE_RATIO}x max.message.bytes, "
                                f"at most {MAX_INFLATED_BYTES >> 20} MiB; send smaller batches")) from None
-    return body, _scan(body, count, 0)
 
 
-def _scan(body: memoryview, count: int, start: int) -> tuple[int, int, int]:
-    """(min timestamp delta, max timestamp delta, records without a key) of records filling body[start:]."""
-    problem, pos, index, min_delta, max_delta, keyless = scan_records(body, start, len(body), 0, count, True)
+def _scan(body: memoryview | bytes, count: int) -> tuple[int, int, int]:
+    """(min timestamp delta, max timestamp delta, records without a key) of records filling `body`."""
+    problem, pos, index, min_delta, max_delta, keyless = scan_records(body, 0, len(body), 0, count, True)
     if problem != OK:
         raise _Reject(_invalid(f"record {index}: {PROBLEMS[problem]}"))
     if pos != len(body):
@@ -240,7 +262,7 @@ def _scan(body: memoryview, count: int, start: int) -> tuple[int, int, int]:
     return min_delta, max_delta, keyless
 
 
-def _check_records(body: memoryview, header: BatchHeader, stats: tuple[int, int, int], rules: TopicRules,
+def _check_records(body: memoryview | bytes, header: BatchHeader, stats: tuple[int, int, int], rules: TopicRules,
                    now_ms: int, where: str) -> Rejected | None:
     """LogValidator.validateRecord's rules: keys on compacted topics, timestamps in range (record errors).
 
