@@ -149,11 +149,12 @@ def _batch_size(view: memoryview) -> int | Rejected | None:
         return None
     (length,) = _SIZE.unpack_from(view, 8)
     if length < _MIN_BATCH_LENGTH:
-        return Rejected(ErrorCode.CORRUPT_MESSAGE, f"batch length {length} is below the minimum of {_MIN_BATCH_LENGTH}")
+        return Rejected(ErrorCode.CORRUPT_MESSAGE,
+                        f"Record size {length} is less than the minimum record overhead ({_MIN_BATCH_LENGTH})")
     if len(view) <= MAGIC_OFFSET:
         return None
     if view[MAGIC_OFFSET] > 2:  # also a negative magic byte
-        return Rejected(ErrorCode.CORRUPT_MESSAGE, f"unknown record batch magic {view[MAGIC_OFFSET]}")
+        return Rejected(ErrorCode.CORRUPT_MESSAGE, f"Invalid magic found in record: {view[MAGIC_OFFSET]}")
     size = length + LOG_OVERHEAD
     return size if len(view) >= size else None
 
@@ -196,8 +197,8 @@ def _review(batch: memoryview, header: BatchHeader, body: memoryview | bytes | N
 
 def _check_contents(batch: memoryview, header: BatchHeader, body: memoryview | bytes | None, rules: TopicRules,
                     now_ms: int, where: str) -> memoryview | Rejected:
-    if header.compression > ZSTD:
-        return Rejected(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+    if header.compression > ZSTD:  # Kafka 4.4 fails on these with an unexpected exception, hence its code
+        return Rejected(ErrorCode.UNKNOWN_SERVER_ERROR,
                         f"compression codec {header.compression} is none of 0-4 (none, gzip, snappy, lz4, zstd)")
     rejected = _check_header(header, where)
     if rejected is not None:
@@ -245,8 +246,9 @@ def _inflate(batch: memoryview, header: BatchHeader, limit: int) -> memoryview |
 
     try:
         return inflate(header.compression, batch[HEADER_SIZE:], limit, check_prefix)
-    except CorruptData as err:
-        raise _Reject(Rejected(ErrorCode.CORRUPT_MESSAGE, f"the compressed records can't be inflated: {err}")) from None
+    except CorruptData as err:  # as above: Kafka's decompressor throws, and it answers UNKNOWN_SERVER_ERROR
+        raise _Reject(Rejected(ErrorCode.UNKNOWN_SERVER_ERROR,
+                               f"the compressed records can't be inflated: {err}")) from None
     except TooLarge as err:
         raise _Reject(Rejected(ErrorCode.MESSAGE_TOO_LARGE, f"{err}: {INFLATE_RATIO}x max.message.bytes, "
                                f"at most {MAX_INFLATED_BYTES >> 20} MiB; send smaller batches")) from None
@@ -281,7 +283,7 @@ def _check_records(body: memoryview | bytes, header: BatchHeader, stats: tuple[i
     invalid_timestamp = False
     for index, record in enumerate(read_records(body, header)):
         if rules.compacted and record.key is None:
-            errors.append((index, f"Compacted topic cannot accept message without key in topic partition {where}."))
+            errors.append((index, f"Compacted topic cannot accept message without key in topic partition {where}"))
         elif producer_set_append_time:
             invalid_timestamp = True
             errors.append((index, "Invalid timestamp type in message. Producer should not set timestamp type "
