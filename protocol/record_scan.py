@@ -190,7 +190,7 @@ def _walk(data: cython.p_const_uchar, pos: cython.Py_ssize_t, end: cython.Py_ssi
     return _OK, pos, index, min_delta, max_delta, keyless
 
 
-def scan_records(body, pos: cython.Py_ssize_t, end: cython.Py_ssize_t,  # type: ignore[no-untyped-def]
+def scan_records(body, pos: cython.Py_ssize_t, end: cython.Py_ssize_t,
                  index: cython.longlong, count: cython.longlong, final: cython.bint
                  ) -> tuple[int, int, int, int, int, int]:
     """Walk records `index`..`count`-1 of a bytes-like `body`, starting at `body[pos]`, not past `end`.
@@ -275,7 +275,7 @@ def _verdict(batch: cython.p_const_uchar, size: cython.Py_ssize_t, body: cython.
     return _ACCEPT
 
 
-def check_batch(batch, body, max_message_bytes: cython.longlong,  # type: ignore[no-untyped-def]
+def check_batch(batch, body, max_message_bytes: cython.longlong,
                 compacted: cython.bint, log_append_time: cython.bint, before_max_ms: cython.longlong,
                 after_max_ms: cython.longlong, now_ms: cython.longlong) -> int:
     """ACCEPT, REVIEW or INFLATE for one whole v2 `batch`; `body` is its inflated records, or None before inflating."""
