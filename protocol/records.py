@@ -14,6 +14,7 @@ from typing import NamedTuple
 import cramjam
 from crc32c import crc32c
 
+from kafkette.protocol import lz4_frame
 from kafkette.protocol.errors import ErrorCode
 from kafkette.protocol.primitives import DecodeError, read_varint, varint
 
@@ -270,10 +271,8 @@ def compress(codec: int, data: bytes) -> bytes:
         return bytes(cramjam.gzip.compress(data))
     if codec == SNAPPY:
         return bytes(cramjam.snappy.compress_raw(data))
-    if codec == LZ4:  # the frame Kafka's KafkaLZ4BlockInputStream reads: independent blocks (linked ones it refuses)
-        compressor = cramjam.lz4.Compressor(content_checksum=False, block_linked=False)
-        compressor.compress(data)
-        return bytes(compressor.finish())
+    if codec == LZ4:
+        return lz4_frame.encode(data)
     if codec == ZSTD:
         return bytes(cramjam.zstd.compress(data))
     raise ValueError(f"unknown compression codec {codec}")
