@@ -246,7 +246,7 @@ def _inflate(batch: memoryview, header: BatchHeader, limit: int) -> memoryview |
 
     try:
         return inflate(header.compression, batch[HEADER_SIZE:], limit, check_prefix)
-    except CorruptData as err:  # as above: Kafka's decompressor throws, and it answers UNKNOWN_SERVER_ERROR
+    except CorruptData as err:  # Kafka 4.4 answers UNKNOWN_SERVER_ERROR: its decompressor throws
         raise _Reject(Rejected(ErrorCode.UNKNOWN_SERVER_ERROR,
                                f"the compressed records can't be inflated: {err}")) from None
     except TooLarge as err:
