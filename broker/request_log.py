@@ -11,15 +11,18 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import asdict, dataclass
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kafkette.broker.context import RequestContext
+if TYPE_CHECKING:  # the client side (kafkette.faults) imports LoggedRequest without the broker
+    from kafkette.broker.context import RequestContext
 
 REQUEST_LOG_SIZE = 10_000  # entries; about 2 MB at most
 
 
 @dataclass(slots=True)
 class LoggedRequest:
+    """One request the broker received, as `GET /admin/requests` lists it."""
+
     seq: int  # 1, 2, ... in arrival order over the broker's life; `since` takes one
     time_ms: int
     api: str

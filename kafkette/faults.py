@@ -16,10 +16,11 @@ Standard library only, like `kafkette.admin_client`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any
 
 from kafkette.admin_client import AdminApi, AdminApiError
+from kafkette.broker.request_log import LoggedRequest
 
 
 class FaultRule:
@@ -83,22 +84,6 @@ class Faults:
         """Remove every rule; returns how many there were."""
         return self.admin.delete("/faults")["removed"]
 
-
-@dataclass(frozen=True)
-class LoggedRequest:
-    """One request the broker received (see kafkette.broker.request_log)."""
-
-    seq: int
-    time_ms: int
-    api: str
-    api_key: int
-    version: int
-    client_id: str | None
-    correlation_id: int
-    peer: str
-    broker: int
-    rule: int | None  # the fault rule that answered it, if one did
-    action: str | None
 
 
 def read_requests(admin: AdminApi, since: int = 0, api: str | int | None = None, client_id: str | None = None,
