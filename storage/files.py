@@ -40,16 +40,48 @@ def pwrite_all(fd: int, data: bytes | bytearray | memoryview, position: int) -> 
         position += written
 
 
-class EntryFile:
-    """An index file of fixed-size entries, opened on first use (within the process's budget of open files);
-    `sync` fsyncs only if it was written to since, reopening it if the budget closed it meanwhile."""
+class LazyFile:
+    """A file opened on first use within the process's budget of open files (`storage.handles`), which
+    closes it when cold; it reopens on its next use. Subclasses say where it is (`path`)."""
+
+    def __init__(self, flags: int) -> None:
+        self._fd: int | None = None
+        self._flags = flags
+        self.used = False
+
+    @property
+    def path(self) -> Path:
+        raise NotImplementedError
+
+    def _open(self) -> int:
+        fd = self._fd
+        if fd is None:
+            fd = self._fd = os.open(self.path, self._flags, 0o644)
+            OPEN_FILES.opened(self)
+        else:
+            self.used = True
+        return fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _close_file(self) -> None:
+        if self._fd is not None:
+            OPEN_FILES.closed(self)
+            self.release()
+
+
+class EntryFile(LazyFile):
+    """An index file of fixed-size entries; `sync` fsyncs only if it was written to since, reopening it if
+    the budget closed it meanwhile."""
 
     def __init__(self, directory: Path, name: str) -> None:
+        super().__init__(os.O_RDWR | os.O_CREAT)
         self.directory = directory
         self.name = name
-        self._fd: int | None = None
         self._unsynced = False
-        self.used = False
 
     @property
     def path(self) -> Path:  # made when used (to open or delete): a new partition's segment makes none
@@ -73,20 +105,6 @@ class EntryFile:
             self._truncate(usable)
         return os.pread(fd, usable, 0) if usable else b""
 
-    def _open(self) -> int:
-        fd = self._fd
-        if fd is None:
-            fd = self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            OPEN_FILES.opened(self)
-        else:
-            self.used = True
-        return fd
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
     def _pwrite(self, data: bytes | bytearray, position: int) -> None:
         pwrite_all(self._open(), data, position)
         self._unsynced = True
@@ -98,11 +116,6 @@ class EntryFile:
     def discard(self) -> None:
         """Close without writing what is pending: the file is being deleted."""
         self._close_file()
-
-    def _close_file(self) -> None:
-        if self._fd is not None:
-            OPEN_FILES.closed(self)
-            self.release()
 
 
 def fsync_dir(path: Path) -> None:

@@ -18,8 +18,7 @@ from crc32c import crc32c
 
 from kafkette.protocol.records import CRC_START, HEADER, HEADER_SIZE, LOG_OVERHEAD, BatchHeader
 from kafkette.protocol.timestamps import first_record_at
-from kafkette.storage.files import file_name, write_all
-from kafkette.storage.handles import OPEN_FILES
+from kafkette.storage.files import LazyFile, file_name, write_all
 from kafkette.storage.index import OffsetIndex, TimeIndex
 from kafkette.storage.txn_index import TxnIndex
 
@@ -36,11 +35,12 @@ class CorruptBatch(Exception):
     """A stored batch header that cannot be right; Kafka's CorruptRecordException (CORRUPT_MESSAGE)."""
 
 
-class Segment:
+class Segment(LazyFile):
     def __init__(self, directory: Path, base_offset: int, index_interval_bytes: int, size: int | None = None, *,
                  read_only: bool = False) -> None:
         """`read_only`: for tools reading a stopped broker's files (`kafkette dump --data-dir`) without
         writing to them; such a segment must only be read (`iter_batches`, `read`, `first_batch_at`)."""
+        super().__init__(os.O_RDONLY if read_only else os.O_RDWR | os.O_CREAT | os.O_APPEND)
         self.base_offset = base_offset
         self.directory = directory
         stem = file_name(base_offset, "")
@@ -57,9 +57,6 @@ class Segment:
         self.bytes_since_index = 0
         self.indexes_loaded = False
         self.txn_index_loaded = False
-        self._fd: int | None = None
-        self._open_flags = os.O_RDONLY if read_only else os.O_RDWR | os.O_CREAT | os.O_APPEND
-        self.used = False
         self._unsynced = True  # written by an earlier process, maybe not yet on disk: sync() makes sure
         self._hints: dict[int, int] = {}  # offset -> position of the batch starting there
 
@@ -76,35 +73,17 @@ class Segment:
     def path(self) -> Path:  # made when used (to open or delete): creating 10,000 partitions makes none
         return self.directory / file_name(self.base_offset, LOG_SUFFIX)
 
-    @property
-    def fd(self) -> int:
-        """The `.log` file's descriptor, opened (or created) on first use, within the process's budget."""
-        fd = self._fd
-        if fd is None:
-            fd = self._fd = os.open(self.path, self._open_flags, 0o644)
-            OPEN_FILES.opened(self)
-        else:
-            self.used = True
-        return fd
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+    fd = property(LazyFile._open, doc="The `.log` file's descriptor, opened (or created) on first use.")
 
     def close(self) -> None:
-        if self._fd is not None:
-            OPEN_FILES.closed(self)
-            self.release()
+        self._close_file()
         self.index.close()
         self.time_index.close()
         self.txn_index.close()
 
     def discard(self) -> None:
         """Close every file without writing anything (the segment is being deleted)."""
-        if self._fd is not None:
-            OPEN_FILES.closed(self)
-            self.release()
+        self._close_file()
         for index in (self.index, self.time_index, self.txn_index):
             index.discard()
 
