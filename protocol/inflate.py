@@ -113,22 +113,17 @@ def _lz4_into(data: memoryview, out: bytearray) -> int:
         block = data[pos:pos + size]
         pos += size
         room = len(out) - written
-        if stored:
-            if size > room:
-                view[written:] = block[:room]
-                raise BufferFull(len(out))
-            view[written:written + size] = block
-            written += size
-        elif room >= block_size:
+        if not stored and room >= block_size:
             written += _lz4_block_into(block, view[written:])
-        else:
+            continue
+        if not stored:
             spare = bytearray(block_size)
-            inflated = _lz4_block_into(block, spare)
-            fitted = min(inflated, room)
-            view[written:written + fitted] = spare[:fitted]
-            if inflated > room:
-                raise BufferFull(len(out))
-            written += inflated
+            block = memoryview(spare)[:_lz4_block_into(block, spare)]
+        fitted = min(len(block), room)
+        view[written:written + fitted] = block[:fitted]
+        if len(block) > room:
+            raise BufferFull(len(out))
+        written += fitted
 
 
 def _lz4_block_into(block: memoryview, out: memoryview | bytearray) -> int:
